@@ -1,0 +1,61 @@
+/**
+ * The one interface every model provider implements: stream one model call.
+ *
+ * Contract: `stream()` never throws and its iterator never rejects. Failures
+ * (bad key, unknown model, network, mid-stream cut, timeout) arrive as a final
+ * `{ type: 'error' }` event with a readable message; an aborted signal ends the
+ * stream with `{ type: 'aborted' }`. Exactly one of `done`, `error`, `aborted`
+ * is the last event. Text and thinking deltas arrive in order.
+ */
+
+import type { ContentBlock, Usage } from '../sessions/types.js';
+
+/** A message in provider-neutral form, as the loop builds context. */
+export type ModelMessage =
+  | { role: 'user'; content: ContentBlock[] }
+  | { role: 'assistant'; content: ContentBlock[] }
+  | { role: 'toolResult'; toolCallId: string; toolName: string; content: ContentBlock[]; isError: boolean };
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+export interface ModelRequest {
+  systemPrompt?: string;
+  messages: ModelMessage[];
+  tools?: ToolSpec[];
+  /** Reasoning effort hint; providers that lack it ignore it. */
+  thinking?: 'low' | 'medium' | 'high';
+  maxOutputTokens?: number;
+}
+
+export type ProviderEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'thinking'; delta: string }
+  | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> | null; rawArguments: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'done'; stopReason: 'stop' | 'length' | 'toolUse' }
+  | { type: 'error'; message: string; status?: number; retryable: boolean }
+  | { type: 'aborted' };
+
+export interface Provider {
+  /** `openai` or `anthropic`. */
+  readonly name: string;
+  /** Model id sent to the endpoint. */
+  readonly model: string;
+  stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ProviderEvent>;
+}
+
+export interface ProviderConfig {
+  kind: 'openai' | 'anthropic';
+  baseUrl?: string;
+  apiKey?: string;
+  model: string;
+  /** Per-request timeout, ms (default 120000). */
+  timeoutMs: number;
+  /** Retries on 429/5xx/network before the first byte (default 2). */
+  maxRetries: number;
+}
