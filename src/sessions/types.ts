@@ -98,6 +98,11 @@ export interface SessionStore {
   history(key: string, query?: HistoryQuery): Promise<HistoryPage>;
   /** Drop every message, keep key, sessionId and label. False when unknown. */
   reset(key: string): Promise<boolean>;
+  /**
+   * Optional: the newest message of the session stored with this idempotency
+   * key (chat.send retries after a restart), or undefined.
+   */
+  findByIdempotencyKey?(key: string, idempotencyKey: string): Promise<StoredMessage | undefined>;
   /** Remove the session. False when unknown. */
   delete(key: string): Promise<boolean>;
   /** Flush and release file handles. */

@@ -1,0 +1,104 @@
+/**
+ * Start-up repair after a crash: a run cut by the process dying left a user
+ * message with no closing assistant row. Append one marked `interrupted`, so
+ * history shows what happened instead of a silent gap (issue 6, item 1).
+ */
+
+import { randomUUID } from 'node:crypto';
+
+import type { RunStatus } from './types.js';
+import type { SessionStore, StoredMessage } from '../sessions/types.js';
+
+/** Text of the assistant row that closes an interrupted run. */
+export const INTERRUPTED_TEXT = '[interrupted: the gateway stopped during this reply]';
+/** Newest messages scanned per session; a run's rows always follow its user message. */
+export const RECOVERY_SCAN_MESSAGES = 100;
+/** Sessions checked at the same time. */
+const RECOVERY_CONCURRENCY = 8;
+
+/** A run seen in recent history, for idempotency across restarts. */
+export interface RecentRun {
+  runId: string;
+  sessionKey: string;
+  status: RunStatus;
+  stopReason: string;
+  userMessage: StoredMessage;
+  endedAt: number;
+  text: string;
+  error?: string;
+}
+
+export interface RecoveryResult {
+  /** Interrupted-run rows appended, per session key. */
+  appended: { sessionKey: string; message: StoredMessage }[];
+  /** Runs whose user message is newer than `since`, with how they ended. */
+  recent: RecentRun[];
+}
+
+/**
+ * Close every run in the newest RECOVERY_SCAN_MESSAGES of each session whose
+ * user message has no terminal assistant row (any stopReason but toolUse).
+ * `skip` lists runIds that are live in this process and must be left alone.
+ */
+export async function repairInterruptedRuns(
+  store: SessionStore,
+  options: { since: number; skip?: ReadonlySet<string>; onError?: (sessionKey: string, error: unknown) => void },
+): Promise<RecoveryResult> {
+  const result: RecoveryResult = { appended: [], recent: [] };
+  const keys = store.list().map((meta) => meta.key);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < keys.length) {
+      const key = keys[next++] as string;
+      try {
+        await repairSession(store, key, options.since, options.skip, result);
+      } catch (error) {
+        // One unreadable or unwritable session must not stop start-up.
+        options.onError?.(key, error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RECOVERY_CONCURRENCY, keys.length) }, worker));
+  return result;
+}
+
+async function repairSession(
+  store: SessionStore,
+  sessionKey: string,
+  since: number,
+  skip: ReadonlySet<string> | undefined,
+  result: RecoveryResult,
+): Promise<void> {
+  const page = await store.history(sessionKey, { limit: RECOVERY_SCAN_MESSAGES });
+  const closing = new Map<string, StoredMessage>();
+  for (const m of page.messages) {
+    if (m.role === 'assistant' && m.runId !== undefined && m.stopReason !== 'toolUse') closing.set(m.runId, m);
+  }
+  for (const user of page.messages) {
+    if (user.role !== 'user' || user.runId === undefined || skip?.has(user.runId)) continue;
+    let end = closing.get(user.runId);
+    if (end === undefined) {
+      end = {
+        id: randomUUID(),
+        role: 'assistant',
+        content: [{ type: 'text', text: INTERRUPTED_TEXT }],
+        timestamp: Date.now(),
+        runId: user.runId,
+        stopReason: 'interrupted',
+        errorMessage: 'the gateway stopped during this reply',
+      };
+      await store.append(sessionKey, end);
+      result.appended.push({ sessionKey, message: end });
+    }
+    if (user.timestamp >= since) result.recent.push(recentRun(sessionKey, user, end));
+  }
+}
+
+function recentRun(sessionKey: string, user: StoredMessage, end: StoredMessage): RecentRun {
+  const stopReason = end.stopReason ?? 'stop';
+  const status: RunStatus = stopReason === 'aborted' ? 'aborted' : stopReason === 'error' || stopReason === 'interrupted' ? 'error' : 'ok';
+  const text = end.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+  const run: RecentRun = { runId: user.runId as string, sessionKey, status, stopReason, userMessage: user, endedAt: end.timestamp, text };
+  if (status === 'error') run.error = end.errorMessage ?? 'the run failed';
+  return run;
+}

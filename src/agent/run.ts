@@ -1,0 +1,233 @@
+/**
+ * One run: the loop plus the session and the bus. Builds the context, runs the
+ * loop, persists what it produced, then publishes run.end. Never throws.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+import { buildModelRequest, readWorkspaceInstructions } from './context.js';
+import { runAgentLoop } from './loop.js';
+import type { AgentLoopResult, LoopEvent, LoopMessage } from './loop.js';
+import type { LiveRun } from './run-registry.js';
+import { describeStorageError } from './storage-errors.js';
+import type { ToolExecutor } from './tool-types.js';
+import type { AgentEvent, ChatTurn, RunEvent, RunStatus } from './types.js';
+import type { OutboundBus } from '../bus/types.js';
+import type { Provider, ToolSpec } from '../providers/types.js';
+import type { SessionStore, StoredMessage } from '../sessions/types.js';
+
+/** Run timeout when the turn names none (ms). */
+export const DEFAULT_RUN_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** Shown when a turn arrives and no model provider is configured. */
+export const NO_PROVIDER_MESSAGE =
+  'no model provider is configured: set PINCER_PROVIDER (openai or anthropic), PINCER_MODEL and PINCER_API_KEY ' +
+  '(plus PINCER_BASE_URL for Ollama, vLLM, LM Studio or another OpenAI-compatible server), ' +
+  'or add a "provider" section to config.json in the state directory, then restart the gateway';
+
+/** Minimal logger; main.ts passes the real one. */
+export interface AgentLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What every run needs, shared by the service. */
+export interface RunDeps {
+  store: SessionStore;
+  bus: OutboundBus<AgentEvent>;
+  provider: Provider | undefined;
+  executeTool?: ToolExecutor;
+  tools?: ToolSpec[];
+  historyLimit: number;
+  maxContextChars?: number;
+  maxToolIterations: number;
+  systemPrompt?: string;
+  workspaceDir?: string;
+  defaultTimeoutMs: number;
+  logger?: AgentLogger;
+}
+
+interface RunOutcome {
+  status: RunStatus;
+  messages: LoopMessage[];
+  stopReason: string;
+  error?: string;
+  result?: AgentLoopResult;
+}
+
+/** Execute one accepted run whose user message is stored. Resolves when run.end is published. */
+export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<void> {
+  // The submit result must reach the client before the run's first event (protocol.md §3.3).
+  await nextTurn();
+  const { record, controller } = run;
+  const { runId, sessionKey } = record;
+  const signal = controller.signal;
+  run.phase = 'running';
+  record.startedAt = Date.now();
+  const provider = deps.provider;
+  record.provider = provider?.name ?? 'pincer';
+  record.model = provider?.model ?? 'none';
+  publish(deps, { type: 'run.start', runId, sessionKey, startedAt: record.startedAt, provider: record.provider, model: record.model });
+  deps.bus.publish({ type: 'session.changed', sessionKey, reason: 'run.start' });
+
+  const timeoutMs = positiveOr(turn.timeoutMs, deps.defaultTimeoutMs);
+  const timer = setTimeout(() => abortRun(run, 'timeout'), Math.min(timeoutMs, MAX_TIMER_MS));
+  let outcome: RunOutcome;
+  try {
+    outcome = await produce(deps, run, turn, userMessage);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (outcome.status === 'aborted' && run.abortReason === 'timeout') {
+    const error = `the run timed out after ${formatSeconds(timeoutMs)}`;
+    outcome = { ...outcome, status: 'error', stopReason: 'timeout', error };
+    const last = outcome.messages[outcome.messages.length - 1];
+    if (last !== undefined) Object.assign(last, { stopReason: 'error', errorMessage: error });
+  }
+
+  const stored = await persist(deps, run, outcome);
+  const endedAt = Date.now();
+  const final = lastAssistant(stored.messages);
+  record.status = stored.status;
+  record.endedAt = endedAt;
+  record.stopReason = stored.stopReason;
+  if (stored.error !== undefined) record.error = stored.error;
+  record.text = replyText(outcome.messages);
+  if (outcome.result !== undefined) record.usage = outcome.result.usage;
+  const end: RunEvent = {
+    type: 'run.end',
+    runId,
+    sessionKey,
+    status: stored.status,
+    stopReason: stored.stopReason,
+    startedAt: record.startedAt,
+    endedAt,
+  };
+  if (final !== undefined) end.message = final;
+  if (stored.error !== undefined) end.error = stored.error;
+  deps.bus.publish(end);
+  deps.bus.publish({ type: 'session.changed', sessionKey, reason: 'run.end' });
+}
+
+/** Abort a live run once; the first reason wins. */
+export function abortRun(run: LiveRun, reason: 'rpc' | 'timeout' | 'shutdown'): void {
+  if (run.controller.signal.aborted) return;
+  run.abortReason = reason;
+  run.controller.abort(reason);
+}
+
+async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<RunOutcome> {
+  const provider = deps.provider;
+  if (run.controller.signal.aborted) return aborted(run, provider);
+  if (provider === undefined) return failed(provider, NO_PROVIDER_MESSAGE);
+  let request;
+  try {
+    const page = await deps.store.history(run.record.sessionKey, { limit: deps.historyLimit });
+    const history = page.messages.some((m) => m.id === userMessage.id) ? page.messages : [...page.messages, userMessage];
+    request = buildModelRequest({
+      history,
+      userMessageId: userMessage.id,
+      systemPrompt: deps.systemPrompt,
+      workspaceInstructions: await readWorkspaceInstructions(deps.workspaceDir),
+      extraSystemPrompt: turn.extraSystemPrompt,
+      tools: deps.tools,
+      thinking: turn.thinking,
+      maxMessages: deps.historyLimit,
+      maxChars: deps.maxContextChars,
+    });
+  } catch (error) {
+    deps.logger?.error('could not read session history', { runId: run.record.runId, error: errorText(error) });
+    return failed(provider, `could not read the session history: ${describeStorageError(error)}`);
+  }
+  if (run.controller.signal.aborted) return aborted(run, provider);
+  const { runId, sessionKey } = run.record;
+  const result = await runAgentLoop({
+    provider,
+    request,
+    executeTool: deps.executeTool,
+    maxIterations: deps.maxToolIterations,
+    signal: run.controller.signal,
+    emit: (event) => publish(deps, toRunEvent(event, runId, sessionKey)),
+  });
+  const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
+  return { status: result.status, messages: result.messages, stopReason, error: result.error, result };
+}
+
+/** Append the run's messages in order; a storage failure turns the run into an error. */
+async function persist(deps: RunDeps, run: LiveRun, outcome: RunOutcome): Promise<{ status: RunStatus; stopReason: string; error?: string; messages: StoredMessage[] }> {
+  const { runId, sessionKey } = run.record;
+  const messages: StoredMessage[] = [];
+  for (const message of outcome.messages) {
+    const stored: StoredMessage = { ...message, id: randomUUID(), runId };
+    try {
+      await deps.store.append(sessionKey, stored);
+    } catch (error) {
+      deps.logger?.error('could not store the reply', { runId, sessionKey, error: errorText(error) });
+      return { status: 'error', stopReason: 'error', error: `could not save the reply: ${describeStorageError(error)}`, messages };
+    }
+    messages.push(stored);
+    deps.bus.publish({ type: 'session.message', sessionKey, message: stored });
+  }
+  return { status: outcome.status, stopReason: outcome.stopReason, error: outcome.error, messages };
+}
+
+function aborted(run: LiveRun, provider: Provider | undefined): RunOutcome {
+  return { status: 'aborted', messages: [closingMessage(provider, 'aborted')], stopReason: run.abortReason ?? 'rpc' };
+}
+
+function failed(provider: Provider | undefined, error: string): RunOutcome {
+  return { status: 'error', messages: [closingMessage(provider, 'error', error)], stopReason: 'error', error };
+}
+
+function closingMessage(provider: Provider | undefined, stopReason: 'aborted' | 'error', errorMessage?: string): LoopMessage {
+  const message: LoopMessage = {
+    role: 'assistant',
+    content: [],
+    timestamp: Date.now(),
+    provider: provider?.name ?? 'pincer',
+    model: provider?.model ?? 'none',
+    stopReason,
+  };
+  if (errorMessage !== undefined) message.errorMessage = errorMessage;
+  return message;
+}
+
+function toRunEvent(event: LoopEvent, runId: string, sessionKey: string): RunEvent {
+  return { ...event, runId, sessionKey };
+}
+
+function publish(deps: RunDeps, event: RunEvent): void {
+  deps.bus.publish(event);
+}
+
+function lastAssistant(messages: StoredMessage[]): StoredMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'assistant') return messages[i];
+  return undefined;
+}
+
+/** The reply text: the last assistant message that has any. */
+function replyText(messages: LoopMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as LoopMessage;
+    if (m.role !== 'assistant') continue;
+    const text = m.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    if (text !== '') return text;
+  }
+  return '';
+}
+
+function positiveOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** setTimeout's largest delay; longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,0 +1,150 @@
+/**
+ * Steps shared by `/v1/chat/completions` and `/v1/responses`: model and
+ * session resolution, starting the run with client-disconnect abort, and
+ * mapping agent errors onto OpenAI error replies.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../../protocol/errors.js';
+import type { Usage } from '../../sessions/types.js';
+import { resolveModelAgent } from './models.js';
+import { OpenAiRequestError, invalidParam } from './request-error.js';
+import { startRun, type ActiveRun, type RunOutcome } from './run-watch.js';
+import { resolveSessionRoute, type EphemeralKind, type SessionRoute } from './session-routing.js';
+import type { TurnInput } from './turn-input.js';
+import type { OpenAiHttpDeps } from './types.js';
+
+/** Response header naming the session a call ran in (lets a client continue an ephemeral session). */
+export const SESSION_KEY_RESPONSE_HEADER = 'x-pincer-session-key';
+
+export interface EndpointContext {
+  deps: OpenAiHttpDeps;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Parsed JSON body, not yet validated. */
+  body: unknown;
+}
+
+/** The agent a `model` selects; an unknown name is a 404 `model_not_found`, as OpenAI answers. */
+export function requireModelAgent(model: string, agentIds: readonly string[]): string {
+  const agentId = resolveModelAgent(model, agentIds);
+  if (agentId === undefined) {
+    throw new OpenAiRequestError(`The model '${model}' does not exist. GET /v1/models lists the available ones.`, {
+      status: 404,
+      param: 'model',
+      code: 'model_not_found',
+    });
+  }
+  return agentId;
+}
+
+/** Resolve the session; a bad session-key header is a 400 naming the header. */
+export function resolveRoute(
+  ctx: EndpointContext,
+  agentId: string,
+  user: string | null | undefined,
+  kind: EphemeralKind,
+): SessionRoute {
+  try {
+    return resolveSessionRoute({
+      headers: ctx.req.headers,
+      user: user ?? undefined,
+      agentId,
+      kind,
+      canonicalize: ctx.deps.canonicalize,
+    });
+  } catch (err) {
+    if (err instanceof GatewayError) throw invalidParam('x-pincer-session-key', `Invalid session key: ${err.message}`);
+    throw err;
+  }
+}
+
+/** True when the session already holds messages (then earlier request messages are not replayed). */
+export function sessionHasHistory(ctx: EndpointContext, sessionKey: string): boolean {
+  return (ctx.deps.store.get(sessionKey)?.messageCount ?? 0) > 0;
+}
+
+export interface RunHooks {
+  onDelta?: (delta: string) => void;
+}
+
+/**
+ * Submit the turn and tie the run to the client: if the client goes away
+ * before the reply is finished, the run is aborted (the agent keeps the
+ * partial reply in the session).
+ */
+export async function startClientRun(
+  ctx: EndpointContext,
+  sessionKey: string,
+  runId: string,
+  turn: TurnInput,
+  hooks: RunHooks = {},
+): Promise<ActiveRun> {
+  const { deps, res } = ctx;
+  let run: ActiveRun | undefined;
+  let clientGone = false;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    clientGone = true;
+    if (run !== undefined) {
+      deps.logger.debug('openai-http client went away; aborting run', { runId, sessionKey });
+      run.abort();
+    }
+  });
+  try {
+    run = await startRun(deps.agent, deps.bus, {
+      sessionKey,
+      runId,
+      turn,
+      timeoutMs: deps.options?.runTimeoutMs,
+      onDelta: hooks.onDelta,
+    });
+  } catch (err) {
+    throw mapSubmitError(err, deps);
+  }
+  if (clientGone) run.abort();
+  return run;
+}
+
+/** Agent refusals → OpenAI errors; anything unexpected → a generic 500 (logged). */
+function mapSubmitError(err: unknown, deps: OpenAiHttpDeps): OpenAiRequestError {
+  if (err instanceof GatewayError) {
+    switch (err.code) {
+      case 'INVALID_REQUEST':
+        return new OpenAiRequestError(err.message, { status: 400 });
+      case 'UNAVAILABLE': {
+        const headers: Record<string, string> = {};
+        if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+        return new OpenAiRequestError(err.message, { status: 503, type: 'server_error', code: 'unavailable', headers });
+      }
+      case 'AGENT_TIMEOUT':
+        return new OpenAiRequestError(err.message, { status: 504, type: 'server_error', code: 'timeout' });
+      default:
+        return new OpenAiRequestError(err.message, { status: 403, type: 'permission_error', code: 'forbidden' });
+    }
+  }
+  deps.logger.error('openai-http submit failed', { error: err instanceof Error ? err.stack : String(err) });
+  return new OpenAiRequestError('Internal server error.', { status: 500, type: 'server_error' });
+}
+
+/** A failed run, as a 502 reply. `x-should-retry: false`: a retry would start a second run. */
+export function runFailedError(outcome: RunOutcome): OpenAiRequestError {
+  return new OpenAiRequestError(outcome.error ?? 'The run failed.', {
+    status: 502,
+    type: 'server_error',
+    code: 'run_failed',
+    headers: { 'x-should-retry': 'false' },
+  });
+}
+
+/** Chat Completions usage from agent usage (zeros when the provider reported none). */
+export function chatUsage(usage: Usage | undefined): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+  const input = usage?.input ?? 0;
+  const output = usage?.output ?? 0;
+  return { prompt_tokens: input, completion_tokens: output, total_tokens: usage?.totalTokens ?? input + output };
+}
+
+/** Seconds since the epoch, as OpenAI's `created` fields. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,109 @@
+/**
+ * valibot schemas for the request bodies of `/v1/chat/completions` and
+ * `/v1/responses`. Objects are loose: OpenAI clients send many tuning fields
+ * (temperature, top_p, …) that Pincer accepts and ignores.
+ */
+
+import * as v from 'valibot';
+import { OpenAiRequestError } from './request-error.js';
+
+/** Longest accepted `user` string; it only selects a session. */
+const MAX_USER_CHARS = 512;
+
+const ChatContentPartSchema = v.variant('type', [
+  v.looseObject({ type: v.literal('text'), text: v.string() }),
+  v.looseObject({ type: v.literal('image_url'), image_url: v.looseObject({ url: v.string() }) }),
+  v.looseObject({ type: v.literal('refusal'), refusal: v.string() }),
+]);
+
+const ChatMessageSchema = v.looseObject({
+  role: v.picklist(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: v.nullish(v.union([v.string(), v.array(ChatContentPartSchema)])),
+});
+
+const UserSchema = v.nullish(v.pipe(v.string(), v.maxLength(MAX_USER_CHARS)));
+
+export const ChatCompletionBodySchema = v.looseObject({
+  model: v.string(),
+  messages: v.pipe(v.array(ChatMessageSchema), v.minLength(1, 'messages must contain at least one message')),
+  stream: v.nullish(v.boolean()),
+  stream_options: v.nullish(v.looseObject({ include_usage: v.nullish(v.boolean()) })),
+  n: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1, 'only n=1 is supported'))),
+  user: UserSchema,
+});
+export type ChatCompletionBody = v.InferOutput<typeof ChatCompletionBodySchema>;
+export type ChatMessage = v.InferOutput<typeof ChatMessageSchema>;
+
+const ResponseContentPartSchema = v.variant('type', [
+  v.looseObject({ type: v.literal('input_text'), text: v.string() }),
+  v.looseObject({ type: v.literal('output_text'), text: v.string() }),
+  v.looseObject({ type: v.literal('input_image'), image_url: v.nullish(v.string()) }),
+]);
+
+const ResponseInputItemSchema = v.looseObject({
+  type: v.optional(v.literal('message')),
+  role: v.picklist(['user', 'assistant', 'system', 'developer']),
+  content: v.union([v.string(), v.array(ResponseContentPartSchema)]),
+});
+export type ResponseInputItem = v.InferOutput<typeof ResponseInputItemSchema>;
+
+export const ResponsesBodySchema = v.looseObject({
+  model: v.string(),
+  input: v.union([v.string(), v.pipe(v.array(ResponseInputItemSchema), v.minLength(1, 'input must not be empty'))]),
+  instructions: v.nullish(v.string()),
+  stream: v.nullish(v.boolean()),
+  previous_response_id: v.nullish(v.string()),
+  user: UserSchema,
+});
+export type ResponsesBody = v.InferOutput<typeof ResponsesBodySchema>;
+
+/** Validate a parsed body; a failure becomes a 400 naming the first failing path as `param`. */
+export function parseBody<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new OpenAiRequestError('The request body must be a JSON object.');
+  }
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  const { issue, path } = deepestIssue(result.issues[0]);
+  const param = formatPath(path);
+  const missing = issue.received === 'undefined' && param !== null;
+  const message = missing
+    ? `Missing required parameter: '${param}'.`
+    : param === null
+      ? issue.message
+      : `Invalid '${param}': ${issue.message}`;
+  throw new OpenAiRequestError(message, { param, code: missing ? 'missing_required_parameter' : 'invalid_value' });
+}
+
+type PathKey = string | number;
+
+/**
+ * A union reports one summary issue; when a branch matched the type but
+ * failed inside, its nested issues (with paths relative to the union) say
+ * what really failed.
+ */
+function deepestIssue(first: v.BaseIssue<unknown>): { issue: v.BaseIssue<unknown>; path: PathKey[] } {
+  let issue = first;
+  let path = keysOf(first);
+  for (;;) {
+    const deeper = issue.issues?.find((nested) => (nested.path?.length ?? 0) > 0);
+    if (deeper === undefined) return { issue, path };
+    path = [...path, ...keysOf(deeper)];
+    issue = deeper;
+  }
+}
+
+function keysOf(issue: v.BaseIssue<unknown>): PathKey[] {
+  return (issue.path ?? []).map((item) => (typeof item.key === 'number' ? item.key : String(item.key)));
+}
+
+/** `messages[0].content` style path, or null at the root. */
+function formatPath(path: PathKey[]): string | null {
+  if (path.length === 0) return null;
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? key : `.${key}`;
+  }
+  return out;
+}

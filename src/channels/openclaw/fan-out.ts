@@ -1,0 +1,114 @@
+/**
+ * Delivers bus events to WebSocket connections. The channel holds one bus
+ * subscription; each AgentEvent is mapped to wire events, each payload is
+ * serialised once, and every connection's frame is that text with its own
+ * `seq` spliced in (protocol.md §1.1, §4).
+ */
+
+import type { AgentEvent } from '../../agent/types.js';
+import type { OutboundBus, Subscription } from '../../bus/types.js';
+import { eventFramePrefix } from '../../protocol/frames.js';
+import type { WireEvent } from './method-types.js';
+import type { Connection } from './connection.js';
+import type { ChannelLogger } from './channel-logger.js';
+
+export interface FanOutDeps {
+  bus: OutboundBus<AgentEvent>;
+  mapEvent: (event: AgentEvent) => WireEvent[];
+  /** Authenticated connections, in registration order. */
+  connections: () => Iterable<Connection>;
+  /** Number of authenticated connections (skip all work when zero). */
+  authenticatedCount: () => number;
+  /** policy.maxPayload: larger events are dropped and logged. */
+  maxPayload: number;
+  logger: ChannelLogger;
+}
+
+export interface FanOut {
+  /** Send one already-mapped wire event to every connection in its audience. */
+  deliver(wire: WireEvent): void;
+  close(): void;
+  /** Bus subscriptions held (0 or 1). */
+  readonly subscriptions: number;
+  /** Frames written by the fan-out since start. */
+  readonly framesSent: number;
+}
+
+/** Subscribe once to the bus and start delivering. */
+export function createFanOut(deps: FanOutDeps): FanOut {
+  let subscription: Subscription | undefined;
+  let closed = false;
+  let framesSent = 0;
+
+  function deliver(wire: WireEvent): void {
+    let payloadJson: string | undefined;
+    try {
+      payloadJson = JSON.stringify(wire.payload);
+    } catch (error) {
+      deps.logger.error('event payload not serialisable', { event: wire.event, error: String(error) });
+      return;
+    }
+    const prefix = eventFramePrefix(wire.event, payloadJson ?? 'null');
+    const prefixBytes = Buffer.byteLength(prefix, 'utf8');
+    if (prefixBytes + 32 > deps.maxPayload) {
+      deps.logger.warn('event larger than maxPayload dropped', { event: wire.event, bytes: prefixBytes });
+      return;
+    }
+    for (const conn of deps.connections()) {
+      if (isInAudience(conn, wire) && conn.sendSequenced(prefix, prefixBytes)) framesSent++;
+    }
+  }
+
+  function onBusEvent(event: AgentEvent): void {
+    if (deps.authenticatedCount() === 0) return;
+    let wires: WireEvent[];
+    try {
+      wires = deps.mapEvent(event);
+    } catch (error) {
+      deps.logger.error('event mapping failed', { type: event.type, error: error instanceof Error ? error.stack : String(error) });
+      return;
+    }
+    for (const wire of wires) deliver(wire);
+  }
+
+  function subscribe(): void {
+    subscription = deps.bus.subscribe(onBusEvent, {
+      onOverflow: () => {
+        // The bus ended this subscription; take a new one so later runs still reach clients.
+        deps.logger.error('fan-out bus queue overflowed; events were lost');
+        if (!closed) queueMicrotask(subscribe);
+      },
+    });
+  }
+  subscribe();
+
+  return {
+    deliver,
+    close() {
+      closed = true;
+      subscription?.unsubscribe();
+      subscription = undefined;
+    },
+    get subscriptions() {
+      return subscription === undefined ? 0 : 1;
+    },
+    get framesSent() {
+      return framesSent;
+    },
+  };
+}
+
+/** Who receives a wire event (method-types.ts WireEvent; §4: all of these need read scope). */
+export function isInAudience(conn: Connection, wire: WireEvent): boolean {
+  if (conn.state !== 'AUTHED' || !conn.canRead) return false;
+  switch (wire.audience) {
+    case 'read':
+      return true;
+    case 'sessions':
+      return conn.sessionsSubscribed;
+    case 'session-messages':
+      return conn.wantsSessionMessages(wire.sessionKey);
+    default:
+      return false;
+  }
+}

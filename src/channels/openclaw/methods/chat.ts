@@ -1,0 +1,245 @@
+/**
+ * chat.* methods (protocol.md §3.3): history, send, abort, inject. Runs go
+ * through the AgentService; their progress reaches clients as bus events.
+ */
+
+import { randomUUID } from 'node:crypto';
+import * as v from 'valibot';
+import type { AgentEvent, AgentService, ChatTurn } from '../../../agent/types.js';
+import { GatewayError } from '../../../protocol/errors.js';
+import type { SessionStore, StoredMessage } from '../../../sessions/types.js';
+import { INJECT_RUN_PREFIX } from '../event-mapper.js';
+import { shapeMessage, type WireMessage } from '../message-shape.js';
+import type { MethodTable } from '../method-types.js';
+
+/** chat.history page size when the client gives none. */
+export const DEFAULT_HISTORY_LIMIT = 200;
+/** Largest chat.history page. */
+export const MAX_HISTORY_LIMIT = 1000;
+/** Room kept for the res envelope around the history payload (id ≤ 256 chars plus framing), bytes. */
+export const RES_ENVELOPE_BYTES = 1024;
+/** Longest session key accepted from a client, characters (§3.3). */
+export const MAX_SESSION_KEY_CHARS = 512;
+/** Longest idempotency key, characters. */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
+/** Most attachments on one message. */
+export const MAX_ATTACHMENTS = 16;
+/** Longest chat.inject label, characters. */
+export const MAX_INJECT_LABEL_CHARS = 100;
+/** Bounds applied to a client's run timeout, ms. */
+export const MIN_RUN_TIMEOUT_MS = 1_000;
+export const MAX_RUN_TIMEOUT_MS = 3_600_000;
+
+export interface ChatMethodDeps {
+  store: SessionStore;
+  agent: AgentService;
+  /** Raw client key → canonical key; throws GatewayError on an invalid key. */
+  canonicalize: (raw: string) => string;
+  /** policy.maxPayload: no chat.history res may exceed it, bytes. */
+  maxPayloadBytes: number;
+  /** Where chat.inject announces its message. */
+  bus?: { publish(event: AgentEvent): void };
+  /** Clock, epoch ms. */
+  now?: () => number;
+}
+
+const SessionKeyString = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SESSION_KEY_CHARS));
+
+/** `{mimeType, content:<base64>}` as WebClaw and openclaw-node send it; extra fields ignored. */
+export const AttachmentSchema = v.object({
+  mimeType: v.optional(v.string()),
+  content: v.string(),
+});
+export const AttachmentsSchema = v.pipe(v.array(AttachmentSchema), v.maxLength(MAX_ATTACHMENTS));
+
+const HistoryParams = v.object({
+  sessionKey: SessionKeyString,
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_HISTORY_LIMIT))),
+  maxChars: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+const SendParams = v.object({
+  sessionKey: SessionKeyString,
+  message: v.string(),
+  // Any value is tolerated: rejecting a level the model lacks breaks WebClaw (Appendix A.8).
+  thinking: v.optional(v.unknown()),
+  deliver: v.optional(v.unknown()),
+  timeoutMs: v.optional(v.number()),
+  attachments: v.optional(AttachmentsSchema),
+  idempotencyKey: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_IDEMPOTENCY_KEY_CHARS))),
+});
+const AbortParams = v.object({
+  sessionKey: SessionKeyString,
+  runId: v.optional(v.pipe(v.string(), v.minLength(1))),
+});
+const InjectParams = v.object({
+  sessionKey: SessionKeyString,
+  message: v.string(),
+  label: v.optional(v.pipe(v.string(), v.maxLength(MAX_INJECT_LABEL_CHARS))),
+});
+
+/** Build chat.history, chat.send, chat.abort and chat.inject. */
+export function createChatMethods(deps: ChatMethodDeps): MethodTable {
+  const { store, agent, canonicalize } = deps;
+  const now = deps.now ?? Date.now;
+
+  return {
+    'chat.history': {
+      params: HistoryParams,
+      scope: 'operator.read',
+      async handler(params, ctx) {
+        const sessionKey = canonicalize(params.sessionKey);
+        ctx.watchSession(sessionKey);
+        const page = await store.history(sessionKey, { limit: params.limit ?? DEFAULT_HISTORY_LIMIT });
+        const first = page.totalMessages - page.messages.length + 1;
+        const messages = page.messages.map((m, i) => shapeMessage(m, { seq: first + i, maxChars: params.maxChars }));
+        const sessionId = store.get(sessionKey)?.sessionId;
+        const payload: Record<string, unknown> = { sessionKey };
+        if (sessionId !== undefined) payload.sessionId = sessionId;
+        payload.totalMessages = page.totalMessages;
+        const fitted = fitToBudget(messages, deps.maxPayloadBytes - RES_ENVELOPE_BYTES - byteLength(payload));
+        payload.messages = fitted;
+        payload.hasMore = page.hasMore || fitted.length < messages.length;
+        return payload;
+      },
+    },
+
+    'chat.send': {
+      params: SendParams,
+      scope: 'operator.write',
+      async handler(params, ctx) {
+        const sessionKey = canonicalize(params.sessionKey);
+        const images = toImages(params.attachments, 'chat.send');
+        if (params.message === '' && images.length === 0) {
+          throw new GatewayError('INVALID_REQUEST', 'invalid chat.send params: message must not be empty without attachments');
+        }
+        const turn: ChatTurn = { sessionKey, text: params.message };
+        if (images.length > 0) turn.images = images;
+        if (params.idempotencyKey !== undefined) turn.idempotencyKey = params.idempotencyKey;
+        const thinking = toThinkingLevel(params.thinking);
+        if (thinking !== undefined) turn.thinking = thinking;
+        const timeoutMs = toRunTimeoutMs(params.timeoutMs);
+        if (timeoutMs !== undefined) turn.timeoutMs = timeoutMs;
+        ctx.watchSession(sessionKey);
+        // submit resolves once the user message is durable: only then may we ack (§3.3).
+        const result = await agent.submit(turn);
+        return { runId: result.runId, status: result.status };
+      },
+    },
+
+    'chat.abort': {
+      params: AbortParams,
+      scope: 'operator.write',
+      handler(params) {
+        const sessionKey = canonicalize(params.sessionKey);
+        const runIds = agent.abort(sessionKey, params.runId);
+        return { ok: true, aborted: runIds.length > 0, runIds };
+      },
+    },
+
+    'chat.inject': {
+      params: InjectParams,
+      scope: 'operator.write',
+      async handler(params, ctx) {
+        const sessionKey = canonicalize(params.sessionKey);
+        const id = randomUUID();
+        const runId = `${INJECT_RUN_PREFIX}${id}`;
+        const text = params.label === undefined || params.label === '' ? params.message : `[${params.label}]\n\n${params.message}`;
+        const timestamp = now();
+        const message: StoredMessage = {
+          id,
+          role: 'assistant',
+          content: [{ type: 'text', text }],
+          timestamp,
+          runId,
+          stopReason: 'stop',
+          usage: { input: 0, output: 0, totalTokens: 0, cacheRead: 0, cacheWrite: 0 },
+          provider: 'pincer',
+          model: 'gateway-injected',
+        };
+        await store.append(sessionKey, message);
+        ctx.watchSession(sessionKey);
+        deps.bus?.publish({ type: 'session.message', sessionKey, message });
+        // The event mapper turns a run.end of an inject- run into the single chat final OpenClaw sends (A-13).
+        deps.bus?.publish({
+          type: 'run.end',
+          runId,
+          sessionKey,
+          status: 'ok',
+          message,
+          stopReason: 'stop',
+          startedAt: timestamp,
+          endedAt: timestamp,
+        });
+        return { ok: true, messageId: id };
+      },
+    },
+  };
+}
+
+/** Keep the newest messages whose JSON fits in `budget` bytes (oldest dropped first). */
+function fitToBudget(messages: WireMessage[], budget: number): WireMessage[] {
+  let total = 2; // the array brackets
+  let start = messages.length;
+  while (start > 0) {
+    const size = byteLength(messages[start - 1]) + 1; // plus a comma
+    if (total + size > budget) break;
+    total += size;
+    start -= 1;
+  }
+  return start === 0 ? messages : messages.slice(start);
+}
+
+function byteLength(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const DATA_URL = /^data:([^;,]+)(?:;[^,]*)?;base64,/;
+
+/** Attachments → image blocks for the turn. Anything that is not a base64 image is refused. */
+export function toImages(
+  attachments: v.InferOutput<typeof AttachmentsSchema> | undefined,
+  method: string,
+): NonNullable<ChatTurn['images']> {
+  if (attachments === undefined) return [];
+  return attachments.map((attachment, i) => {
+    let data = attachment.content;
+    let mediaType = attachment.mimeType;
+    const dataUrl = DATA_URL.exec(data);
+    if (dataUrl !== null) {
+      mediaType ??= dataUrl[1];
+      data = data.slice(dataUrl[0].length);
+    }
+    data = data.replace(/\s+/g, '');
+    if (mediaType === undefined || !/^image\/[a-z0-9.+-]+$/i.test(mediaType)) {
+      throw new GatewayError('INVALID_REQUEST', `invalid ${method} params: at /attachments/${i}: only image attachments are supported`);
+    }
+    if (data.length === 0 || data.length % 4 !== 0 || !BASE64.test(data)) {
+      throw new GatewayError('INVALID_REQUEST', `invalid ${method} params: at /attachments/${i}/content: must be base64`);
+    }
+    return { mediaType: mediaType.toLowerCase(), data };
+  });
+}
+
+/** Client thinking level → what the agent understands; unknown values mean "default". */
+export function toThinkingLevel(value: unknown): ChatTurn['thinking'] {
+  if (typeof value !== 'string') return undefined;
+  switch (value.toLowerCase()) {
+    case 'minimal':
+    case 'low':
+      return 'low';
+    case 'medium':
+      return 'medium';
+    case 'high':
+    case 'xhigh':
+      return 'high';
+    default:
+      return undefined;
+  }
+}
+
+/** A client run timeout, clamped to sane bounds; absent or non-positive means the default. */
+export function toRunTimeoutMs(value: number | undefined): number | undefined {
+  if (value === undefined || !Number.isFinite(value) || value <= 0) return undefined;
+  return Math.min(Math.max(Math.round(value), MIN_RUN_TIMEOUT_MS), MAX_RUN_TIMEOUT_MS);
+}

@@ -1,0 +1,128 @@
+/**
+ * System methods (protocol.md §3.1): health, status, agents.list,
+ * models.list and config.get. Small, path-free answers built from what
+ * main.ts hands in.
+ */
+
+import { createHash } from 'node:crypto';
+import * as v from 'valibot';
+import { redactConfig } from '../../../security/redact-config.js';
+import type { MethodTable } from '../method-types.js';
+
+export const DEFAULT_AGENT_ID = 'main';
+/** Context size reported when the provider does not say (OpenClaw's default for unknown models). */
+export const DEFAULT_CONTEXT_TOKENS = 128_000;
+/** Sessions listed in status.sessions.recent. */
+export const STATUS_RECENT_SESSIONS = 10;
+
+/** The configured model, as clients see it. */
+export interface ModelInfo {
+  /** Provider name, e.g. "openai", "anthropic". */
+  provider: string;
+  model: string;
+  contextTokens?: number;
+  reasoning?: boolean;
+}
+
+export interface SystemMethodDeps {
+  version: string;
+  /** Epoch ms the gateway started. */
+  startedAt: number;
+  /** Sessions, newest `updatedAt` first (SessionStore.list). */
+  listSessions(): readonly { key: string; updatedAt: number }[];
+  /** The configured model, or undefined when no provider is set up. */
+  model(): ModelInfo | undefined;
+  /** The effective config; redacted again here before it leaves the process. */
+  config(): unknown;
+  now?: () => number;
+}
+
+const NoParams = v.object({});
+const ModelsListParams = v.object({ view: v.optional(v.string()) });
+
+/** Build the system method entries. */
+export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
+  const now = deps.now ?? Date.now;
+
+  return {
+    health: {
+      params: NoParams,
+      scope: 'operator.read',
+      handler() {
+        const started = now();
+        const count = deps.listSessions().length;
+        return {
+          ok: true,
+          ts: started,
+          durationMs: Math.max(0, now() - started),
+          defaultAgentId: DEFAULT_AGENT_ID,
+          agents: [{ agentId: DEFAULT_AGENT_ID, isDefault: true, sessions: { count, recent: [] } }],
+          sessions: { count, recent: [] },
+          channels: {},
+          channelOrder: [],
+          channelLabels: {},
+          heartbeatSeconds: 0,
+        };
+      },
+    },
+    status: {
+      params: NoParams,
+      scope: 'operator.read',
+      handler() {
+        const sessions = deps.listSessions();
+        const model = deps.model();
+        return {
+          runtimeVersion: deps.version,
+          uptimeMs: Math.max(0, now() - deps.startedAt),
+          sessions: {
+            count: sessions.length,
+            defaults: {
+              model: model?.model ?? null,
+              contextTokens: model === undefined ? null : (model.contextTokens ?? DEFAULT_CONTEXT_TOKENS),
+            },
+            recent: sessions.slice(0, STATUS_RECENT_SESSIONS).map((s) => ({ key: s.key, updatedAt: s.updatedAt })),
+          },
+        };
+      },
+    },
+    'agents.list': {
+      params: NoParams,
+      scope: 'operator.read',
+      handler() {
+        const model = deps.model();
+        const agent: Record<string, unknown> = { id: DEFAULT_AGENT_ID };
+        if (model !== undefined) agent.model = { primary: `${model.provider}/${model.model}` };
+        return { defaultId: DEFAULT_AGENT_ID, mainKey: 'main', scope: 'per-sender', agents: [agent] };
+      },
+    },
+    'models.list': {
+      params: ModelsListParams,
+      scope: 'operator.read',
+      handler() {
+        const model = deps.model();
+        if (model === undefined) return { models: [] };
+        return {
+          models: [
+            {
+              id: model.model,
+              name: model.model,
+              provider: model.provider,
+              contextWindow: model.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+              reasoning: model.reasoning ?? false,
+              available: true,
+            },
+          ],
+        };
+      },
+    },
+    'config.get': {
+      params: NoParams,
+      scope: 'operator.admin',
+      handler() {
+        const config = redactConfig(deps.config());
+        const hash = createHash('sha256').update(JSON.stringify(config) ?? 'null').digest('base64url');
+        return { config, hash: `sha256:${hash}`, valid: true, issues: [] };
+      },
+    },
+  };
+}

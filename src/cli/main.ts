@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * The `pincer` command line. Kept import-light: only commander loads here;
+ * each command's module (and the gateway with it) is imported when that
+ * command runs, so `--help` and `--version` never touch the config.
+ */
+
+import { Command, CommanderError, Option } from 'commander';
+import { LOG_LEVELS } from '../util/logger.js';
+import { readPackageVersion } from '../util/package-info.js';
+import { reportCliError, EXIT_USAGE } from './cli-errors.js';
+import { parsePort } from './option-parsers.js';
+
+const GATEWAY_HELP = `
+Examples:
+  $ pincer gateway                        start on 127.0.0.1:18789 with a generated token
+  $ pincer gateway --port 18790           use another port
+  $ PINCER_TOKEN=<secret> pincer gateway --host 0.0.0.0
+                                          listen on every interface (needs a configured secret)
+  $ pincer gateway --no-websocket         serve /health and /ready only
+
+Configuration, lowest precedence first:
+  defaults < config file (<state-dir>/config.json, or --config) < environment < flags
+Environment:
+  PINCER_STATE_DIR PINCER_HOST PINCER_PORT PINCER_TOKEN PINCER_PASSWORD PINCER_LOG_LEVEL
+  PINCER_PROVIDER PINCER_BASE_URL PINCER_API_KEY PINCER_MODEL
+Prefer PINCER_TOKEN or the config file over --token: flags show up in the process list.
+`;
+
+const STATUS_HELP = `
+Prints one line and exits 0 when the gateway is ready, 1 otherwise.
+
+Examples:
+  $ pincer status
+  $ pincer status --port 18790
+`;
+
+const TOKEN_HELP = `
+Prints the token of the generated token file (creating it if needed).
+With --rotate, writes a new one; a running gateway accepts only the new token
+from its next connection.
+
+Examples:
+  $ pincer token
+  $ pincer token --rotate
+`;
+
+function buildProgram(): Command {
+  const program = new Command('pincer')
+    .description('A small, fast and secure gateway for a personal AI assistant (OpenClaw gateway protocol).')
+    .version(readPackageVersion(), '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help and exit')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'pincer: ')) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('gateway')
+    .description('start the gateway (HTTP health/ready and the OpenClaw WebSocket on one port)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1; non-loopback needs a token or password)')
+    .addOption(new Option('--port <port>', 'port to listen on (default 18789)').argParser(parsePort))
+    .option('--token <token>', 'shared token clients must present (default: generated, in <state-dir>/token)')
+    .option('--password <password>', 'shared password instead of a token')
+    .option('--config <path>', 'config file (default <state-dir>/config.json)')
+    .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
+    .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
+    .option('--no-websocket', 'serve HTTP health/ready only; refuse WebSocket upgrades')
+    .option('--enable-websocket', 'accepted for compatibility and ignored (the WebSocket is on by default)')
+    .addHelpText('after', GATEWAY_HELP)
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const { runGateway } = await import('./gateway-command.js');
+      await runGateway(options, command.getOptionValueSource('websocket') === 'cli');
+    });
+
+  program
+    .command('token')
+    .description('print the generated gateway token, or replace it with --rotate')
+    .option('--rotate', 'generate a new token and write it to the token file')
+    .option('--config <path>', 'config file (default <state-dir>/config.json)')
+    .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
+    .addHelpText('after', TOKEN_HELP)
+    .action(async (options: Record<string, unknown>) => {
+      const { runToken } = await import('./token-command.js');
+      await runToken(options);
+    });
+
+  program
+    .command('status')
+    .description("ask a running gateway's /ready and print a one-line summary")
+    .option('--host <host>', 'gateway host (default from config, else 127.0.0.1)')
+    .addOption(new Option('--port <port>', 'gateway port (default from config, else 18789)').argParser(parsePort))
+    .option('--config <path>', 'config file (default <state-dir>/config.json)')
+    .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
+    .addHelpText('after', STATUS_HELP)
+    .action(async (options: Record<string, unknown>) => {
+      const { runStatus } = await import('./status-command.js');
+      await runStatus(options);
+    });
+
+  return program;
+}
+
+/** Parse argv and run; sets process.exitCode instead of throwing. */
+async function runCli(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its one line (or the help/version text).
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    process.exitCode = reportCliError(error);
+  }
+}
+
+await runCli(process.argv);

@@ -1,0 +1,44 @@
+/**
+ * Every default of the config in one place. Units are in the key names
+ * (…Ms = milliseconds, …Bytes = bytes). Safe by default: loopback only, and
+ * a generated token when no secret is configured.
+ */
+
+/** Name of the state directory under the home directory (override: PINCER_STATE_DIR, --state-dir). */
+export const DEFAULT_STATE_DIR_NAME = '.pincer';
+/** The config file inside the state directory (override: --config). */
+export const CONFIG_FILE_NAME = 'config.json';
+/** The generated gateway token inside the state directory. */
+export const TOKEN_FILE_NAME = 'token';
+/** OpenClaw's gateway port, which WebClaw and the OpenClaw CLI assume. */
+export const DEFAULT_PORT = 18789;
+
+export const DEFAULTS = {
+  gateway: {
+    host: '127.0.0.1',
+    port: DEFAULT_PORT,
+    websocket: true,
+    /** Extra browser origins allowed to open the WebSocket, besides loopback ones. */
+    allowedOrigins: [] as string[],
+    /** Extra Host header names accepted on upgrades, besides the bind address and localhost. */
+    allowedHosts: [] as string[],
+    handshakeTimeoutMs: 10_000,
+    maxPayloadBytes: 4 * 1024 * 1024,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    tickIntervalMs: 30_000,
+    drainTimeoutMs: 10_000,
+  },
+  provider: {
+    timeoutMs: 120_000,
+    maxRetries: 2,
+  },
+  agent: {
+    maxConcurrentRuns: 8,
+    maxMessageChars: 100_000,
+    historyLimit: 200,
+  },
+  openaiHttp: {
+    enabled: true,
+  },
+  logLevel: 'info',
+} as const;

@@ -1,0 +1,167 @@
+/**
+ * The config file schema (every key optional, unknown keys rejected) and the
+ * shape of the resolved config that the rest of Pincer receives.
+ */
+
+import * as v from 'valibot';
+
+/** Same names as the logger's levels (config/ imports nothing from the rest of src/). */
+export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
+
+export const PROVIDER_KINDS = ['openai', 'anthropic'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+const MAX_PORT = 65_535;
+const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+const MAX_BYTES = 1024 * 1024 * 1024;
+
+/** A JSON object section. valibot's object schemas also accept arrays, so those are refused here. */
+function section<const E extends v.ObjectEntries>(entries: E) {
+  return v.pipe(
+    v.custom<unknown>((value) => !Array.isArray(value), 'expected an object, not an array'),
+    v.strictObject(entries, 'expected an object'),
+  );
+}
+
+function integer(min: number, max: number, unit = '') {
+  const range = `expected an integer from ${min} to ${max}${unit}`;
+  return v.pipe(v.number(range), v.integer(range), v.minValue(min, range), v.maxValue(max, range));
+}
+
+const nonBlank = (what: string) =>
+  v.pipe(
+    v.string(`expected ${what}`),
+    v.check((value) => value.trim().length > 0, `must not be empty (expected ${what})`),
+  );
+
+/** A shared secret: empty or blank is a config error, never "accept anyone". */
+export const secretSchema = nonBlank('a non-empty string');
+
+export const hostSchema = v.pipe(
+  nonBlank('a host name or IP address'),
+  v.regex(/^[^\s/]+$/, 'expected a host name or IP address without spaces or slashes'),
+);
+
+export const portSchema = integer(0, MAX_PORT);
+
+export const modelSchema = nonBlank('a model name');
+
+export const logLevelSchema = v.picklist(LOG_LEVEL_NAMES, `expected one of ${LOG_LEVEL_NAMES.join(', ')}`);
+
+export const providerKindSchema = v.picklist(PROVIDER_KINDS, `expected one of ${PROVIDER_KINDS.join(', ')}`);
+
+export const urlSchema = v.pipe(
+  v.string('expected a URL'),
+  v.url('expected an http(s) URL'),
+  v.regex(/^https?:\/\//i, 'expected an http(s) URL'),
+);
+
+const originSchema = v.pipe(
+  v.string('expected an origin such as https://example.com'),
+  v.regex(/^https?:\/\/[^/\s?#]+$/i, 'expected an origin such as https://example.com (scheme and host, no path)'),
+);
+
+/** The config file. Every key is optional; defaults fill the rest. */
+export const fileConfigSchema = section({
+  gateway: v.optional(
+    section({
+      host: v.optional(hostSchema),
+      port: v.optional(portSchema),
+      websocket: v.optional(v.boolean('expected true or false')),
+      allowedOrigins: v.optional(v.array(originSchema, 'expected an array of origins')),
+      allowedHosts: v.optional(v.array(hostSchema, 'expected an array of host names')),
+      handshakeTimeoutMs: v.optional(integer(10, MAX_TIMEOUT_MS, ' (ms)')),
+      maxPayloadBytes: v.optional(integer(1024, MAX_BYTES, ' (bytes)')),
+      maxBufferedBytes: v.optional(integer(1024, MAX_BYTES, ' (bytes)')),
+      tickIntervalMs: v.optional(integer(10, MAX_TIMEOUT_MS, ' (ms)')),
+      drainTimeoutMs: v.optional(integer(0, MAX_TIMEOUT_MS, ' (ms)')),
+    }),
+  ),
+  auth: v.optional(
+    section({
+      token: v.optional(secretSchema),
+      password: v.optional(secretSchema),
+    }),
+  ),
+  provider: v.optional(
+    section({
+      kind: v.optional(providerKindSchema),
+      baseUrl: v.optional(urlSchema),
+      apiKey: v.optional(secretSchema),
+      model: v.optional(modelSchema),
+      timeoutMs: v.optional(integer(1, MAX_TIMEOUT_MS, ' (ms)')),
+      maxRetries: v.optional(integer(0, 10)),
+    }),
+  ),
+  agent: v.optional(
+    section({
+      systemPrompt: v.optional(v.string('expected a string')),
+      maxConcurrentRuns: v.optional(integer(1, 1000)),
+      maxMessageChars: v.optional(integer(1, 100_000_000)),
+      historyLimit: v.optional(integer(1, 1_000_000)),
+      workspaceDir: v.optional(nonBlank('a directory path')),
+    }),
+  ),
+  openaiHttp: v.optional(
+    section({
+      enabled: v.optional(v.boolean('expected true or false')),
+    }),
+  ),
+  logLevel: v.optional(logLevelSchema),
+});
+
+/** What a config file (or a programmatic override) may contain. */
+export type FileConfig = v.InferOutput<typeof fileConfigSchema>;
+
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Serve the OpenClaw WebSocket on the HTTP port. */
+  readonly websocket: boolean;
+  readonly allowedOrigins: readonly string[];
+  readonly allowedHosts: readonly string[];
+  readonly handshakeTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly tickIntervalMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+export interface AuthConfig {
+  readonly token?: string;
+  readonly password?: string;
+}
+
+export interface ProviderConfig {
+  readonly kind: ProviderKind;
+  readonly baseUrl?: string;
+  readonly apiKey?: string;
+  readonly model: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+}
+
+export interface AgentConfig {
+  readonly systemPrompt?: string;
+  readonly maxConcurrentRuns: number;
+  readonly maxMessageChars: number;
+  readonly historyLimit: number;
+  /** Absolute path. */
+  readonly workspaceDir?: string;
+}
+
+/** The validated, merged and frozen config. */
+export interface PincerConfig {
+  /** Absolute path of the state directory. */
+  readonly stateDir: string;
+  /** Absolute path of the config file (it may not exist). */
+  readonly configPath: string;
+  readonly gateway: GatewayConfig;
+  readonly auth: AuthConfig;
+  /** Absent when no provider kind is configured. */
+  readonly provider?: ProviderConfig;
+  readonly agent: AgentConfig;
+  readonly openaiHttp: { readonly enabled: boolean };
+  readonly logLevel: LogLevelName;
+}

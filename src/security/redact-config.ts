@@ -1,0 +1,33 @@
+/**
+ * Makes a config object safe to show a client (config.get, protocol.md §3.1):
+ * secret-looking values become the OpenClaw sentinel and filesystem
+ * locations are removed.
+ */
+
+/** What OpenClaw puts in place of a secret (observed A-7). */
+export const REDACTED_SENTINEL = '__OPENCLAW_REDACTED__';
+
+const SECRET_KEY = /(token|password|passwd|secret|api[-_]?key|authorization|cookie|credentials?)$/i;
+const PATH_KEY = /(dir|path|paths|file)$/i;
+const MAX_DEPTH = 16;
+
+/** A deep copy of `value` with secrets replaced and path-valued keys dropped. */
+export function redactConfig(value: unknown): unknown {
+  return redact(value, 0);
+}
+
+function redact(value: unknown, depth: number): unknown {
+  if (depth > MAX_DEPTH) return null;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (PATH_KEY.test(key)) continue;
+    if (SECRET_KEY.test(key) && item !== null && item !== undefined && typeof item !== 'object' && typeof item !== 'boolean') {
+      out[key] = REDACTED_SENTINEL;
+      continue;
+    }
+    out[key] = redact(item, depth + 1);
+  }
+  return out;
+}

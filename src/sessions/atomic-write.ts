@@ -1,0 +1,108 @@
+/**
+ * Durable file primitives. A whole-file write goes to a temp file in the same
+ * directory, is fsync'd, renamed over the target, and the directory is
+ * fsync'd, so after a crash the target holds either the old or the new bytes.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Suffix of in-flight temp files; leftovers from a crash are safe to delete. */
+export const TEMP_FILE_SUFFIX = '.tmp';
+/** Mode of every file written here: owner read/write only. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+export interface FileVersion {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** Replace `path` with `data` atomically and durably. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<FileVersion> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_FILE_SUFFIX}`);
+  let version: FileVersion;
+  try {
+    const handle = await fs.open(temp, 'wx', PRIVATE_FILE_MODE);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+      version = toVersion(await handle.stat());
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, path);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+  return version;
+}
+
+/**
+ * Append `data` to an existing file and fdatasync it before resolving.
+ * Never creates the file, so a lost file cannot come back without its header.
+ */
+export async function appendFileDurably(path: string, data: string): Promise<FileVersion> {
+  const handle = await fs.open(path, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    await handle.writeFile(data);
+    await handle.datasync();
+    return toVersion(await handle.stat());
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Cut a file to `length` bytes and fdatasync it. */
+export async function truncateFileDurably(path: string, length: number): Promise<FileVersion> {
+  const handle = await fs.open(path, 'r+');
+  try {
+    await handle.truncate(length);
+    await handle.datasync();
+    return toVersion(await handle.stat());
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Remove a file and fsync its directory. False when it did not exist. */
+export async function removeFileDurably(path: string): Promise<boolean> {
+  try {
+    await fs.unlink(path);
+  } catch (error) {
+    if (isErrnoException(error) && error.code === 'ENOENT') return false;
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+  return true;
+}
+
+/** Rename within one directory and fsync it. */
+export async function renameDurably(from: string, to: string): Promise<void> {
+  await fs.rename(from, to);
+  await syncDirectory(dirname(to));
+}
+
+/** fsync a directory so renames and unlinks in it survive a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  // Windows cannot open a directory for fsync; NTFS journals renames itself.
+  if (process.platform === 'win32') return;
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** True for Node's system errors that carry an errno `code`. */
+export function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
+}
+
+function toVersion(stat: { size: number; mtimeMs: number; ino: number }): FileVersion {
+  return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
+}

@@ -1,0 +1,74 @@
+/**
+ * Loading one session file from disk: parse it, log its damage, repair its
+ * tail so the next append starts on a fresh line, and move an unreadable file
+ * aside (never delete it) so it can neither hide nor block a session.
+ */
+
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { SessionMeta, StoredMessage } from './types.js';
+import { appendFileDurably, renameDurably, truncateFileDurably, type FileVersion } from './atomic-write.js';
+import { parseSessionFile } from './session-file-parser.js';
+import { sessionFileName } from './session-key.js';
+
+/** Damage warnings logged per file; the rest are counted in one more warning. */
+export const MAX_WARNINGS_PER_FILE = 5;
+
+export interface SessionStoreLogger {
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface LoadedSession {
+  meta: SessionMeta;
+  messages: StoredMessage[];
+  /** Stamp of the file after any repair. */
+  file: FileVersion;
+}
+
+/**
+ * Load `<dir>/<fileName>`. Undefined when the file has no usable header or its
+ * header key does not hash to its name; such a file is renamed to
+ * `<fileName>.unreadable-<ms>`.
+ */
+export async function loadSessionFile(
+  dir: string,
+  fileName: string,
+  logger: SessionStoreLogger,
+): Promise<LoadedSession | undefined> {
+  const path = join(dir, fileName);
+  const parsed = parseSessionFile(await fs.readFile(path));
+  for (const issue of parsed.issues.slice(0, MAX_WARNINGS_PER_FILE)) {
+    logger.warn({ file: fileName, line: issue.line, reason: issue.reason }, 'skipped damaged line in session file');
+  }
+  if (parsed.issues.length > MAX_WARNINGS_PER_FILE) {
+    logger.warn({ file: fileName, more: parsed.issues.length - MAX_WARNINGS_PER_FILE }, 'more damaged lines skipped');
+  }
+  if (!parsed.header || !parsed.meta || sessionFileName(parsed.header.key) !== fileName) {
+    const movedTo = `${fileName}.unreadable-${Date.now()}`;
+    await renameDurably(path, join(dir, movedTo));
+    logger.warn({ file: fileName, movedTo }, 'unreadable session file moved aside');
+    return undefined;
+  }
+  let stat: FileVersion;
+  if (parsed.tail === 'torn') stat = await truncateFileDurably(path, parsed.completeBytes);
+  else if (parsed.tail === 'unterminated') stat = await appendFileDurably(path, '\n');
+  else stat = await fs.stat(path);
+  return {
+    meta: parsed.meta,
+    messages: parsed.messages,
+    file: { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino },
+  };
+}
+
+/** Run `task` over `items` with at most `limit` in flight. */
+export async function runConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

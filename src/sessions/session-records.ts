@@ -1,0 +1,118 @@
+/**
+ * The lines of a session file: one JSON record per line, discriminated on
+ * `type`. Line 1 is always the `session` header; `message` and `meta` records
+ * follow in append order. Every record is validated on read.
+ */
+
+import * as v from 'valibot';
+import type { StoredMessage } from './types.js';
+
+/** Format version written in every header. */
+export const SESSION_FILE_VERSION = 1;
+
+export interface SessionHeaderRecord {
+  type: 'session';
+  version: number;
+  /** Canonical session key; the file name is its sha256. */
+  key: string;
+  sessionId: string;
+  createdAt: number;
+}
+
+export interface MessageRecord {
+  type: 'message';
+  /** Epoch ms when the record was written. */
+  at: number;
+  message: StoredMessage;
+}
+
+/** A patch of session metadata; absent fields are unchanged. */
+export interface MetaRecord {
+  type: 'meta';
+  at: number;
+  label?: string | null;
+}
+
+export type SessionRecord = SessionHeaderRecord | MessageRecord | MetaRecord;
+
+const epochMs = v.pipe(v.number(), v.finite());
+
+const contentBlockSchema = v.variant('type', [
+  v.object({ type: v.literal('text'), text: v.string() }),
+  v.object({ type: v.literal('thinking'), thinking: v.string() }),
+  v.object({
+    type: v.literal('toolCall'),
+    id: v.string(),
+    name: v.string(),
+    arguments: v.record(v.string(), v.unknown()),
+  }),
+  v.object({
+    type: v.literal('image'),
+    source: v.object({ type: v.literal('base64'), media_type: v.string(), data: v.string() }),
+  }),
+]);
+
+const usageSchema = v.object({
+  input: v.number(),
+  output: v.number(),
+  totalTokens: v.number(),
+  cacheRead: v.optional(v.number()),
+  cacheWrite: v.optional(v.number()),
+});
+
+/** Shape of a StoredMessage; exported for other backends and migrations. */
+export const storedMessageSchema = v.object({
+  id: v.pipe(v.string(), v.minLength(1)),
+  role: v.picklist(['user', 'assistant', 'toolResult']),
+  content: v.array(contentBlockSchema),
+  timestamp: epochMs,
+  runId: v.optional(v.string()),
+  idempotencyKey: v.optional(v.string()),
+  usage: v.optional(usageSchema),
+  stopReason: v.optional(v.picklist(['stop', 'length', 'toolUse', 'aborted', 'error', 'interrupted'])),
+  errorMessage: v.optional(v.string()),
+  provider: v.optional(v.string()),
+  model: v.optional(v.string()),
+  toolCallId: v.optional(v.string()),
+  toolName: v.optional(v.string()),
+  isError: v.optional(v.boolean()),
+});
+
+const headerSchema = v.object({
+  type: v.literal('session'),
+  version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  key: v.string(),
+  sessionId: v.pipe(v.string(), v.minLength(1)),
+  createdAt: epochMs,
+});
+
+const recordSchema = v.variant('type', [
+  headerSchema,
+  v.object({ type: v.literal('message'), at: epochMs, message: storedMessageSchema }),
+  v.object({ type: v.literal('meta'), at: epochMs, label: v.optional(v.nullable(v.string())) }),
+]);
+
+/** One record as a complete line (JSON never contains a raw newline). */
+export function encodeRecord(record: SessionRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+/**
+ * Parse one line into a record.
+ * @returns the record, or a short reason why the line is unusable.
+ */
+export function decodeRecord(line: string): { ok: true; record: SessionRecord } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not valid JSON' };
+  }
+  const result = v.safeParse(recordSchema, json);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = v.getDotPath(issue);
+    return { ok: false, reason: `invalid record${path ? ` at ${path}` : ''}: ${issue.message}` };
+  }
+  return { ok: true, record: result.output };
+}

@@ -1,0 +1,161 @@
+/**
+ * A small structured logger: one JSON object per line on stderr, pino-style
+ * numeric levels, child loggers with bound fields, and redaction of secret-
+ * looking keys at any depth. Kept dependency-free because it loads at start-up.
+ */
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const LEVEL_VALUES: Record<LogLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+};
+
+/**
+ * Keys whose values are replaced with REDACTED wherever they appear in a log
+ * record: anything ending in token, password, secret, apiKey, authorization,
+ * cookie or credential(s). Anchored at the end so `tokenFile` or
+ * `inputTokens` stay readable.
+ */
+const SECRET_KEY_PATTERN = /(token|password|passwd|secret|api[-_]?key|authorization|cookie|credentials?)$/i;
+const REDACTED = '[redacted]';
+/** Nested fields deeper than this are summarised, so a huge object cannot stall the process. */
+const MAX_DEPTH = 6;
+const MAX_STRING_CHARS = 8192;
+const MAX_ARRAY_ITEMS = 50;
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  readonly level: LogLevel;
+  isLevelEnabled(level: LogLevel): boolean;
+  trace(msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  fatal(msg: string, fields?: LogFields): void;
+  /** A logger that adds `bindings` to every record (and inherits the parent's). */
+  child(bindings: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  /** Minimum level written. Default "info". */
+  level?: LogLevel;
+  /** Fields added to every record. */
+  bindings?: LogFields;
+  /** Where each line (with its trailing newline) goes. Default: process.stderr. */
+  write?: (line: string) => void;
+  /** Clock, epoch ms. Default Date.now. */
+  now?: () => number;
+}
+
+/** Whether `value` names a log level. */
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/** Create a JSON-lines logger. Records look like {"level":"info","time":…,"msg":"…",…fields}. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const write = options.write ?? writeStderr;
+  const now = options.now ?? Date.now;
+  return buildLogger(level, LEVEL_VALUES[level], sanitizeFields(options.bindings ?? {}), write, now);
+}
+
+/** A logger that drops everything (tests, library use). */
+export function createSilentLogger(): Logger {
+  return createLogger({ level: 'silent' });
+}
+
+function buildLogger(
+  level: LogLevel,
+  threshold: number,
+  bindings: LogFields,
+  write: (line: string) => void,
+  now: () => number,
+): Logger {
+  const emit = (recordLevel: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
+    if (LEVEL_VALUES[recordLevel] < threshold) return;
+    const record: LogFields = { level: recordLevel, time: now(), msg, ...bindings };
+    if (fields !== undefined) Object.assign(record, sanitizeFields(fields));
+    let line: string;
+    try {
+      line = JSON.stringify(record);
+    } catch {
+      line = JSON.stringify({ level: recordLevel, time: now(), msg, logError: 'unserialisable fields' });
+    }
+    try {
+      write(line + '\n');
+    } catch {
+      // A closed stderr must never take the gateway down.
+    }
+  };
+  return {
+    level,
+    isLevelEnabled: (candidate) => LEVEL_VALUES[candidate] >= threshold && candidate !== 'silent',
+    trace: (msg, fields) => emit('trace', msg, fields),
+    debug: (msg, fields) => emit('debug', msg, fields),
+    info: (msg, fields) => emit('info', msg, fields),
+    warn: (msg, fields) => emit('warn', msg, fields),
+    error: (msg, fields) => emit('error', msg, fields),
+    fatal: (msg, fields) => emit('fatal', msg, fields),
+    child: (extra) => buildLogger(level, threshold, { ...bindings, ...sanitizeFields(extra) }, write, now),
+  };
+}
+
+function sanitizeFields(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  const seen = new WeakSet<object>();
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = SECRET_KEY_PATTERN.test(key) ? REDACTED : sanitizeValue(value, 1, seen);
+  }
+  return out;
+}
+
+function sanitizeValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') {
+    return value.length > MAX_STRING_CHARS ? `${value.slice(0, MAX_STRING_CHARS)}…[${value.length} chars]` : value;
+  }
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth > MAX_DEPTH) return '[nested]';
+  seen.add(value);
+  try {
+    if (value instanceof Error) return serializeError(value, depth, seen);
+    if (Array.isArray(value)) {
+      const items = value.slice(0, MAX_ARRAY_ITEMS).map((item) => sanitizeValue(item, depth + 1, seen));
+      if (value.length > MAX_ARRAY_ITEMS) items.push(`…[${value.length - MAX_ARRAY_ITEMS} more]`);
+      return items;
+    }
+    if (value instanceof Date) return value.toISOString();
+    if (Buffer.isBuffer(value)) return `[buffer ${value.length} bytes]`;
+    const out: LogFields = {};
+    for (const [key, inner] of Object.entries(value)) {
+      out[key] = SECRET_KEY_PATTERN.test(key) ? REDACTED : sanitizeValue(inner, depth + 1, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function serializeError(error: Error, depth: number, seen: WeakSet<object>): LogFields {
+  const out: LogFields = { type: error.name, message: error.message };
+  if (error.stack !== undefined) out.stack = error.stack;
+  if ('code' in error && error.code !== undefined) out.code = sanitizeValue(error.code, depth + 1, seen);
+  if (error.cause !== undefined) out.cause = sanitizeValue(error.cause, depth + 1, seen);
+  return out;
+}
+
+function writeStderr(line: string): void {
+  process.stderr.write(line);
+}

@@ -1,0 +1,144 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { CliProcess } from '../helpers/spawn-cli.js';
+import { hermeticEnv, httpGet, makeTempHome, runCli, spawnCli, waitForListening, waitForReady } from '../helpers/spawn-cli.js';
+
+const homes: string[] = [];
+const children: CliProcess[] = [];
+
+async function freshHome(): Promise<string> {
+  const home = await makeTempHome();
+  homes.push(home);
+  return home;
+}
+
+function startGatewayCli(args: string[], env: Record<string, string>): CliProcess {
+  const cli = spawnCli(['gateway', '--port', '0', ...args], env);
+  children.push(cli);
+  return cli;
+}
+
+function upgradeReply(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no answer to the upgrade'));
+    }, 5_000);
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      data += chunk;
+      // A 101 keeps the socket open; the status line and headers are all this needs.
+      if (data.startsWith('HTTP/1.1 101') && data.includes('\r\n\r\n')) socket.destroy();
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+    socket.on('error', () => undefined);
+    socket.write(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+  });
+}
+
+after(async () => {
+  for (const child of children) child.kill();
+  await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })));
+});
+
+describe('pincer gateway (first run)', () => {
+  let home: string;
+  let cli: CliProcess;
+  let url: string;
+
+  before(async () => {
+    home = await freshHome();
+    cli = startGatewayCli([], hermeticEnv(home));
+    ({ url } = await waitForListening(cli));
+    await waitForReady(url);
+  });
+
+  it('prints one line with the token file, the #token= URL and CLAWDBOT_GATEWAY_TOKEN', async () => {
+    const match = await cli.waitForOutput(/^Pincer: .*$/m);
+    const line = match[0];
+    const tokenPath = join(home, '.pincer', 'token');
+    const token = (await readFile(tokenPath, 'utf8')).trim();
+    assert.ok(line.includes(tokenPath), line);
+    assert.ok(line.includes(`${url}/#token=${token}`), line);
+    assert.ok(line.includes(`CLAWDBOT_GATEWAY_TOKEN=${token}`), line);
+    assert.equal(cli.stdout().trim().split('\n').length, 1, 'exactly one line on stdout');
+  });
+
+  it('stores a >=128-bit token with mode 0600 in a 0700 state dir', async () => {
+    const stateDir = join(home, '.pincer');
+    const token = (await readFile(join(stateDir, 'token'), 'utf8')).trim();
+    assert.match(token, /^[A-Za-z0-9_-]{22,}$/);
+    assert.ok(Buffer.from(token, 'base64url').length >= 16);
+    assert.equal((await stat(join(stateDir, 'token'))).mode & 0o777, 0o600);
+    assert.equal((await stat(stateDir)).mode & 0o777, 0o700);
+  });
+
+  it('never writes the token into the logs', async () => {
+    const token = (await readFile(join(home, '.pincer', 'token'), 'utf8')).trim();
+    assert.ok(!cli.stderr().includes(token));
+  });
+
+  it('answers pincer status with a one-line ready summary', async () => {
+    const port = new URL(url).port;
+    const result = await runCli(['status', '--port', port], hermeticEnv(home));
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^ready: gateway at http:\/\/127\.0\.0\.1:\d+ is up \d+/);
+    assert.equal(result.stdout.trim().split('\n').length, 1);
+  });
+
+  it('exits 0 on SIGTERM well within the drain budget', async () => {
+    const sent = Date.now();
+    cli.child.kill('SIGTERM');
+    const result = await cli.waitForExit(15_000);
+    const elapsed = Date.now() - sent;
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(elapsed < 10_000, `exit took ${elapsed} ms`);
+    assert.match(result.stderr, /"msg":"drained"/);
+  });
+
+  it('prints nothing on the second run', async () => {
+    const second = startGatewayCli([], hermeticEnv(home));
+    const { url: secondUrl } = await waitForListening(second);
+    await waitForReady(secondUrl);
+    second.child.kill('SIGINT');
+    const result = await second.waitForExit(15_000);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, '');
+  });
+});
+
+describe('pincer gateway --no-websocket', () => {
+  it('serves /health and /ready but refuses upgrades without a 101', async () => {
+    const home = await freshHome();
+    const cli = startGatewayCli(['--no-websocket', '--token', 'cli-test-token'], hermeticEnv(home));
+    const { port, url } = await waitForListening(cli);
+    await waitForReady(url);
+    assert.equal((await httpGet(`${url}/health`)).status, 200);
+    const reply = await upgradeReply(port);
+    assert.match(reply, /^HTTP\/1\.1 404 /);
+    assert.ok(!/HTTP\/1\.1 101/.test(reply));
+    assert.equal(cli.stdout(), '', 'no first-run line with a configured token');
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.waitForExit(15_000)).code, 0);
+  });
+
+  it('accepts --enable-websocket and keeps upgrades going to the channel', async () => {
+    const home = await freshHome();
+    const cli = startGatewayCli(['--enable-websocket', '--token', 'cli-test-token'], hermeticEnv(home));
+    const { port, url } = await waitForListening(cli);
+    await waitForReady(url);
+    const reply = await upgradeReply(port);
+    assert.ok(!reply.includes('WebSocket is disabled'), reply);
+    cli.child.kill('SIGTERM');
+    assert.equal((await cli.waitForExit(15_000)).code, 0);
+  });
+});
