@@ -16,6 +16,24 @@ import type { Logger } from './util/logger.js';
 import { httpUrlFor } from './util/host-format.js';
 import { createLogger } from './util/logger.js';
 import { readPackageVersion } from './util/package-info.js';
+import { startAssistant, type Assistant } from './assistant.js';
+import { createOpenClawChannel } from './channels/openclaw/channel.js';
+import { createEventMapper } from './channels/openclaw/event-mapper.js';
+import type { MethodTable } from './channels/openclaw/method-types.js';
+import type { SessionDefaults } from './channels/openclaw/message-shape.js';
+import { createAgentMethods } from './channels/openclaw/methods/agent.js';
+import { createChatMethods } from './channels/openclaw/methods/chat.js';
+import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
+import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
+import { createOpenAiHttpHandler } from './channels/openai-http/handler.js';
+import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
+import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
+import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
+
+/** The agents this gateway runs; the first is the default. */
+const AGENT_IDS = [DEFAULT_AGENT_ID];
+/** Part of the drain budget kept for telling sockets `shutdown` and closing them, ms. */
+const SOCKET_CLOSE_RESERVE_MS = 1_000;
 
 export interface StartPincerOptions {
   /** An already loaded config. When absent, one is loaded from flags, overrides and env. */
@@ -83,27 +101,47 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   try {
     // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (protocol.md §8.6).
 
-    // ── Wiring point: session store ───────────────────────────────────────
-    // const sessions = new FileSessionStore({ dir: join(config.stateDir, 'sessions'), logger: logger.child({ component: 'sessions' }) });
-    // cleanups.push(() => sessions.close());
+    const assistant = await startAssistant(config, logger, cleanups);
 
-    // ── Wiring point: bus ─────────────────────────────────────────────────
-    // const bus = createEventBus<AgentEvent>();
+    const authLimiter = createAuthRateLimiter();
+    const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
+    if (config.gateway.websocket) {
+      const channel = createOpenClawChannel({
+        getAuthSecret: auth.getAuthSecret,
+        methods: buildOpenClawMethods(config, assistant, canonicalize, version),
+        bus: assistant.bus,
+        mapEvent: createEventMapper({ lookupSession: (key) => assistant.store.get(key), defaults: sessionDefaults(config) }),
+        isDraining: () => gateway.phase !== 'ready',
+        logger: logger.child({ component: 'openclaw' }),
+        authLimiter,
+        options: { ...config.gateway, port: address.port, version },
+      });
+      gateway.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
+      gateway.onDrain('openclaw', async ({ deadlineMs }) => {
+        // Let runs finish (or persist as aborted) first, so watchers see their last events before `shutdown`.
+        await assistant.agent.drain(Math.max(0, deadlineMs - Date.now() - SOCKET_CLOSE_RESERVE_MS));
+        await channel.shutdown('shutdown');
+      });
+      cleanups.push(() => channel.close());
+    } else {
+      gateway.onDrain('agent', ({ deadlineMs }) => assistant.agent.drain(Math.max(0, deadlineMs - Date.now())));
+    }
 
-    // ── Wiring point: provider + agent service ────────────────────────────
-    // Provider SDKs load lazily inside the factory (await import) so they cost nothing at start-up.
-    // const agent = createAgentService({ sessions, bus, provider: config.provider, ...config.agent });
-    // cleanups.push(() => agent.close());
-
-    // ── Wiring point: OpenClaw WebSocket channel ──────────────────────────
-    // const channel = createOpenClawChannel({ ...config.gateway, port: address.port, getAuthSecret: auth.getAuthSecret,
-    //   agent, sessions, bus, isDraining: () => gateway.phase !== 'ready', version, logger: logger.child({ component: 'openclaw' }) });
-    // gateway.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
-    // gateway.onDrain('openclaw', ({ reason }) => channel.shutdown(reason));
-    // cleanups.push(() => channel.close());
-
-    // ── Wiring point: OpenAI-compatible HTTP channel ──────────────────────
-    // if (config.openaiHttp.enabled) gateway.addRoute(createOpenAiHttpHandler({ agent, bus, getAuthSecret: auth.getAuthSecret, ... }));
+    if (config.openaiHttp.enabled) {
+      gateway.addRoute(
+        createOpenAiHttpHandler({
+          agent: assistant.agent,
+          bus: assistant.bus,
+          store: assistant.store,
+          getAuthSecret: auth.getAuthSecret,
+          canonicalize,
+          agentIds: AGENT_IDS,
+          logger: logger.child({ component: 'openai-http' }),
+          rateLimiter: authLimiter,
+        }),
+      );
+    }
+    gateway.addRoute(createWebHandler({ assetsDir: defaultWebAssetsDir() }));
 
     gateway.markStarted();
   } catch (error) {
@@ -152,5 +190,37 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     generatedToken: auth.tokenFile?.created ? { path: auth.tokenFile.path, token: auth.tokenFile.token } : undefined,
     drain,
     close: () => drain('close'),
+  };
+}
+
+/** Every OpenClaw method, from the groups in channels/openclaw/methods/. */
+function buildOpenClawMethods(
+  config: PincerConfig,
+  assistant: Assistant,
+  canonicalize: (raw: string) => string,
+  version: string,
+): MethodTable {
+  const { store, agent, bus } = assistant;
+  const defaults = sessionDefaults(config);
+  return {
+    ...createSystemMethods({
+      version,
+      startedAt: Date.now(),
+      listSessions: () => store.list(),
+      model: () => (config.provider === undefined ? undefined : { provider: config.provider.kind, model: config.provider.model }),
+      config: () => config,
+    }),
+    ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
+    ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
+    ...createAgentMethods({ store, agent, canonicalize }),
+  };
+}
+
+/** Model fields of session rows, as OpenClaw reports them. */
+function sessionDefaults(config: PincerConfig): SessionDefaults {
+  return {
+    model: config.provider?.model ?? '',
+    provider: config.provider?.kind ?? '',
+    contextTokens: DEFAULT_CONTEXT_TOKENS,
   };
 }

@@ -138,7 +138,7 @@ export class FileSessionStore implements SessionStore {
     this.#assertOpen();
     return [...this.#sessions.values()]
       .map((entry) => ({ ...entry.meta }))
-      .sort((a, b) => b.updatedAt - a.updatedAt);
+      .sort(newestFirst);
   }
 
   get(key: string): SessionMeta | undefined {
@@ -410,4 +410,9 @@ export class FileSessionStore implements SessionStore {
     });
     return this.#indexWrites;
   }
+}
+
+/** Newest first; ties broken by key so the order does not depend on load order. */
+function newestFirst(a: SessionMeta, b: SessionMeta): number {
+  return b.updatedAt - a.updatedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }

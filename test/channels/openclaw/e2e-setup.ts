@@ -6,7 +6,6 @@
 import { startFakeModelServer, type FakeModelServer } from '../../helpers/fake-model-server.js';
 import { ProtocolClient, type AnyFrame, type ConnectOptions, type EventFrame, type ResFrame } from '../../helpers/protocol-client.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
-import { startManual } from './manual-stack.js';
 
 /** Bound of every wait in these tests, ms. */
 export const WAIT_MS = 5_000;
@@ -34,9 +33,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fake = await startFakeModelServer({ defaultReply: { text: REPLY_CHUNKS } });
   let gateway: StartedGateway;
   try {
-    gateway = (await startManual(fake.url, options.gateway)) as never;
-    void startGateway;
-    if (gateway === undefined) gateway = await startGateway({
+    gateway = await startGateway({
       overrides: {
         provider: { kind: 'openai', baseUrl: fake.url, apiKey: 'test-key', model: 'fake-model', timeoutMs: 10_000, maxRetries: 0 },
         ...(options.gateway === undefined ? {} : { gateway: options.gateway }),

@@ -1,0 +1,58 @@
+/**
+ * Part of the composition root (main.ts): the session store, the event bus,
+ * the provider and the agent service that every channel shares.
+ */
+
+import { join } from 'node:path';
+import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
+import type { AgentEvent } from './agent/types.js';
+import { createEventBus } from './bus/event-bus.js';
+import type { OutboundBus } from './bus/types.js';
+import type { PincerConfig } from './config/schema.js';
+import { createProvider, describeProvider } from './providers/create-provider.js';
+import { FileSessionStore } from './sessions/file-session-store.js';
+import type { Logger } from './util/logger.js';
+
+/** Sub-directory of the state dir holding the session files. */
+export const SESSIONS_DIR_NAME = 'sessions';
+
+export interface Assistant {
+  readonly store: FileSessionStore;
+  readonly bus: OutboundBus<AgentEvent>;
+  readonly agent: PincerAgentService;
+}
+
+/**
+ * Open the store, repair runs a crash cut short, and build the agent.
+ * Pushes the matching clean-ups (run last-first after the drain) onto `cleanups`.
+ */
+export async function startAssistant(
+  config: PincerConfig,
+  logger: Logger,
+  cleanups: (() => void | Promise<void>)[],
+): Promise<Assistant> {
+  const storeLogger = logger.child({ component: 'sessions' });
+  const store = new FileSessionStore({
+    dir: join(config.stateDir, SESSIONS_DIR_NAME),
+    logger: { warn: (fields, message) => storeLogger.warn(message, fields) },
+  });
+  await store.open();
+  cleanups.push(() => store.close());
+
+  const bus = createEventBus<AgentEvent>();
+  // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
+  const provider = config.provider === undefined ? undefined : createProvider(config.provider);
+  const agentLogger = logger.child({ component: 'agent' });
+  const agent = createAgentService({
+    store,
+    bus,
+    provider,
+    options: { ...config.agent },
+    logger: agentLogger,
+  });
+  const repaired = await agent.recoverInterruptedRuns();
+  if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
+  if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
+  else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
+  return { store, bus, agent };
+}
