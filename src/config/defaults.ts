@@ -10,6 +10,8 @@ export const DEFAULT_STATE_DIR_NAME = '.pincer';
 export const CONFIG_FILE_NAME = 'config.json';
 /** The generated gateway token inside the state directory. */
 export const TOKEN_FILE_NAME = 'token';
+/** The agent's workspace inside the state directory (override: agent.workspaceDir). */
+export const WORKSPACE_DIR_NAME = 'workspace';
 /** OpenClaw's gateway port, which WebClaw and the OpenClaw CLI assume. */
 export const DEFAULT_PORT = 18789;
 
@@ -39,6 +41,17 @@ export const DEFAULTS = {
   },
   openaiHttp: {
     enabled: true,
+  },
+  tools: {
+    /** Model calls per run; a model still calling tools after that ends the run with an error. */
+    maxIterations: 20,
+    readFile: { enabled: true },
+    writeFile: { enabled: true },
+    editFile: { enabled: true },
+    listDir: { enabled: true },
+    /** Off unless enabled: runs shell commands as the gateway's user (not a sandbox). */
+    exec: { enabled: false, timeoutMs: 30_000, maxOutputBytes: 64 * 1024 },
+    webFetch: { enabled: true, allowPrivateNetwork: false, timeoutMs: 15_000, maxBytes: 512 * 1024 },
   },
   logLevel: 'info',
 } as const;

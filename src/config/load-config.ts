@@ -11,10 +11,10 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as v from 'valibot';
 import type { ConfigSource } from './config-error.js';
 import { ConfigError, describeSource } from './config-error.js';
-import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS } from './defaults.js';
+import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME } from './defaults.js';
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
-import type { FileConfig, LogLevelName, PincerConfig, ProviderConfig } from './schema.js';
+import type { FileConfig, LogLevelName, PincerConfig, ProviderConfig, ToolsConfig } from './schema.js';
 import { fileConfigSchema, hostSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
 /** Values given on the command line (or by an embedding program); undefined means "not given". */
@@ -85,7 +85,8 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
   const gateway = Object.assign({}, DEFAULTS.gateway, ...pick('gateway').map(defined)) as PincerConfig['gateway'];
   const auth = Object.assign({}, ...pick('auth').map(defined)) as PincerConfig['auth'];
   const agentLayers = pick('agent').map(defined);
-  const agent = Object.assign({}, DEFAULTS.agent, ...agentLayers) as PincerConfig['agent'];
+  const agent = Object.assign({}, DEFAULTS.agent, ...agentLayers) as Omit<PincerConfig['agent'], 'workspaceDir'> & { workspaceDir?: string };
+  const agentWorkspace = agent.workspaceDir;
   const openaiHttp = Object.assign({}, DEFAULTS.openaiHttp, ...pick('openaiHttp').map(defined)) as PincerConfig['openaiHttp'];
   const logLevel = layers.reduce<LogLevelName>((level, layer) => layer.config.logLevel ?? level, DEFAULTS.logLevel);
 
@@ -112,11 +113,15 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
     gateway: { ...gateway, allowedOrigins: [...gateway.allowedOrigins], allowedHosts: [...gateway.allowedHosts] },
     auth,
     provider: resolveProvider(pick('provider').map(defined), env.fallbacks, sourceOf, configPath),
-    agent:
-      agent.workspaceDir === undefined
-        ? agent
-        : { ...agent, workspaceDir: resolveWorkspace(agent.workspaceDir, sourceOf('agent.workspaceDir'), cwd, home) },
+    agent: {
+      ...agent,
+      workspaceDir:
+        agentWorkspace === undefined
+          ? join(stateDir, WORKSPACE_DIR_NAME)
+          : resolveWorkspace(agentWorkspace, sourceOf('agent.workspaceDir'), cwd, home),
+    },
     openaiHttp,
+    tools: resolveTools(pick('tools').map(defined)),
     logLevel,
   };
   return deepFreeze(config);
@@ -231,6 +236,22 @@ function resolveProvider(
     maxRetries: merged.maxRetries ?? DEFAULTS.provider.maxRetries,
     ...(baseUrl === undefined ? {} : { baseUrl }),
     ...(apiKey === undefined ? {} : { apiKey }),
+  };
+}
+
+/** Merge the tools layers key by key: each tool's sub-section merges over its defaults. */
+function resolveTools(layers: NonNullable<FileConfig['tools']>[]): ToolsConfig {
+  const d = DEFAULTS.tools;
+  const merge = <K extends Exclude<keyof ToolsConfig, 'maxIterations'>>(key: K): ToolsConfig[K] =>
+    Object.assign({}, d[key], ...layers.map((layer) => defined(layer[key]))) as ToolsConfig[K];
+  return {
+    maxIterations: layers.reduce<number>((value, layer) => layer.maxIterations ?? value, d.maxIterations),
+    readFile: merge('readFile'),
+    writeFile: merge('writeFile'),
+    editFile: merge('editFile'),
+    listDir: merge('listDir'),
+    exec: merge('exec'),
+    webFetch: merge('webFetch'),
   };
 }
 

@@ -15,6 +15,8 @@ export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 const MAX_PORT = 65_535;
 const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 const MAX_BYTES = 1024 * 1024 * 1024;
+/** Largest output cap a tool may be given; the agent loop refuses bigger results anyway. */
+const MAX_TOOL_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 /** A JSON object section. valibot's object schemas also accept arrays, so those are refused here. */
 function section<const E extends v.ObjectEntries>(entries: E) {
@@ -62,6 +64,31 @@ const originSchema = v.pipe(
   v.regex(/^https?:\/\/[^/\s?#]+$/i, 'expected an origin such as https://example.com (scheme and host, no path)'),
 );
 
+/** `{ "enabled": bool }`, plus the tool's own options. */
+function toolSection<const E extends v.ObjectEntries>(entries: E) {
+  return v.optional(section({ enabled: v.optional(v.boolean('expected true or false')), ...entries }));
+}
+
+/** The `tools` section: one sub-section per built-in tool (config keys are camelCase tool names). */
+function toolsSectionSchema() {
+  return section({
+    maxIterations: v.optional(integer(1, 1000, ' (model calls per run)')),
+    readFile: toolSection({}),
+    writeFile: toolSection({}),
+    editFile: toolSection({}),
+    listDir: toolSection({}),
+    exec: toolSection({
+      timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
+      maxOutputBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
+    }),
+    webFetch: toolSection({
+      allowPrivateNetwork: v.optional(v.boolean('expected true or false')),
+      timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
+      maxBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
+    }),
+  });
+}
+
 /** The config file. Every key is optional; defaults fill the rest. */
 export const fileConfigSchema = section({
   gateway: v.optional(
@@ -108,6 +135,7 @@ export const fileConfigSchema = section({
       enabled: v.optional(v.boolean('expected true or false')),
     }),
   ),
+  tools: v.optional(toolsSectionSchema()),
   logLevel: v.optional(logLevelSchema),
 });
 
@@ -147,8 +175,25 @@ export interface AgentConfig {
   readonly maxConcurrentRuns: number;
   readonly maxMessageChars: number;
   readonly historyLimit: number;
-  /** Absolute path. */
-  readonly workspaceDir?: string;
+  /** Absolute path; default `<stateDir>/workspace`. Holds AGENTS.md and is where the tools work. */
+  readonly workspaceDir: string;
+}
+
+export interface ToolToggle {
+  readonly enabled: boolean;
+}
+
+export interface ToolsConfig {
+  /** Model calls per run before the run is stopped (default 20). */
+  readonly maxIterations: number;
+  readonly readFile: ToolToggle;
+  readonly writeFile: ToolToggle;
+  readonly editFile: ToolToggle;
+  readonly listDir: ToolToggle;
+  /** Shell commands in the workspace. Off by default; not a sandbox. */
+  readonly exec: ToolToggle & { readonly timeoutMs: number; readonly maxOutputBytes: number };
+  /** HTTP(S) GET. Private, loopback and link-local addresses are refused unless allowPrivateNetwork. */
+  readonly webFetch: ToolToggle & { readonly allowPrivateNetwork: boolean; readonly timeoutMs: number; readonly maxBytes: number };
 }
 
 /** The validated, merged and frozen config. */
@@ -163,5 +208,6 @@ export interface PincerConfig {
   readonly provider?: ProviderConfig;
   readonly agent: AgentConfig;
   readonly openaiHttp: { readonly enabled: boolean };
+  readonly tools: ToolsConfig;
   readonly logLevel: LogLevelName;
 }
