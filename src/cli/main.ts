@@ -45,6 +45,16 @@ Examples:
   $ pincer token --rotate
 `;
 
+const DOCTOR_HELP = `
+Checks the config and the state directory for dangerous settings (non-loopback
+bind, short secret, files other users can read, allow-all origins). Never
+starts the gateway and never changes a file. Exits 1 on a critical finding.
+
+Examples:
+  $ pincer doctor
+  $ pincer doctor --json
+`;
+
 function buildProgram(): Command {
   const program = new Command('pincer')
     .description('A small, fast and secure gateway for a personal AI assistant (OpenClaw gateway protocol).')
@@ -95,6 +105,18 @@ function buildProgram(): Command {
     .action(async (options: Record<string, unknown>) => {
       const { runStatus } = await import('./status-command.js');
       await runStatus(options);
+    });
+
+  program
+    .command('doctor')
+    .description('report dangerous settings (exit 1 on a critical finding); never starts the gateway')
+    .option('--json', 'print the findings as JSON')
+    .option('--config <path>', 'config file (default <state-dir>/config.json)')
+    .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
+    .addHelpText('after', DOCTOR_HELP)
+    .action(async (options: Record<string, unknown>) => {
+      const { runDoctor } = await import('./doctor-command.js');
+      await runDoctor(options);
     });
 
   return program;

@@ -59,9 +59,10 @@ export const urlSchema = v.pipe(
   v.regex(/^https?:\/\//i, 'expected an http(s) URL'),
 );
 
+/** An exact origin, or `*` (every origin but `null`; only ever explicit, and `pincer doctor` flags it). */
 const originSchema = v.pipe(
   v.string('expected an origin such as https://example.com'),
-  v.regex(/^https?:\/\/[^/\s?#]+$/i, 'expected an origin such as https://example.com (scheme and host, no path)'),
+  v.regex(/^(\*|https?:\/\/[^/\s?#]+)$/i, 'expected an origin such as https://example.com (scheme and host, no path) or *'),
 );
 
 /** `{ "enabled": bool }`, plus the tool's own options. */

@@ -1,0 +1,149 @@
+/**
+ * The checks behind `pincer doctor`: dangerous settings in a loaded config
+ * and on disk, each a finding with a stable id and a severity. Read-only:
+ * nothing is created, fixed or started, and no secret is ever put in a
+ * finding (only lengths and paths).
+ */
+
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { isLoopbackHost } from '../config/auth-secret.js';
+import { TOKEN_FILE_NAME } from '../config/defaults.js';
+import type { PincerConfig } from '../config/schema.js';
+
+export type Severity = 'info' | 'warn' | 'critical';
+
+export interface Finding {
+  /** Stable, dotted: `<area>.<problem>`. */
+  id: string;
+  severity: Severity;
+  message: string;
+  /** What to change; absent for purely informative findings. */
+  fix?: string;
+}
+
+/** Below this a shared secret is guessable by an online attacker in reach of the port, chars. */
+export const CRITICAL_SECRET_CHARS = 16;
+/** The generated token is 43 chars; shorter hand-made secrets get a warning, chars. */
+export const RECOMMENDED_SECRET_CHARS = 32;
+
+const OTHER_BITS = 0o007;
+const GROUP_BITS = 0o070;
+const WRITE_BITS = 0o022;
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warn: 1, info: 2 };
+
+/** Every finding for this config, most severe first. */
+export function checkConfig(config: PincerConfig): Finding[] {
+  const findings = [...checkBind(config), ...checkOrigins(config), ...checkSecret(config), ...checkFiles(config)];
+  return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+}
+
+/** True when any finding is critical (the command then exits non-zero). */
+export function hasCritical(findings: readonly Finding[]): boolean {
+  return findings.some((finding) => finding.severity === 'critical');
+}
+
+function checkBind(config: PincerConfig): Finding[] {
+  const { host } = config.gateway;
+  if (isLoopbackHost(host)) return [];
+  return [
+    {
+      id: 'gateway.non-loopback-bind',
+      severity: 'warn',
+      message: `gateway.host is ${host}: the gateway is reachable from other machines, and anyone who learns the secret controls the assistant`,
+      fix: 'bind 127.0.0.1 and reach it through an SSH tunnel or a TLS reverse proxy',
+    },
+  ];
+}
+
+function checkOrigins(config: PincerConfig): Finding[] {
+  if (!config.gateway.allowedOrigins.includes('*')) return [];
+  return [
+    {
+      id: 'gateway.allow-all-origins',
+      severity: 'critical',
+      message: 'gateway.allowedOrigins contains "*": any web page the operator visits may open the WebSocket and try the secret',
+      fix: 'list the exact origins of the pages that need the gateway, e.g. "https://chat.example.com"',
+    },
+  ];
+}
+
+function checkSecret(config: PincerConfig): Finding[] {
+  const { token, password } = config.auth;
+  if (token !== undefined) return secretLength('auth.token', token.length);
+  if (password !== undefined) return secretLength('auth.password', password.length);
+  const path = join(config.stateDir, TOKEN_FILE_NAME);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') {
+      return [{ id: 'auth.token-file-missing', severity: 'info', message: `no token file yet; the gateway generates ${path} on its first start` }];
+    }
+    return [{ id: 'auth.token-file-unreadable', severity: 'warn', message: `cannot read token file ${path} (${errorCode(error) ?? 'error'}); the gateway will refuse every connect` }];
+  }
+  return secretLength(`token file ${path}`, text.trim().length);
+}
+
+function secretLength(where: string, length: number): Finding[] {
+  if (length >= RECOMMENDED_SECRET_CHARS) return [];
+  const severity: Severity = length < CRITICAL_SECRET_CHARS ? 'critical' : 'warn';
+  return [
+    {
+      id: 'auth.short-secret',
+      severity,
+      message: `the secret in ${where} is ${length} characters long (at least ${RECOMMENDED_SECRET_CHARS} recommended)`,
+      fix: 'use `pincer token --rotate` with no configured secret, or set a random secret of 32+ characters',
+    },
+  ];
+}
+
+function checkFiles(config: PincerConfig): Finding[] {
+  const findings: Finding[] = [];
+  const stateDir = statOrUndefined(config.stateDir);
+  if (stateDir !== undefined) {
+    const mode = stateDir.mode & 0o777;
+    if ((mode & (OTHER_BITS | WRITE_BITS)) !== 0) {
+      findings.push(modeFinding('fs.state-dir-open', 'critical', 'state directory', config.stateDir, mode, '0700'));
+    } else if ((mode & GROUP_BITS) !== 0) {
+      findings.push(modeFinding('fs.state-dir-open', 'warn', 'state directory', config.stateDir, mode, '0700'));
+    }
+  }
+  const configFile = statOrUndefined(config.configPath);
+  if (configFile !== undefined) findings.push(...fileModeFindings('fs.config-readable', 'config file', config.configPath, configFile));
+  const tokenPath = join(config.stateDir, TOKEN_FILE_NAME);
+  const tokenFile = statOrUndefined(tokenPath);
+  if (tokenFile !== undefined && (tokenFile.mode & (OTHER_BITS | GROUP_BITS)) !== 0) {
+    findings.push(modeFinding('fs.token-file-readable', 'critical', 'token file', tokenPath, tokenFile.mode & 0o777, '0600'));
+  }
+  return findings;
+}
+
+/** The config may hold secrets: world access is critical, group access a warning. */
+function fileModeFindings(id: string, what: string, path: string, info: Stats): Finding[] {
+  const mode = info.mode & 0o777;
+  if ((mode & (OTHER_BITS | WRITE_BITS)) !== 0) return [modeFinding(id, 'critical', what, path, mode, '0600')];
+  if ((mode & GROUP_BITS) !== 0) return [modeFinding(id, 'warn', what, path, mode, '0600')];
+  return [];
+}
+
+function modeFinding(id: string, severity: Severity, what: string, path: string, mode: number, wanted: string): Finding {
+  return {
+    id,
+    severity,
+    message: `${what} ${path} has mode ${mode.toString(8).padStart(4, '0')}: other users can reach it`,
+    fix: `chmod ${wanted} ${path}`,
+  };
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}

@@ -1,0 +1,119 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hermeticEnv, makeTempHome, runCli } from '../helpers/spawn-cli.js';
+
+interface JsonFinding {
+  id: string;
+  severity: 'info' | 'warn' | 'critical';
+  message: string;
+  fix?: string;
+}
+
+const homes: string[] = [];
+after(async () => {
+  await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })));
+});
+
+/** A temp HOME with a 0700 state dir and, when given, a 0600 config file in it. */
+async function setup(config?: Record<string, unknown>): Promise<{ home: string; stateDir: string; configPath: string }> {
+  const home = await makeTempHome();
+  homes.push(home);
+  const stateDir = join(home, 'state');
+  await mkdir(stateDir, { mode: 0o700 });
+  await chmod(stateDir, 0o700);
+  const configPath = join(stateDir, 'config.json');
+  if (config !== undefined) {
+    await writeFile(configPath, JSON.stringify(config), { mode: 0o600 });
+    await chmod(configPath, 0o600);
+  }
+  return { home, stateDir, configPath };
+}
+
+async function doctorJson(home: string, stateDir: string, extraEnv: Record<string, string> = {}) {
+  const result = await runCli(['doctor', '--json', '--state-dir', stateDir], hermeticEnv(home, extraEnv));
+  const report = JSON.parse(result.stdout) as { ok: boolean; findings: JsonFinding[] };
+  return { result, report, ids: report.findings.map((finding) => finding.id) };
+}
+
+describe('pincer doctor', () => {
+  it('finds nothing critical in a default setup, exits 0 and creates no file', async () => {
+    const { home, stateDir } = await setup();
+    const { result, report } = await doctorJson(home, stateDir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(report.ok, true);
+    assert.deepEqual(
+      report.findings.map((finding) => [finding.id, finding.severity]),
+      [['auth.token-file-missing', 'info']],
+    );
+    // It never starts the gateway: no token file, no sessions, nothing written.
+    assert.deepEqual(await readdir(stateDir), []);
+  });
+
+  it('flags every dangerous setting with its id and severity, and exits 1', async () => {
+    const shortToken = 'abc123';
+    const { home, stateDir, configPath } = await setup({
+      gateway: { host: '0.0.0.0', allowedOrigins: ['*'] },
+      auth: { token: shortToken },
+    });
+    await chmod(configPath, 0o644);
+    await chmod(stateDir, 0o755);
+    const { result, report } = await doctorJson(home, stateDir);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(report.ok, false);
+    const bySeverity = Object.fromEntries(report.findings.map((finding) => [finding.id, finding.severity]));
+    assert.deepEqual(bySeverity, {
+      'gateway.allow-all-origins': 'critical',
+      'auth.short-secret': 'critical',
+      'fs.state-dir-open': 'critical',
+      'fs.config-readable': 'critical',
+      'gateway.non-loopback-bind': 'warn',
+    });
+    // Most severe first; every problem says how to fix it.
+    assert.deepEqual(
+      report.findings.map((finding) => finding.severity),
+      ['critical', 'critical', 'critical', 'critical', 'warn'],
+    );
+    for (const finding of report.findings) assert.ok(finding.fix, `${finding.id} has a fix`);
+    assert.ok(!result.stdout.includes(shortToken) && !result.stderr.includes(shortToken), 'the secret is never printed');
+  });
+
+  it('flags a world-readable token file and a short secret from the environment', async () => {
+    const { home, stateDir } = await setup();
+    const tokenPath = join(stateDir, 'token');
+    await writeFile(tokenPath, 'x'.repeat(43), { mode: 0o644 });
+    await chmod(tokenPath, 0o644);
+    const fromFile = await doctorJson(home, stateDir);
+    assert.equal(fromFile.result.code, 1);
+    assert.deepEqual(fromFile.ids, ['fs.token-file-readable']);
+
+    await chmod(tokenPath, 0o600);
+    const envToken = 'twenty-chars-secret!';
+    const fromEnv = await doctorJson(home, stateDir, { PINCER_TOKEN: envToken });
+    assert.equal(fromEnv.result.code, 0, 'a 20-char secret is a warning, not critical');
+    assert.deepEqual(
+      fromEnv.report.findings.map((finding) => [finding.id, finding.severity]),
+      [['auth.short-secret', 'warn']],
+    );
+    assert.ok(!fromEnv.result.stdout.includes(envToken));
+  });
+
+  it('prints a readable report without --json', async () => {
+    const { home, stateDir } = await setup({ gateway: { allowedOrigins: ['*'] } });
+    const result = await runCli(['doctor', '--state-dir', stateDir], hermeticEnv(home));
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^CRITICAL gateway\.allow-all-origins: /m);
+    assert.match(result.stdout, /^\s+fix: /m);
+    assert.match(result.stdout, /1 critical, 0 warnings, 1 info\n$/);
+  });
+
+  it('reports a broken config with the config exit code and one line', async () => {
+    const { home, stateDir, configPath } = await setup();
+    await writeFile(configPath, '{"gateway": {"port": "nope"}}');
+    const result = await runCli(['doctor', '--state-dir', stateDir], hermeticEnv(home));
+    assert.equal(result.code, 78);
+    assert.match(result.stderr, /^pincer: invalid gateway\.port/);
+    assert.equal(result.stdout, '');
+  });
+});
