@@ -3,6 +3,7 @@
  * gateway or changing any file. Exits 1 when a finding is critical.
  */
 
+import { enabledToolNames } from '../agent/tools/enabled-tools.js';
 import { loadConfig } from '../config/load-config.js';
 import { checkConfig, hasCritical, type Finding } from '../security/doctor-checks.js';
 import { EXIT_FAILURE } from './cli-errors.js';
@@ -13,6 +14,8 @@ export interface DoctorReport {
   ok: boolean;
   stateDir: string;
   configPath: string;
+  /** Built-in tools the model is offered. */
+  enabledTools: string[];
   findings: Finding[];
 }
 
@@ -20,8 +23,15 @@ export async function runDoctor(options: Record<string, unknown>): Promise<void>
   const config = loadConfig({
     flags: { stateDir: stringOption(options, 'stateDir'), configPath: stringOption(options, 'config') },
   });
-  const findings = checkConfig(config);
-  const report: DoctorReport = { ok: !hasCritical(findings), stateDir: config.stateDir, configPath: config.configPath, findings };
+  const enabledTools = enabledToolNames(config);
+  const findings = checkConfig(config, { enabledTools });
+  const report: DoctorReport = {
+    ok: !hasCritical(findings),
+    stateDir: config.stateDir,
+    configPath: config.configPath,
+    enabledTools,
+    findings,
+  };
   process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   if (!report.ok) process.exitCode = EXIT_FAILURE;
 }
@@ -31,6 +41,7 @@ function formatReport(report: DoctorReport): string {
   for (const finding of report.findings) counts[finding.severity]++;
   const lines = [
     `pincer doctor: ${report.configPath}`,
+    `enabled tools: ${report.enabledTools.length === 0 ? 'none' : report.enabledTools.join(', ')}`,
     ...report.findings.flatMap((finding) => [
       `${finding.severity.toUpperCase().padEnd(8)} ${finding.id}: ${finding.message}`,
       ...(finding.fix === undefined ? [] : [`         fix: ${finding.fix}`]),

@@ -32,9 +32,20 @@ const GROUP_BITS = 0o070;
 const WRITE_BITS = 0o022;
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warn: 1, info: 2 };
 
+export interface DoctorInput {
+  /** Names of the enabled built-in tools (the agent layer decides them; doctor only judges). */
+  enabledTools: readonly string[];
+}
+
 /** Every finding for this config, most severe first. */
-export function checkConfig(config: PincerConfig): Finding[] {
-  const findings = [...checkBind(config), ...checkOrigins(config), ...checkSecret(config), ...checkFiles(config)];
+export function checkConfig(config: PincerConfig, input: DoctorInput): Finding[] {
+  const findings = [
+    ...checkBind(config),
+    ...checkOrigins(config),
+    ...checkSecret(config),
+    ...checkFiles(config),
+    ...checkTools(config, input.enabledTools),
+  ];
   return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
 
@@ -96,6 +107,29 @@ function secretLength(where: string, length: number): Finding[] {
       fix: 'use `pincer token --rotate` with no configured secret, or set a random secret of 32+ characters',
     },
   ];
+}
+
+function checkTools(config: PincerConfig, enabledTools: readonly string[]): Finding[] {
+  const findings: Finding[] = [];
+  if (enabledTools.includes('exec')) {
+    // Shell access is one stolen secret or one hostile page away when the gateway is exposed.
+    const exposed = !isLoopbackHost(config.gateway.host) || config.gateway.allowedOrigins.includes('*');
+    findings.push({
+      id: 'tools.exec-enabled',
+      severity: exposed ? 'critical' : 'warn',
+      message: `the exec tool is enabled: the model can run any shell command as this user${exposed ? ', on a gateway reachable beyond this machine or from any web page' : ''}`,
+      fix: 'set tools.exec.enabled to false unless you need it, and keep the gateway on 127.0.0.1',
+    });
+  }
+  if (enabledTools.includes('web_fetch') && config.tools.webFetch.allowPrivateNetwork) {
+    findings.push({
+      id: 'tools.web-fetch-private-network',
+      severity: 'warn',
+      message: 'web_fetch may reach private and loopback addresses, including this gateway and other local services',
+      fix: 'set tools.webFetch.allowPrivateNetwork to false',
+    });
+  }
+  return findings;
 }
 
 function checkFiles(config: PincerConfig): Finding[] {

@@ -33,7 +33,7 @@ async function setup(config?: Record<string, unknown>): Promise<{ home: string; 
 
 async function doctorJson(home: string, stateDir: string, extraEnv: Record<string, string> = {}) {
   const result = await runCli(['doctor', '--json', '--state-dir', stateDir], hermeticEnv(home, extraEnv));
-  const report = JSON.parse(result.stdout) as { ok: boolean; findings: JsonFinding[] };
+  const report = JSON.parse(result.stdout) as { ok: boolean; enabledTools: string[]; findings: JsonFinding[] };
   return { result, report, ids: report.findings.map((finding) => finding.id) };
 }
 
@@ -47,6 +47,7 @@ describe('pincer doctor', () => {
       report.findings.map((finding) => [finding.id, finding.severity]),
       [['auth.token-file-missing', 'info']],
     );
+    assert.ok(report.enabledTools.length > 0 && !report.enabledTools.includes('exec'), 'exec is off by default');
     // It never starts the gateway: no token file, no sessions, nothing written.
     assert.deepEqual(await readdir(stateDir), []);
   });
@@ -56,6 +57,7 @@ describe('pincer doctor', () => {
     const { home, stateDir, configPath } = await setup({
       gateway: { host: '0.0.0.0', allowedOrigins: ['*'] },
       auth: { token: shortToken },
+      tools: { exec: { enabled: true }, webFetch: { allowPrivateNetwork: true } },
     });
     await chmod(configPath, 0o644);
     await chmod(stateDir, 0o755);
@@ -68,12 +70,15 @@ describe('pincer doctor', () => {
       'auth.short-secret': 'critical',
       'fs.state-dir-open': 'critical',
       'fs.config-readable': 'critical',
+      'tools.exec-enabled': 'critical',
       'gateway.non-loopback-bind': 'warn',
+      'tools.web-fetch-private-network': 'warn',
     });
+    assert.ok(report.enabledTools.includes('exec'));
     // Most severe first; every problem says how to fix it.
     assert.deepEqual(
       report.findings.map((finding) => finding.severity),
-      ['critical', 'critical', 'critical', 'critical', 'warn'],
+      ['critical', 'critical', 'critical', 'critical', 'critical', 'warn', 'warn'],
     );
     for (const finding of report.findings) assert.ok(finding.fix, `${finding.id} has a fix`);
     assert.ok(!result.stdout.includes(shortToken) && !result.stderr.includes(shortToken), 'the secret is never printed');
@@ -99,10 +104,21 @@ describe('pincer doctor', () => {
     assert.ok(!fromEnv.result.stdout.includes(envToken));
   });
 
+  it('warns about exec on a loopback-only gateway without failing', async () => {
+    const { home, stateDir } = await setup({ tools: { exec: { enabled: true } } });
+    const { result, report } = await doctorJson(home, stateDir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      report.findings.filter((finding) => finding.id.startsWith('tools.')).map((finding) => [finding.id, finding.severity]),
+      [['tools.exec-enabled', 'warn']],
+    );
+  });
+
   it('prints a readable report without --json', async () => {
     const { home, stateDir } = await setup({ gateway: { allowedOrigins: ['*'] } });
     const result = await runCli(['doctor', '--state-dir', stateDir], hermeticEnv(home));
     assert.equal(result.code, 1);
+    assert.match(result.stdout, /^enabled tools: (\w+, )*read_file(, \w+)*$/m);
     assert.match(result.stdout, /^CRITICAL gateway\.allow-all-origins: /m);
     assert.match(result.stdout, /^\s+fix: /m);
     assert.match(result.stdout, /1 critical, 0 warnings, 1 info\n$/);
