@@ -1,0 +1,100 @@
+/**
+ * Confine a path the model gives to the workspace directory. A path is
+ * refused when it leaves the workspace by `..`, by being absolute outside it,
+ * or through a symbolic link (also a dangling one, which a write would follow).
+ * The check resolves links with realpath, so the caller works on the real path.
+ */
+
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+import { ToolInputError } from './agent-tool.js';
+
+/** Longest path accepted from the model (chars). */
+const MAX_PATH_CHARS = 4096;
+
+/** A path inside the workspace, as the model named it and as it is on disk. */
+export interface WorkspacePath {
+  /** Real absolute path (symbolic links resolved as far as the path exists). */
+  real: string;
+  /** Path relative to the workspace root, for messages ("." for the root). */
+  display: string;
+}
+
+/** The workspace directory tools work in; created on first use. */
+export class Workspace {
+  readonly root: string;
+  #realRoot: Promise<string> | undefined;
+
+  /** @param root absolute path of the workspace directory */
+  constructor(root: string) {
+    if (!isAbsolute(root)) throw new RangeError(`workspace directory must be an absolute path, got ${root}`);
+    this.root = resolve(root);
+  }
+
+  /** Real path of the root, creating the directory (mode 0700) when missing. */
+  realRoot(): Promise<string> {
+    this.#realRoot ??= mkdir(this.root, { recursive: true, mode: 0o700 })
+      .then(() => realpath(this.root))
+      .catch((error: unknown) => {
+        this.#realRoot = undefined;
+        throw error;
+      });
+    return this.#realRoot;
+  }
+
+  /** Resolve `input` (relative to the root, or absolute inside it). Throws ToolInputError when it escapes. */
+  async resolve(input: string): Promise<WorkspacePath> {
+    if (input.length > MAX_PATH_CHARS) throw new ToolInputError(`path too long: ${input.length} characters (limit ${MAX_PATH_CHARS})`);
+    if (input.includes('\0')) throw new ToolInputError('path must not contain NUL characters');
+    const realRoot = await this.realRoot();
+    const trimmed = input.trim() === '' ? '.' : input;
+    const lexical = isAbsolute(trimmed) ? resolve(trimmed) : resolve(this.root, trimmed);
+    // An absolute path may name the workspace by its configured or its real path.
+    const base = isInside(this.root, lexical) ? this.root : isInside(realRoot, lexical) ? realRoot : undefined;
+    if (base === undefined) throw new ToolInputError(`path is outside the workspace: ${input}`);
+    const real = await realpathExisting(join(realRoot, relative(base, lexical)));
+    if (!isInside(realRoot, real)) throw new ToolInputError(`path leaves the workspace through a symbolic link: ${input}`);
+    return { real, display: relative(realRoot, real) || '.' };
+  }
+
+  /** Path of `real` relative to the workspace, for messages. */
+  async display(real: string): Promise<string> {
+    return relative(await this.realRoot(), real) || '.';
+  }
+}
+
+/** True when `path` is `root` or below it (both absolute and normalised). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * realpath of the longest existing prefix, plus the part that does not exist
+ * yet. A dangling symbolic link on the way is refused: writing through it would
+ * create its target wherever it points.
+ */
+async function realpathExisting(path: string): Promise<string> {
+  const missing: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      const real = await realpath(current);
+      return missing.length === 0 ? real : join(real, ...missing.reverse());
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const stats = await lstat(current).catch(() => undefined);
+    if (stats?.isSymbolicLink()) throw new ToolInputError(`path goes through a dangling symbolic link: ${basename(current)}`);
+    const parent = dirname(current);
+    if (parent === current) throw new ToolInputError(`path not found: ${path}`);
+    missing.push(basename(current));
+    current = parent;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
