@@ -17,7 +17,7 @@ import { httpUrlFor } from './util/host-format.js';
 import { createLogger } from './util/logger.js';
 import { readPackageVersion } from './util/package-info.js';
 import { startAssistant, type Assistant } from './assistant.js';
-import { createOpenClawChannel } from './channels/openclaw/channel.js';
+import { createOpenClawChannel, type ChannelStats } from './channels/openclaw/channel.js';
 import { createEventMapper } from './channels/openclaw/event-mapper.js';
 import type { MethodTable } from './channels/openclaw/method-types.js';
 import type { SessionDefaults } from './channels/openclaw/message-shape.js';
@@ -70,6 +70,8 @@ export interface PincerHandle {
   drain(reason?: string): Promise<void>;
   /** Drain with reason "close" and release everything. */
   close(): Promise<void>;
+  /** Counters of the OpenClaw channel (connections, subscriptions, timers); undefined without the WebSocket. */
+  channelStats(): ChannelStats | undefined;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   });
   /** Run after the gateway has drained, last registered first. */
   const cleanups: (() => void | Promise<void>)[] = [];
+  let readChannelStats: () => ChannelStats | undefined = () => undefined;
 
   // Listen before building the rest so a busy port fails fast and /health answers during start-up.
   const address = await gateway.listen();
@@ -117,6 +120,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
         options: { ...config.gateway, port: address.port, version },
       });
       gateway.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
+      readChannelStats = () => channel.stats();
       gateway.onDrain('openclaw', async ({ deadlineMs }) => {
         // Let runs finish (or persist as aborted) first, so watchers see their last events before `shutdown`.
         await assistant.agent.drain(Math.max(0, deadlineMs - Date.now() - SOCKET_CLOSE_RESERVE_MS));
@@ -190,6 +194,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     generatedToken: auth.tokenFile?.created ? { path: auth.tokenFile.path, token: auth.tokenFile.token } : undefined,
     drain,
     close: () => drain('close'),
+    channelStats: () => readChannelStats(),
   };
 }
 

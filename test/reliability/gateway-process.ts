@@ -1,0 +1,104 @@
+/**
+ * The real `pincer gateway` process for reliability tests: a child on a
+ * fixed free loopback port, a given state dir, a config file pointing the
+ * provider at the fake model server, and timings of its start-up.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FileConfig } from '../../src/config/schema.js';
+import { hermeticEnv, httpGet, spawnCli, type CliProcess } from '../helpers/spawn-cli.js';
+
+/** Poll period of /health and /ready while the child starts, ms. */
+const START_POLL_MS = 10;
+
+export interface GatewayChild {
+  cli: CliProcess;
+  port: number;
+  url: string;
+  wsUrl: string;
+  token: string;
+  /** Spawn → first /health answer (the port is bound), ms. */
+  listenMs: number;
+  /** First /health answer → first /ready 200 (store opened, crashed runs repaired), ms. */
+  readyAfterListenMs: number;
+}
+
+export interface GatewayChildOptions {
+  home: string;
+  stateDir: string;
+  /** Base URL of the fake model (FakeModelServer.url). */
+  modelUrl: string;
+  token?: string;
+  /** Merged into the config file (gateway limits, agent settings). */
+  config?: FileConfig;
+  /** Bound of the whole start, ms (default 20000). */
+  startTimeoutMs?: number;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawn the gateway and resolve once /ready answers 200. The caller must kill it in an after hook. */
+export async function startGatewayChild(options: GatewayChildOptions): Promise<GatewayChild> {
+  const token = options.token ?? randomBytes(18).toString('base64url');
+  const port = await freePort();
+  const configPath = join(options.stateDir, 'reliability-config.json');
+  const config: FileConfig = {
+    ...options.config,
+    provider: { kind: 'openai', baseUrl: options.modelUrl, apiKey: 'test-key', model: 'fake-model', timeoutMs: 30_000, maxRetries: 0 },
+  };
+  await writeFile(configPath, JSON.stringify(config));
+  const spawnedAt = Date.now();
+  const cli = spawnCli(
+    ['gateway', '--port', String(port), '--token', token, '--state-dir', options.stateDir, '--config', configPath, '--log-level', 'warn'],
+    hermeticEnv(options.home),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = spawnedAt + (options.startTimeoutMs ?? 20_000);
+  let listenedAt: number | undefined;
+  try {
+    while (Date.now() < deadline) {
+      if (cli.child.exitCode !== null || cli.child.signalCode !== null) throw new Error(`gateway exited during start-up\n${cli.stderr()}`);
+      const ready = await probe(`${url}/ready`);
+      if (ready !== undefined) listenedAt ??= Date.now();
+      if (ready === 200 && listenedAt !== undefined) {
+        const readyAt = Date.now();
+        return {
+          cli,
+          port,
+          url,
+          wsUrl: `ws://127.0.0.1:${port}`,
+          token,
+          listenMs: listenedAt - spawnedAt,
+          readyAfterListenMs: readyAt - listenedAt,
+        };
+      }
+      await new Promise((resolve) => setTimeout(resolve, START_POLL_MS));
+    }
+    throw new Error(`gateway not ready within ${options.startTimeoutMs ?? 20_000} ms\n${cli.stderr()}`);
+  } catch (error) {
+    cli.kill();
+    throw error;
+  }
+}
+
+/** Status of GET url, or undefined when nothing answers. */
+async function probe(url: string): Promise<number | undefined> {
+  try {
+    return (await httpGet(url, 1_000)).status;
+  } catch {
+    return undefined;
+  }
+}
