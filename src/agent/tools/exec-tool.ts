@@ -1,0 +1,158 @@
+/**
+ * The exec tool: run one shell command in the workspace with a timeout and an
+ * output cap. It is NOT a sandbox: the command runs as the gateway's user and
+ * can read and change anything that user can. That is why it is off unless
+ * tools.exec.enabled is set. Secret-looking environment variables are removed
+ * so that a command does not print the gateway's own credentials by accident.
+ */
+
+import { spawn } from 'node:child_process';
+import * as v from 'valibot';
+
+import { argumentsSchema, parseArguments } from './agent-tool.js';
+import type { AgentTool } from './agent-tool.js';
+import type { Workspace } from './workspace-path.js';
+import type { ToolOutcome } from '../tool-types.js';
+
+/** Longest command accepted (chars). */
+const MAX_COMMAND_CHARS = 16_384;
+/** Environment variables never passed to a command: Pincer's own and anything that looks like a secret. */
+const SECRET_ENV_NAME = /^PINCER_|TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE_?KEY|AUTH/i;
+
+export interface ExecToolOptions {
+  /** The command is killed after this long (ms). */
+  timeoutMs: number;
+  /** Output (stdout and stderr together) kept at most; the rest is counted and dropped (bytes). */
+  maxOutputBytes: number;
+  /** Shell to run `-c <command>` with (default /bin/sh). */
+  shell?: string;
+  /** Environment to filter and pass on (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+const execSchema = argumentsSchema({
+  command: v.pipe(
+    v.string('expected a shell command string'),
+    v.check((value) => value.trim() !== '', 'must not be empty'),
+    v.maxLength(MAX_COMMAND_CHARS, `must be at most ${MAX_COMMAND_CHARS} characters`),
+  ),
+});
+
+/** The exec tool on one workspace. */
+export function createExecTool(workspace: Workspace, options: ExecToolOptions): AgentTool {
+  const env = filterEnv(options.env ?? process.env);
+  const shell = options.shell ?? '/bin/sh';
+  return {
+    spec: {
+      name: 'exec',
+      description:
+        `Run a shell command (${shell} -c) in the workspace directory and return its combined stdout and stderr ` +
+        `and exit code. Killed after ${Math.round(options.timeoutMs / 1000)} s; output beyond ${options.maxOutputBytes} bytes is dropped. ` +
+        'No input is given on stdin.',
+      parameters: {
+        type: 'object',
+        properties: { command: { type: 'string', description: 'The shell command line' } },
+        required: ['command'],
+        additionalProperties: false,
+      },
+    },
+    execute: async (args, signal) => {
+      const { command } = parseArguments(execSchema, args);
+      const cwd = await workspace.realRoot();
+      return runCommand({ shell, command, cwd, env, timeoutMs: options.timeoutMs, maxOutputBytes: options.maxOutputBytes, signal });
+    },
+  };
+}
+
+interface RunParams {
+  shell: string;
+  command: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  signal: AbortSignal;
+}
+
+function runCommand(params: RunParams): Promise<ToolOutcome> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let total = 0;
+    let stopped: 'timeout' | 'aborted' | undefined;
+    // Own process group, so a timeout also kills what the shell started.
+    const child = spawn(params.shell, ['-c', params.command], {
+      cwd: params.cwd,
+      env: params.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const collect = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (kept >= params.maxOutputBytes) return;
+      const part = chunk.subarray(0, params.maxOutputBytes - kept);
+      chunks.push(part);
+      kept += part.length;
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const kill = (reason: 'timeout' | 'aborted'): void => {
+      stopped ??= reason;
+      killGroup(child.pid);
+    };
+    const timer = setTimeout(() => kill('timeout'), params.timeoutMs);
+    const onAbort = (): void => kill('aborted');
+    if (params.signal.aborted) onAbort();
+    else params.signal.addEventListener('abort', onAbort, { once: true });
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // A background process may hold the pipes open; it belongs to the group, so end it too.
+      killGroup(child.pid);
+    });
+    let finished = false;
+    const finish = (spawnError?: Error): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      params.signal.removeEventListener('abort', onAbort);
+      const output = Buffer.concat(chunks).toString('utf8');
+      const notes: string[] = [];
+      if (total > kept) notes.push(`[output truncated: ${total} bytes, showing the first ${kept}]`);
+      let isError = true;
+      if (spawnError !== undefined) notes.push(`[could not start the command: ${spawnError.message}]`);
+      else if (stopped === 'timeout') notes.push(`[timed out after ${formatMs(params.timeoutMs)}; the command was killed]`);
+      else if (stopped === 'aborted') notes.push('[the run was stopped; the command was killed]');
+      else if (exit?.signal != null) notes.push(`[killed by signal ${exit.signal}]`);
+      else {
+        const code = exit?.code ?? -1;
+        isError = code !== 0;
+        notes.push(`[exit code ${code}]`);
+      }
+      const text = output === '' ? notes.join('\n') : `${output}${output.endsWith('\n') ? '' : '\n'}${notes.join('\n')}`;
+      resolve({ content: [{ type: 'text', text }], isError });
+    };
+    child.on('error', finish);
+    child.on('close', () => finish());
+  });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** A copy of `env` without Pincer's settings and secret-looking variables. */
+export function filterEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !SECRET_ENV_NAME.test(name)) out[name] = value;
+  return out;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
