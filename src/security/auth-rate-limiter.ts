@@ -32,6 +32,8 @@ export const DEFAULT_AUTH_MAX_FAILURES = 10;
 export const DEFAULT_AUTH_WINDOW_MS = 60_000;
 export const DEFAULT_AUTH_LOCKOUT_MS = 300_000;
 export const DEFAULT_AUTH_MAX_ENTRIES = 10_000;
+/** Share of the entries freed when the map is full. */
+const EVICT_FRACTION = 0.1;
 
 interface Entry {
   /** Failure times inside the window, oldest first (at most maxFailures). */
@@ -52,12 +54,23 @@ export function createAuthRateLimiter(options: AuthRateLimiterOptions = {}): Aut
     return entry.lockedUntil <= now && now - last >= windowMs;
   }
 
+  /**
+   * Called only when the map is full. Frees a tenth of the entries at once so
+   * a spray of fresh keys costs amortised O(1) per key, not a scan each.
+   */
   function makeRoom(now: number): void {
     if (entries.size < maxEntries) return;
+    const target = maxEntries - Math.max(1, Math.floor(maxEntries * EVICT_FRACTION));
     for (const [key, entry] of entries) if (isStale(entry, now)) entries.delete(key);
-    // Still full: drop the oldest keys (Map keeps insertion order).
+    // Then the oldest keys that are not locked out (Map keeps insertion order),
+    // so spraying fresh keys cannot flush an attacker's own lockout.
+    for (const [key, entry] of entries) {
+      if (entries.size <= target) return;
+      if (entry.lockedUntil <= now) entries.delete(key);
+    }
+    // Every key is locked out: the oldest lockouts go, which takes maxEntries lockouts to reach.
     for (const key of entries.keys()) {
-      if (entries.size < maxEntries) break;
+      if (entries.size <= target) return;
       entries.delete(key);
     }
   }

@@ -34,6 +34,8 @@ export interface OpenOptions {
   /** Answer pings automatically (default true). Off plays a dead peer. */
   autoPong?: boolean;
   timeoutMs?: number;
+  /** Source address, e.g. 127.0.0.2, to play another client IP over loopback. */
+  localAddress?: string;
 }
 
 export interface DeviceIdentity {
@@ -150,6 +152,7 @@ export class ProtocolClient {
       autoPong: options.autoPong ?? true,
       perMessageDeflate: false,
       handshakeTimeout: options.timeoutMs ?? DEFAULT_WAIT_MS,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     });
     const client = new ProtocolClient(ws);
     return new Promise((resolve, reject) => {

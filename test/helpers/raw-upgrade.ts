@@ -17,12 +17,21 @@ export interface RawUpgradeResult {
   at: number;
 }
 
-/** Send an upgrade request with these headers; resolves with the status (and the socket on 101). */
-export function rawUpgrade(port: number, headers: Record<string, string> = {}, timeoutMs = 3000): Promise<RawUpgradeResult> {
+/**
+ * Send an upgrade request with these headers; resolves with the status (and
+ * the socket on 101). `localAddress` (e.g. 127.0.0.2) plays another client IP.
+ */
+export function rawUpgrade(
+  port: number,
+  headers: Record<string, string> = {},
+  timeoutMs = 3000,
+  localAddress?: string,
+): Promise<RawUpgradeResult> {
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1',
       port,
+      ...(localAddress === undefined ? {} : { localAddress }),
       path: '/',
       headers: {
         Connection: 'Upgrade',

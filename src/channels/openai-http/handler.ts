@@ -9,6 +9,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
+import { authLimiterKey, normaliseIp } from '../../security/client-address.js';
 import { secretsEqual } from '../../security/secret-compare.js';
 import { handleChatCompletions } from './chat-completions.js';
 import type { EndpointContext } from './endpoint-support.js';
@@ -169,20 +170,9 @@ function bearerToken(header: string | undefined): string | undefined {
   return match === null ? undefined : match[1].trim();
 }
 
-/**
- * §8.4 key, in the same form as the WebSocket handshake's so a shared limiter
- * counts both: `ip:<ip>`, or `browser-origin:<origin>` for a loopback request
- * that carries an Origin.
- */
+/** §8.4 key, the same as the WebSocket handshake's so a shared limiter counts both. */
 function limiterKey(req: IncomingMessage): string {
-  const ip = req.socket.remoteAddress ?? 'unknown';
-  const origin = req.headers.origin;
-  if (typeof origin === 'string' && origin !== '' && isLoopback(ip)) return `browser-origin:${origin}`;
-  return `ip:${ip}`;
-}
-
-function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+  return authLimiterKey(normaliseIp(req.socket.remoteAddress), req.headers.origin);
 }
 
 /** The one catch: known refusals become OpenAI errors; anything else is logged and answered 500 without internals. */

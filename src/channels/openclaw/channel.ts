@@ -23,6 +23,7 @@ import { parseFrame, type ParsedFrame } from '../../protocol/frame-parser.js';
 import { serialiseErrorResponse, serialiseOkResponse } from '../../protocol/frames.js';
 import { CHANNEL_EVENTS, CONNECT_METHOD, EVENT_SHUTDOWN, listFeatureMethods } from '../../protocol/method-names.js';
 import { createAuthRateLimiter, type AuthRateLimiter } from '../../security/auth-rate-limiter.js';
+import { isLoopbackIp, normaliseIp } from '../../security/client-address.js';
 import { createUpgradeGate } from '../../security/origin-gate.js';
 import type { RequestBudgetOptions } from '../../security/request-budget.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
@@ -399,15 +400,6 @@ function parseProtocolHeader(value: string | string[] | undefined): Set<string> 
     if (trimmed !== '') out.add(trimmed);
   }
   return out;
-}
-
-function normaliseIp(address: string | undefined): string {
-  if (address === undefined) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function isLoopbackIp(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.');
 }
 
 export type { ConnectionState };

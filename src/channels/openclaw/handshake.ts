@@ -23,6 +23,7 @@ import { formatFirstIssue } from '../../protocol/issue-message.js';
 import { expandScopes, grantScopes, type OperatorScope } from '../../protocol/scopes.js';
 import { secretsEqual, type AuthSecret, type AuthSecretResolver } from '../../security/secret-compare.js';
 import type { AuthRateLimiter } from '../../security/auth-rate-limiter.js';
+import { authLimiterKey } from '../../security/client-address.js';
 import { verifyDevice } from './device-auth.js';
 
 export const OPERATOR_ROLE = 'operator';
@@ -135,13 +136,8 @@ export function performHandshake(rawParams: unknown, input: HandshakeInput, deps
   };
 }
 
-/** Limiter key (§8.4): the client IP, or the page origin for browser sockets on loopback. */
-export function authLimiterKey(ip: string, isLoopback: boolean, origin: string | undefined): string {
-  return isLoopback && origin !== undefined ? `browser-origin:${origin}` : `ip:${ip}`;
-}
-
 function checkSecret(params: ConnectParams, input: HandshakeInput, deps: HandshakeDeps): AuthSecret {
-  const key = authLimiterKey(input.ip, input.isLoopback, input.origin);
+  const key = authLimiterKey(input.ip, input.origin);
   const decision = deps.limiter.check(key, input.now);
   if (!decision.allowed) {
     throw new GatewayError('INVALID_REQUEST', 'unauthorized: too many failed authentication attempts (retry later)', {
