@@ -138,7 +138,7 @@ describe('pre-auth bounds', () => {
     const frame = encodeClientFrame(declared);
     // Send only the header and the first 128 KiB of a 16 MiB frame.
     socket.write(frame.subarray(0, 14 + 128 * 1024));
-    const frames = await readServerFrames(socket, 2, WAIT_MS, upgrade.head);
+    const frames = await readServerFrames(socket, 2, WAIT_MS, upgrade.head === undefined ? undefined : Buffer.from(upgrade.head));
     const close = frames.find((f) => f.opcode === 0x8);
     assert.ok(close, 'a close frame arrived');
     assert.equal(parseClosePayload(close.payload).code, 1009);
