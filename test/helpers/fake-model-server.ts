@@ -31,6 +31,8 @@ export interface FakeModelServerOptions {
   apiKey?: string;
   /** Ignore every scripted delay (benchmarks). */
   zeroDelay?: boolean;
+  /** Called right before each content chunk is written (benchmarks time the first one). */
+  onContentChunk?: (request: RecordedRequest, index: number) => void;
 }
 
 export interface FakeModelStats {
@@ -177,10 +179,10 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       return;
     }
     const frames = api === 'openai' ? openAIStreamFrames(resolved) : anthropicStreamFrames(resolved);
-    await writeStream(res, frames, reply);
+    await writeStream(res, frames, reply, request);
   };
 
-  const writeStream = async (res: ServerResponse, frames: SseFrame[], reply: FakeReply): Promise<void> => {
+  const writeStream = async (res: ServerResponse, frames: SseFrame[], reply: FakeReply, request: RecordedRequest): Promise<void> => {
     let cutByServer = false;
     stats.inFlight++;
     notify();
@@ -205,6 +207,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
         }
         if (sent > 0) await delay(reply.chunkDelayMs ?? 0, res);
         if (res.destroyed || closed) return;
+        options.onContentChunk?.(request, sent);
         sent++;
       }
       res.write(frame.text);

@@ -1,0 +1,80 @@
+/** Repetition counts of every scenario: the full run (issue 9) and the --quick smoke run. */
+
+export interface BenchCounts {
+  /** Spawn → /ready samples per target. */
+  readyRuns: number;
+  /** Idle RSS samples per target, and how long after spawn each is read, ms. */
+  idleRssRuns: number;
+  idleAfterMs: number;
+  /** open → hello-ok, clients that send connect at once. */
+  handshakes: number;
+  /** challenge → hello-ok, clients that wait for the challenge. */
+  waitingHandshakes: number;
+  /** Sequential req/res on one connection. */
+  roundTrips: number;
+  /** Pipelined rounds (fresh connection each) and requests per round, `inFlight` outstanding. */
+  pipelinedRounds: number;
+  pipelinedRequests: number;
+  inFlight: number;
+  /** Fan-out listeners, model chunks per run and rounds per target. */
+  fanOutClients: number;
+  fanOutChunks: number;
+  fanOutRounds: number;
+  /** First-delta samples (after warm-up runs). */
+  firstDeltaRuns: number;
+  /** Idle authenticated connections held at once. */
+  idleConnections: number;
+  /** Sessions sent chat.send at once, and rounds of that. */
+  concurrentSessions: number;
+  concurrentRounds: number;
+  /** Chat turns for the memory slope, spread over this many sessions. */
+  chatTurns: number;
+  chatSessions: number;
+}
+
+export const FULL_COUNTS: BenchCounts = {
+  readyRuns: 10,
+  idleRssRuns: 3,
+  idleAfterMs: 5_000,
+  handshakes: 1_000,
+  waitingHandshakes: 200,
+  roundTrips: 10_000,
+  pipelinedRounds: 5,
+  pipelinedRequests: 4_000,
+  inFlight: 100,
+  fanOutClients: 100,
+  fanOutChunks: 200,
+  fanOutRounds: 5,
+  firstDeltaRuns: 50,
+  idleConnections: 1_000,
+  concurrentSessions: 100,
+  concurrentRounds: 5,
+  chatTurns: 1_000,
+  chatSessions: 20,
+};
+
+export const QUICK_COUNTS: BenchCounts = {
+  readyRuns: 2,
+  idleRssRuns: 1,
+  idleAfterMs: 1_000,
+  handshakes: 40,
+  waitingHandshakes: 8,
+  roundTrips: 300,
+  pipelinedRounds: 1,
+  pipelinedRequests: 300,
+  inFlight: 20,
+  fanOutClients: 5,
+  fanOutChunks: 10,
+  fanOutRounds: 1,
+  firstDeltaRuns: 3,
+  idleConnections: 30,
+  concurrentSessions: 5,
+  concurrentRounds: 1,
+  chatTurns: 40,
+  chatSessions: 4,
+};
+
+/** Authenticated handshakes in flight at once when opening many sockets (Pincer allows 16 pending per IP). */
+export const OPEN_CONCURRENCY = 8;
+/** Pause after opening or closing many sockets before memory is read, ms. */
+export const SETTLE_MS = 1_000;

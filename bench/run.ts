@@ -1,0 +1,118 @@
+/**
+ * `npm run bench`: start the Pincer gateway and the floor server as child
+ * processes, run every scenario of issue 9 against both, and write
+ * bench/results/latest.json and latest.md (under the working directory,
+ * or --out DIR). --quick runs reduced counts (a smoke run); --check exits 1
+ * when a figure misses its budget.
+ */
+
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startFakeModelServer, type RecordedRequest } from '../test/helpers/fake-model-server.js';
+import { FULL_COUNTS, QUICK_COUNTS } from './bench-config.js';
+import type { BenchContext } from './context.js';
+import { evaluateFigure, type Figure } from './figures.js';
+import { writeResults } from './report.js';
+import { measureChatMemory } from './scenario-chat-memory.js';
+import { measureConcurrentRuns } from './scenario-concurrent-runs.js';
+import { measureFanOut } from './scenario-fan-out.js';
+import { measureFirstDelta } from './scenario-first-delta.js';
+import { measureHandshake } from './scenario-handshake.js';
+import { measureIdleConnections } from './scenario-idle-connections.js';
+import { measureRoundTrip } from './scenario-round-trip.js';
+import { measureStartup } from './scenario-startup.js';
+import { startTarget, stopAllTargets } from './targets.js';
+
+const EXIT_BUDGET_MISSED = 1;
+const EXIT_FAILED = 2;
+const EXIT_USAGE = 64;
+const USAGE = 'usage: node dist/bench/run.js [--quick] [--check] [--out DIR]';
+
+type Scenario = (ctx: BenchContext) => Promise<Figure[]>;
+
+/** Scenarios on the shared targets, in order: memory of idle sockets first, while both targets are fresh. */
+const SCENARIOS: [string, Scenario][] = [
+  ['idle connections', measureIdleConnections],
+  ['handshake', measureHandshake],
+  ['round trip', measureRoundTrip],
+  ['fan-out', measureFanOut],
+  ['first delta', measureFirstDelta],
+  ['concurrent runs', measureConcurrentRuns],
+  ['chat memory', measureChatMemory],
+];
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, check: { type: 'boolean' }, out: { type: 'string' } } }).values;
+  } catch (error) {
+    process.stderr.write(`pincer bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const quick = args.quick === true;
+  const counts = quick ? QUICK_COUNTS : FULL_COUNTS;
+  const outDir = resolve(args.out ?? 'bench/results');
+  const log = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
+  const startedAt = new Date();
+  const started = performance.now();
+
+  let chunkListener: ((request: RecordedRequest, index: number, at: number) => void) | undefined;
+  const model = await startFakeModelServer({ zeroDelay: true, onContentChunk: (request, index) => chunkListener?.(request, index, performance.now()) });
+  const figures: Figure[] = [];
+  try {
+    log('start-up');
+    figures.push(...(await measureStartup(counts, model.url, log)));
+    const floor = await startTarget('floor');
+    const pincer = await startTarget('pincer', { modelUrl: model.url });
+    // Let both settle as in the idle figure before measuring memory growth.
+    await new Promise((done) => setTimeout(done, Math.max(0, pincer.spawnedAt + counts.idleAfterMs - performance.now())));
+    const ctx: BenchContext = {
+      counts,
+      pincer,
+      floor,
+      model,
+      setChunkListener: (listener) => {
+        chunkListener = listener;
+      },
+      log,
+    };
+    for (const [name, scenario] of SCENARIOS) {
+      log(name);
+      figures.push(...(await scenario(ctx)));
+    }
+  } finally {
+    await stopAllTargets();
+    await model.close();
+  }
+
+  const evaluated = figures.map(evaluateFigure);
+  const failed = evaluated.filter((figure) => figure.verdict === 'fail').map((figure) => figure.id);
+  const paths = await writeResults(outDir, {
+    startedAt: startedAt.toISOString(),
+    durationS: (performance.now() - started) / 1000,
+    quick,
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    figures: evaluated,
+    failed,
+  });
+  log(`wrote ${paths.md} and ${paths.json}`);
+  for (const figure of evaluated) {
+    log(`${figure.verdict.padEnd(4)} ${figure.id} = ${figure.value.toFixed(2)} ${figure.unit}${figure.ratio === null ? '' : ` (${figure.ratio.toFixed(2)}× floor)`}`);
+  }
+  if (args.check === true && failed.length > 0) {
+    log(`budgets missed: ${failed.join(', ')}`);
+    return EXIT_BUDGET_MISSED;
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`pincer bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  await stopAllTargets();
+  process.exitCode = EXIT_FAILED;
+}

@@ -1,0 +1,180 @@
+/**
+ * Start the two benchmark targets as child processes: the Pincer gateway
+ * (compiled CLI, `gateway` command) and the floor server. Each gets a free
+ * loopback port, a temp state dir and a token; readiness is polled on
+ * GET /ready, memory is read from /proc/<pid>/status.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** True when running from the TypeScript sources under tsx (the smoke test), false from compiled JS. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const EXT = FROM_SOURCE ? '.ts' : '.js';
+/** The CLI sits beside this file's parent in both layouts: <root>/bench/ and <root>/src/cli/. */
+const CLI_ENTRY = fileURLToPath(new URL(`../src/cli/main${EXT}`, import.meta.url));
+const FLOOR_ENTRY = fileURLToPath(new URL(`./floor-server${EXT}`, import.meta.url));
+
+/** Poll period of /ready while a target starts, ms (small: it is the resolution of the ready figure). */
+const READY_POLL_MS = 2;
+/** Give up on a start after this, ms. */
+const START_TIMEOUT_MS = 20_000;
+/** Per-request bound of one /ready poll, ms. */
+const POLL_REQUEST_TIMEOUT_MS = 1_000;
+/** SIGTERM → SIGKILL grace when stopping a target, ms. */
+const STOP_GRACE_MS = 5_000;
+
+export type TargetKind = 'pincer' | 'floor';
+
+export interface TargetOptions {
+  /** Fake model base URL (OpenAI-compatible), for Pincer only. */
+  modelUrl?: string;
+}
+
+export interface Target {
+  readonly kind: TargetKind;
+  readonly pid: number;
+  readonly port: number;
+  readonly wsUrl: string;
+  readonly token: string;
+  /** Spawn → first /ready 200, ms. */
+  readonly readyMs: number;
+  /** performance.now() at spawn. */
+  readonly spawnedAt: number;
+  /** Resident set size now, bytes. */
+  rssBytes(): Promise<number>;
+  /** SIGTERM, wait, SIGKILL if needed; removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Every target started and not yet stopped, so a failing run can still clean up. */
+const live = new Set<Target>();
+
+/** Spawn a target and resolve once GET /ready answers 200. */
+export async function startTarget(kind: TargetKind, options: TargetOptions = {}): Promise<Target> {
+  const port = await freePort();
+  const stateDir = await mkdtemp(join(tmpdir(), `pincer-bench-${kind}-`));
+  const token = randomBytes(24).toString('hex');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: stateDir,
+    PINCER_STATE_DIR: stateDir,
+    PINCER_HOST: '127.0.0.1',
+    PINCER_PORT: String(port),
+    PINCER_TOKEN: token,
+    PINCER_LOG_LEVEL: 'warn',
+  };
+  if (kind === 'pincer' && options.modelUrl !== undefined) {
+    Object.assign(env, { PINCER_PROVIDER: 'openai', PINCER_MODEL: 'fake-model', PINCER_BASE_URL: options.modelUrl, PINCER_API_KEY: 'bench-key' });
+  }
+  const entry = kind === 'pincer' ? CLI_ENTRY : FLOOR_ENTRY;
+  const args = [...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []), entry, ...(kind === 'pincer' ? ['gateway'] : [])];
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, args, { env, cwd: stateDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stderr.length < 64 * 1024) stderr += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
+  const cleanup = async (): Promise<void> => {
+    await stopChild(child, exited);
+    await rm(stateDir, { recursive: true, force: true });
+  };
+  let readyMs: number;
+  try {
+    readyMs = (await pollReady(port, child, () => stderr)) - spawnedAt;
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const target: Target = {
+    kind,
+    pid: child.pid ?? -1,
+    port,
+    wsUrl: `ws://127.0.0.1:${port}/`,
+    token,
+    readyMs,
+    spawnedAt,
+    rssBytes: () => readRssBytes(child.pid ?? -1),
+    async stop() {
+      live.delete(target);
+      await cleanup();
+    },
+  };
+  live.add(target);
+  return target;
+}
+
+/** Stop every target still running (for error paths). */
+export async function stopAllTargets(): Promise<void> {
+  await Promise.all([...live].map((target) => target.stop()));
+}
+
+/** Resident set size of a process, bytes (Linux /proc). */
+export async function readRssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** A port that was free a moment ago (bind 0, read it, release it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with performance.now() of the first 200 from /ready. */
+async function pollReady(port: number, child: ChildProcess, stderr: () => string): Promise<number> {
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`target exited (${child.exitCode ?? child.signalCode}) before /ready: ${stderr().trim()}`);
+    }
+    const status = await getStatus(port);
+    if (status === 200) return performance.now();
+    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+  }
+  throw new Error(`target on port ${port} not ready within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
+}
+
+/** HTTP status of GET /ready, or 0 when nothing answers. */
+function getStatus(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/ready', agent: false, timeout: POLL_REQUEST_TIMEOUT_MS }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, STOP_GRACE_MS);
+  });
+  await Promise.race([exited, grace]);
+  clearTimeout(timer);
+  await exited;
+}
