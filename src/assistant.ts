@@ -5,6 +5,7 @@
 
 import { join } from 'node:path';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
+import { createBuiltinTools } from './agent/tools/builtin-tools.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
@@ -43,13 +44,17 @@ export async function startAssistant(
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
   const provider = config.provider === undefined ? undefined : createProvider(config.provider);
   const agentLogger = logger.child({ component: 'agent' });
+  const { tools, executeTool } = createBuiltinTools(config);
   const agent = createAgentService({
     store,
     bus,
     provider,
-    options: { ...config.agent },
+    tools,
+    executeTool,
+    options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
     logger: agentLogger,
   });
+  agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');

@@ -4,12 +4,13 @@
  * out (and serialises it) once per event, not once per socket.
  *
  * Per run order: agent lifecycle start (+ model) → (agent assistant + chat
- * delta)* → agent usage? → agent lifecycle end|error → chat final|aborted|error.
+ * delta | agent tool start + chat delta | agent tool result)* → agent usage? →
+ * agent lifecycle end|error → chat final|aborted|error.
  * Nothing follows a run's terminal chat event.
  */
 
 import type { AgentEvent, RunEvent } from '../../agent/types.js';
-import type { SessionMeta } from '../../sessions/types.js';
+import type { ContentBlock, SessionMeta } from '../../sessions/types.js';
 import type { WireEvent } from './method-types.js';
 import {
   AGENT_ID,
@@ -50,6 +51,8 @@ interface RunState {
   /** Text of the current assistant message (agent assistant stream). */
   itemText: string;
   itemIndex: number;
+  /** toolCall blocks of the run so far; chat deltas carry them after the text. */
+  toolCalls: ContentBlock[];
   startedAt: number;
 }
 
@@ -71,6 +74,7 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
         chatPrefix: '',
         itemText: '',
         itemIndex: 1,
+        toolCalls: [],
         startedAt: event.type === 'run.start' ? event.startedAt : now(),
       };
       if (runs.size >= MAX_TRACKED_RUNS) {
@@ -141,22 +145,29 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
         const chat = chatEvent(event.runId, state, {
           state: 'delta',
           deltaText: event.delta,
-          message: { role: 'assistant', content: [{ type: 'text', text: state.chatPrefix + event.text }], timestamp: now() },
+          message: { role: 'assistant', content: deltaContent(state), timestamp: now() },
         });
         return [agent, chat];
       }
       case 'thinking.delta':
         if (event.delta === '') return [];
         return [agentEvent(event.runId, state, 'thinking', { text: event.text, delta: event.delta })];
-      case 'tool.call':
-        return [
-          agentEvent(event.runId, state, 'tool', {
-            phase: 'start',
-            name: event.name,
-            toolCallId: event.toolCallId,
-            args: event.arguments,
-          }),
-        ];
+      case 'tool.call': {
+        state.toolCalls.push({ type: 'toolCall', id: event.toolCallId, name: event.name, arguments: event.arguments });
+        const agent = agentEvent(event.runId, state, 'tool', {
+          phase: 'start',
+          name: event.name,
+          toolCallId: event.toolCallId,
+          args: event.arguments,
+        });
+        // Chat-only clients (the built-in web chat) render the call while the tool runs.
+        const chat = chatEvent(event.runId, state, {
+          state: 'delta',
+          deltaText: '',
+          message: { role: 'assistant', content: deltaContent(state), timestamp: now() },
+        });
+        return [agent, chat];
+      }
       case 'tool.result':
         // Only `result`: openclaw-node turns both `result` and `end` into a tool_result chunk.
         return [
@@ -307,6 +318,12 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
         return mapRun(event);
     }
   };
+}
+
+/** The run's text so far, then its tool calls. */
+function deltaContent(state: RunState): ContentBlock[] {
+  const text = state.chatPrefix + state.itemText;
+  return text === '' ? [...state.toolCalls] : [{ type: 'text', text }, ...state.toolCalls];
 }
 
 /** OpenClaw's chat error kinds (§4.1), guessed from the model error text. */

@@ -1,0 +1,46 @@
+/**
+ * Build the enabled built-in tools from the config: the ToolSet main.ts hands
+ * to the agent service.
+ */
+
+import { enabledToolNames } from './enabled-tools.js';
+import type { BuiltinToolName } from './enabled-tools.js';
+import type { AgentTool } from './agent-tool.js';
+import { createExecTool } from './exec-tool.js';
+import { createFileTools } from './file-tools.js';
+import { createToolSet } from './tool-set.js';
+import type { ToolSet } from './tool-set.js';
+import { createWebFetchTool } from './web-fetch-tool.js';
+import type { LookupAll } from './web-fetch-tool.js';
+import { Workspace } from './workspace-path.js';
+import type { PincerConfig } from '../../config/schema.js';
+
+export interface BuiltinToolsOptions {
+  /** User-Agent of web_fetch requests. */
+  userAgent?: string;
+  /** Name resolution for web_fetch (default dns.lookup). */
+  lookup?: LookupAll;
+}
+
+/** The ToolSet of every tool `config.tools` enables, working in `config.agent.workspaceDir`. */
+export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>, options: BuiltinToolsOptions = {}): ToolSet & { workspace: Workspace } {
+  const { tools } = config;
+  const workspace = new Workspace(config.agent.workspaceDir);
+  const files = createFileTools(workspace);
+  const build: Record<BuiltinToolName, () => AgentTool> = {
+    read_file: () => files.readFile,
+    write_file: () => files.writeFile,
+    edit_file: () => files.editFile,
+    list_dir: () => files.listDir,
+    exec: () => createExecTool(workspace, { timeoutMs: tools.exec.timeoutMs, maxOutputBytes: tools.exec.maxOutputBytes }),
+    web_fetch: () =>
+      createWebFetchTool({
+        allowPrivateNetwork: tools.webFetch.allowPrivateNetwork,
+        timeoutMs: tools.webFetch.timeoutMs,
+        maxBytes: tools.webFetch.maxBytes,
+        userAgent: options.userAgent,
+        lookup: options.lookup,
+      }),
+  };
+  return { ...createToolSet(enabledToolNames(config).map((name) => build[name]())), workspace };
+}
