@@ -8,12 +8,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { ProtocolClient } from '../helpers/protocol-client.js';
+import { ProtocolClient } from '../helpers/protocol-client.js';
 import { REPLY_TEXT, runEvents, startStack, waitTerminal, type Stack } from '../channels/openclaw/e2e-setup.js';
 import { capturingLogger } from './security-helpers.js';
 import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-model-server.js';
 import { startGateway, type StartedGateway } from '../helpers/start-gateway.js';
-import { ProtocolClient as Client } from '../helpers/protocol-client.js';
 
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -54,7 +53,7 @@ describe('post-auth limits', () => {
   });
 
   async function client(): Promise<ProtocolClient> {
-    const c = await Client.open(gateway.wsUrl);
+    const c = await ProtocolClient.open(gateway.wsUrl);
     clients.push(c);
     const res = await c.connect({ token: gateway.token });
     assert.equal(res.ok, true);
