@@ -124,6 +124,16 @@ describe('pincer doctor', () => {
     assert.match(result.stdout, /1 critical, 0 warnings, 1 info\n$/);
   });
 
+  it('is listed in the help, and its own help needs no config', async () => {
+    const { home, stateDir, configPath } = await setup();
+    await writeFile(configPath, 'not json');
+    const top = await runCli(['--help'], hermeticEnv(home));
+    assert.match(top.stdout, /^\s+doctor\b/m);
+    const own = await runCli(['doctor', '--help', '--state-dir', stateDir], hermeticEnv(home));
+    assert.equal(own.code, 0, own.stderr);
+    assert.match(own.stdout, /--json/);
+  });
+
   it('reports a broken config with the config exit code and one line', async () => {
     const { home, stateDir, configPath } = await setup();
     await writeFile(configPath, '{"gateway": {"port": "nope"}}');
