@@ -4,6 +4,9 @@
  * (PINCER_SOAK_<NAME>=n), and PINCER_SOAK_SEED changes the random seed.
  */
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 /** True under `npm run soak`. */
 export const SOAK = process.env.PINCER_SOAK === '1';
 
@@ -30,6 +33,25 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+/**
+ * A full garbage collection, without starting node with --expose-gc: the flag
+ * is set at run time and `gc` taken from a fresh context (the V8 global it adds).
+ */
+export function collectGarbage(): void {
+  gcFunction ??= loadGc();
+  gcFunction();
+  gcFunction();
+}
+
+let gcFunction: (() => void) | undefined;
+
+function loadGc(): () => void {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (typeof existing === 'function') return existing;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 function readInt(name: string): number | undefined {
