@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFakeModelServer, type RecordedRequest } from '../test/helpers/fake-model-server.js';
-import { FULL_COUNTS, QUICK_COUNTS } from './bench-config.js';
+import { FULL_COUNTS, QUICK_COUNTS, type BenchCounts } from './bench-config.js';
 import type { BenchContext } from './context.js';
 import { evaluateFigure, type Figure } from './figures.js';
 import { writeResults } from './report.js';
@@ -27,27 +27,39 @@ import { startTarget, stopAllTargets } from './targets.js';
 const EXIT_BUDGET_MISSED = 1;
 const EXIT_FAILED = 2;
 const EXIT_USAGE = 64;
-const USAGE = 'usage: node dist/bench/run.js [--quick] [--check] [--out DIR]';
+const USAGE = 'usage: node dist/bench/run.js [--quick] [--check] [--out DIR] [--only NAME,…]';
+/** Name of the start-up scenario for --only (it starts its own targets). */
+const STARTUP = 'start-up';
 
 type Scenario = (ctx: BenchContext) => Promise<Figure[]>;
 
 /** Scenarios on the shared targets, in order: memory of idle sockets first, while both targets are fresh. */
 const SCENARIOS: [string, Scenario][] = [
-  ['idle connections', measureIdleConnections],
+  ['idle-connections', measureIdleConnections],
   ['handshake', measureHandshake],
-  ['round trip', measureRoundTrip],
+  ['round-trip', measureRoundTrip],
   ['fan-out', measureFanOut],
-  ['first delta', measureFirstDelta],
-  ['concurrent runs', measureConcurrentRuns],
-  ['chat memory', measureChatMemory],
+  ['first-delta', measureFirstDelta],
+  ['concurrent-runs', measureConcurrentRuns],
+  ['chat-memory', measureChatMemory],
 ];
 
 async function main(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, check: { type: 'boolean' }, out: { type: 'string' } } }).values;
+    args = parseArgs({
+      args: argv,
+      options: { quick: { type: 'boolean' }, check: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } },
+    }).values;
   } catch (error) {
     process.stderr.write(`pincer bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const known = [STARTUP, ...SCENARIOS.map(([name]) => name)];
+  const only = args.only === undefined ? known : args.only.split(',').map((name) => name.trim());
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    process.stderr.write(`pincer bench: unknown scenario ${unknown.join(', ')} (known: ${known.join(', ')})\n${USAGE}\n`);
     return EXIT_USAGE;
   }
   const quick = args.quick === true;
@@ -57,35 +69,7 @@ async function main(argv: string[]): Promise<number> {
   const startedAt = new Date();
   const started = performance.now();
 
-  let chunkListener: ((request: RecordedRequest, index: number, at: number) => void) | undefined;
-  const model = await startFakeModelServer({ zeroDelay: true, onContentChunk: (request, index) => chunkListener?.(request, index, performance.now()) });
-  const figures: Figure[] = [];
-  try {
-    log('start-up');
-    figures.push(...(await measureStartup(counts, model.url, log)));
-    const floor = await startTarget('floor');
-    const pincer = await startTarget('pincer', { modelUrl: model.url });
-    // Let both settle as in the idle figure before measuring memory growth.
-    await new Promise((done) => setTimeout(done, Math.max(0, pincer.spawnedAt + counts.idleAfterMs - performance.now())));
-    const ctx: BenchContext = {
-      counts,
-      pincer,
-      floor,
-      model,
-      setChunkListener: (listener) => {
-        chunkListener = listener;
-      },
-      log,
-    };
-    for (const [name, scenario] of SCENARIOS) {
-      log(name);
-      figures.push(...(await scenario(ctx)));
-    }
-  } finally {
-    await stopAllTargets();
-    await model.close();
-  }
-
+  const figures = await measureAll(counts, only, log);
   const evaluated = figures.map(evaluateFigure);
   const failed = evaluated.filter((figure) => figure.verdict === 'fail').map((figure) => figure.id);
   const paths = await writeResults(outDir, {
@@ -107,6 +91,43 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_BUDGET_MISSED;
   }
   return 0;
+}
+
+/** Run the chosen scenarios: start-up on its own targets, the rest on one shared pair. */
+async function measureAll(counts: BenchCounts, only: readonly string[], log: (message: string) => void): Promise<Figure[]> {
+  let chunkListener: ((request: RecordedRequest, index: number, at: number) => void) | undefined;
+  const model = await startFakeModelServer({ zeroDelay: true, onContentChunk: (request, index) => chunkListener?.(request, index, performance.now()) });
+  const figures: Figure[] = [];
+  try {
+    if (only.includes(STARTUP)) {
+      log(STARTUP);
+      figures.push(...(await measureStartup(counts, model.url, log)));
+    }
+    const shared = SCENARIOS.filter(([name]) => only.includes(name));
+    if (shared.length === 0) return figures;
+    const floor = await startTarget('floor');
+    const pincer = await startTarget('pincer', { modelUrl: model.url });
+    // Let both settle as in the idle figure before measuring memory growth.
+    await new Promise((done) => setTimeout(done, Math.max(0, pincer.spawnedAt + counts.idleAfterMs - performance.now())));
+    const ctx: BenchContext = {
+      counts,
+      pincer,
+      floor,
+      model,
+      setChunkListener: (listener) => {
+        chunkListener = listener;
+      },
+      log,
+    };
+    for (const [name, scenario] of shared) {
+      log(name);
+      figures.push(...(await scenario(ctx)));
+    }
+    return figures;
+  } finally {
+    await stopAllTargets();
+    await model.close();
+  }
 }
 
 try {

@@ -25,8 +25,9 @@ import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
-import { createOpenAiHttpHandler } from './channels/openai-http/handler.js';
+import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
+import { createLazyRoute } from './gateway/lazy-route.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
@@ -132,16 +133,20 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     }
 
     if (config.openaiHttp.enabled) {
+      // Imported on the first /v1 request: most gateways never serve it, so start-up skips its modules.
       gateway.addRoute(
-        createOpenAiHttpHandler({
-          agent: assistant.agent,
-          bus: assistant.bus,
-          store: assistant.store,
-          getAuthSecret: auth.getAuthSecret,
-          canonicalize,
-          agentIds: AGENT_IDS,
-          logger: logger.child({ component: 'openai-http' }),
-          rateLimiter: authLimiter,
+        createLazyRoute(isOpenAiHttpPath, async () => {
+          const { createOpenAiHttpHandler } = await import('./channels/openai-http/handler.js');
+          return createOpenAiHttpHandler({
+            agent: assistant.agent,
+            bus: assistant.bus,
+            store: assistant.store,
+            getAuthSecret: auth.getAuthSecret,
+            canonicalize,
+            agentIds: AGENT_IDS,
+            logger: logger.child({ component: 'openai-http' }),
+            rateLimiter: authLimiter,
+          });
         }),
       );
     }

@@ -15,6 +15,7 @@ import { handleChatCompletions } from './chat-completions.js';
 import type { EndpointContext } from './endpoint-support.js';
 import { readJsonBody, sendJson, sendOpenAiError, sendUnauthorized } from './http-io.js';
 import { listModels } from './models.js';
+import { isOpenAiHttpPath, requestPath } from './paths.js';
 import { OpenAiRequestError } from './request-error.js';
 import { handleResponses } from './responses.js';
 import { DEFAULT_MAX_BODY_BYTES, type OpenAiHttpDeps, type OpenAiHttpHandler } from './types.js';
@@ -45,8 +46,8 @@ export function createOpenAiHttpHandler(deps: OpenAiHttpDeps): OpenAiHttpHandler
   if (deps.agentIds.length === 0) throw new Error('openai-http: agentIds must name at least one agent');
 
   return (req, res) => {
+    if (!isOpenAiHttpPath(req.url)) return false;
     const path = requestPath(req.url);
-    if (path !== '/v1' && !path.startsWith('/v1/')) return false;
     handleV1(deps, maxBodyBytes, req, res, path).catch((err: unknown) => {
       replyWithError(deps, res, err);
     });
@@ -107,11 +108,6 @@ async function handleV1(
 }
 
 /** Path without the query string and without one trailing slash. */
-function requestPath(url: string | undefined): string {
-  const raw = (url ?? '/').split('?', 1)[0];
-  return raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw;
-}
-
 function matchRoute(path: string): Route | undefined {
   if (path === '/v1/models') return { kind: 'models' };
   if (path === '/v1/chat/completions') return { kind: 'chat' };
