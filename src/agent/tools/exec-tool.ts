@@ -16,6 +16,11 @@ import type { ToolOutcome } from '../tool-types.js';
 
 /** Longest command accepted (chars). */
 const MAX_COMMAND_CHARS = 16_384;
+/**
+ * How long output is still read after the command exits. A process that left
+ * the group (setsid) may hold the pipes open; it must not hold the result (ms).
+ */
+const EXIT_DRAIN_MS = 1_000;
 /** Environment variables never passed to a command: Pincer's own and anything that looks like a secret. */
 const SECRET_ENV_NAME = /^PINCER_|TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE_?KEY|AUTH/i;
 
@@ -105,16 +110,22 @@ function runCommand(params: RunParams): Promise<ToolOutcome> {
     if (params.signal.aborted) onAbort();
     else params.signal.addEventListener('abort', onAbort, { once: true });
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
     child.on('exit', (code, signal) => {
       exit = { code, signal };
       // A background process may hold the pipes open; it belongs to the group, so end it too.
       killGroup(child.pid);
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, EXIT_DRAIN_MS);
     });
     let finished = false;
     const finish = (spawnError?: Error): void => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      clearTimeout(drainTimer);
       params.signal.removeEventListener('abort', onAbort);
       const output = Buffer.concat(chunks).toString('utf8');
       const notes: string[] = [];

@@ -44,6 +44,19 @@ describe('exec tool', () => {
     assert.equal(text(outcome), 'begun\n[timed out after 300 ms; the command was killed]');
   });
 
+  it('returns when the command exits while a process outside its group still holds the output open', async () => {
+    const tool = createExecTool(new Workspace(join(root, 'ws7')), { timeoutMs: 30_000, maxOutputBytes: 4096 });
+    // A new session escapes the group kill and keeps the inherited stdout pipe open.
+    const escape = `const c = require('node:child_process').spawn('sleep', ['30'], { detached: true, stdio: ['ignore', 'inherit', 'ignore'] }); c.unref(); console.log(c.pid)`;
+    const started = Date.now();
+    const outcome = await tool.execute({ command: `${JSON.stringify(process.execPath)} -e ${JSON.stringify(escape)}` }, signal);
+    const elapsed = Date.now() - started;
+    const pid = Number(/^(\d+)\n/.exec(text(outcome))?.[1]);
+    if (pid > 0) process.kill(pid, 'SIGKILL');
+    assert.ok(elapsed < 10_000, `did not wait for the escaped process (${elapsed} ms)`);
+    assert.match(text(outcome), /^\d+\n\[exit code 0\]$/);
+  });
+
   it('stops a command when the run is aborted', async () => {
     const tool = createExecTool(new Workspace(join(root, 'ws3')), { timeoutMs: 30_000, maxOutputBytes: 4096 });
     const controller = new AbortController();
