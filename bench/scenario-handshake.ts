@@ -12,11 +12,16 @@ import { summarise } from './stats.js';
 import type { Target } from './targets.js';
 
 export async function measureHandshake(ctx: BenchContext): Promise<Figure[]> {
-  const open = { pincer: await openToHello(ctx.pincer, ctx.counts.handshakes), floor: await openToHello(ctx.floor, ctx.counts.handshakes) };
-  const waiting = {
-    pincer: await challengeToHello(ctx.pincer, ctx.counts.waitingHandshakes),
-    floor: await challengeToHello(ctx.floor, ctx.counts.waitingHandshakes),
-  };
+  const targets = [ctx.pincer, ctx.floor];
+  // Interleaved, one sample of each target in turn, so load from elsewhere on the machine hits both alike.
+  const open = { pincer: [] as number[], floor: [] as number[] };
+  for (let i = 0; i < ctx.counts.handshakes; i++) {
+    for (const target of targets) open[target.kind].push(await openToHello(target));
+  }
+  const waiting = { pincer: [] as number[], floor: [] as number[] };
+  for (let i = 0; i < ctx.counts.waitingHandshakes; i++) {
+    for (const target of targets) waiting[target.kind].push(await challengeToHello(target));
+  }
   return [
     {
       id: 'handshake_p99_ms',
@@ -46,25 +51,21 @@ export async function measureHandshake(ctx: BenchContext): Promise<Figure[]> {
   ];
 }
 
-async function openToHello(target: Target, count: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const client = await BenchClient.open(target.wsUrl);
-    await client.connect({ token: target.token });
-    samples.push(performance.now() - started);
-    await client.close();
-  }
-  return samples;
+/** open → hello-ok of one client that sends connect at once, ms. */
+async function openToHello(target: Target): Promise<number> {
+  const started = performance.now();
+  const client = await BenchClient.open(target.wsUrl);
+  await client.connect({ token: target.token });
+  const elapsed = performance.now() - started;
+  await client.close();
+  return elapsed;
 }
 
-async function challengeToHello(target: Target, count: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const client = await BenchClient.open(target.wsUrl);
-    await client.connect({ token: target.token, waitForChallenge: true });
-    samples.push(performance.now() - (client.challengeAt ?? Number.NaN));
-    await client.close();
-  }
-  return samples;
+/** challenge → hello-ok of one client that waits for the challenge, ms. */
+async function challengeToHello(target: Target): Promise<number> {
+  const client = await BenchClient.open(target.wsUrl);
+  await client.connect({ token: target.token, waitForChallenge: true });
+  const elapsed = performance.now() - (client.challengeAt ?? Number.NaN);
+  await client.close();
+  return elapsed;
 }

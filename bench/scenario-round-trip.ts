@@ -19,7 +19,7 @@ const WARM_UP_REQUESTS = 200;
 
 export async function measureRoundTrip(ctx: BenchContext): Promise<Figure[]> {
   const { counts } = ctx;
-  const rtt = { pincer: await sequential(ctx.pincer, counts.roundTrips), floor: await sequential(ctx.floor, counts.roundTrips) };
+  const rtt = await sequential([ctx.pincer, ctx.floor], counts.roundTrips);
   const rate = { pincer: [] as number[], floor: [] as number[] };
   for (let round = 0; round < counts.pipelinedRounds; round++) {
     rate.pincer.push(await pipelined(ctx.pincer, counts.pipelinedRequests, counts.inFlight));
@@ -53,19 +53,22 @@ export async function measureRoundTrip(ctx: BenchContext): Promise<Figure[]> {
   ];
 }
 
-async function sequential(target: Target, count: number): Promise<number[]> {
-  const client = await BenchClient.connected(target.wsUrl, { token: target.token });
+/** Round trips on one connection per target, alternating between the targets so both see the same machine load, ms. */
+async function sequential(targets: Target[], count: number): Promise<Record<Target['kind'], number[]>> {
+  const clients = await Promise.all(targets.map((target) => BenchClient.connected(target.wsUrl, { token: target.token })));
   try {
-    for (let i = 0; i < Math.min(WARM_UP_REQUESTS, count); i++) await client.request(ROUND_TRIP_METHOD);
-    const samples: number[] = [];
+    for (let i = 0; i < Math.min(WARM_UP_REQUESTS, count); i++) for (const client of clients) await client.request(ROUND_TRIP_METHOD);
+    const samples: Record<Target['kind'], number[]> = { pincer: [], floor: [] };
     for (let i = 0; i < count; i++) {
-      const started = performance.now();
-      await client.request(ROUND_TRIP_METHOD);
-      samples.push(performance.now() - started);
+      for (let t = 0; t < targets.length; t++) {
+        const started = performance.now();
+        await clients[t].request(ROUND_TRIP_METHOD);
+        samples[targets[t].kind].push(performance.now() - started);
+      }
     }
     return samples;
   } finally {
-    await client.close();
+    await Promise.all(clients.map((client) => client.close()));
   }
 }
 
