@@ -24,8 +24,8 @@ const RUNS = 10;
 const DEFAULT_DRAIN_MS = 10_000;
 /** "At once": /ready must read 503 within this of the signal, ms. */
 const READY_FLIP_MS = 500;
-/** Protocol.md §1.3 / §8.6: a plain shutdown closes 1001 (1012 is kept for restarts). */
-const SHUTDOWN_CLOSE_CODE = 1001;
+/** Every drain closes 1012, as OpenClaw does (protocol.md §9 item 50 allows 1001 or 1012). */
+const SHUTDOWN_CLOSE_CODE = 1012;
 const WAIT_MS = 15_000;
 
 interface DrainScene {

@@ -13,7 +13,6 @@ import type { AgentEvent } from '../../agent/types.js';
 import type { OutboundBus } from '../../bus/types.js';
 import { GatewayError } from '../../protocol/errors.js';
 import {
-  CLOSE_GOING_AWAY,
   CLOSE_INTERNAL_ERROR,
   CLOSE_POLICY_VIOLATION,
   CLOSE_REASONS,
@@ -112,7 +111,7 @@ export interface ChannelStats {
 export interface OpenClawChannel {
   /** Handle an HTTP upgrade: gate it, then complete it or answer 403/421/503. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Tell authenticated sockets, then close everything 1001 (1012 on restart); resolves when all closed. */
+  /** Tell authenticated sockets `shutdown`, then close everything 1012; resolves when all closed. */
   shutdown(reason: 'shutdown' | 'restart'): Promise<void>;
   /** Drop every socket at once and release the bus subscription and timers. */
   close(): Promise<void>;
@@ -331,7 +330,8 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
       const payload = { reason, restartExpectedMs: restart ? (options.restartExpectedMs ?? RESTART_EXPECTED_MS) : null };
       for (const conn of [...connections]) {
         if (conn.state === 'AUTHED') conn.sendEvent(EVENT_SHUTDOWN, payload);
-        conn.close(restart ? CLOSE_SERVICE_RESTART : CLOSE_GOING_AWAY, restart ? CLOSE_REASONS.restart : CLOSE_REASONS.shutdown);
+        // 1012 either way, as OpenClaw does: clients treat it as "reconnect later"; the event tells the two apart.
+        conn.close(CLOSE_SERVICE_RESTART, restart ? CLOSE_REASONS.restart : CLOSE_REASONS.shutdown);
       }
       return waitForAllClosed();
     },

@@ -67,7 +67,7 @@ describe('keepalive', () => {
 
 describe('shutdown', () => {
   for (const [reason, code] of [
-    ['shutdown', 1001],
+    ['shutdown', 1012],
     ['restart', 1012],
   ] as const) {
     it(`sends shutdown {reason} to authenticated sockets, then closes ${code}`, async () => {
@@ -116,7 +116,7 @@ describe('shutdown', () => {
       const shutdown = h.channel.shutdown('shutdown');
       client.sendRaw(JSON.stringify({ type: 'req', id: 'c', method: 'connect', params: { token: TEST_TOKEN } }));
       await shutdown;
-      assert.equal((await client.waitClosed()).code, 1001);
+      assert.equal((await client.waitClosed()).code, 1012);
       assert.equal(client.frames.some((f) => f.type === 'res' && f.ok === true), false);
     } finally {
       await h.close();
