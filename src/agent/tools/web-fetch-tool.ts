@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import * as v from 'valibot';
@@ -189,7 +190,8 @@ async function readBody(response: IncomingMessage, maxBytes: number): Promise<{ 
     response.destroy();
     throw new ToolInputError(`unsupported content encoding: ${encoding}`);
   }
-  const stream: Readable = decoder === undefined ? response : response.pipe(decoder);
+  // pipeline, not pipe: a response cut by the timeout must fail the decoder too, or the read below never ends.
+  const stream: Readable = decoder === undefined ? response : pipeline(response, decoder, () => {});
   const chunks: Buffer[] = [];
   let kept = 0;
   let truncated = false;

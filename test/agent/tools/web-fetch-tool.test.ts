@@ -40,6 +40,11 @@ before(async () => {
       res.writeHead(302, { location: n > 0 ? `/redirect/${n - 1}` : '/hello' }).end();
     } else if (path === '/slow') {
       setTimeout(() => res.end('late'), 3_000).unref();
+    } else if (path === '/slow-gzip') {
+      // Half a compressed body, then silence.
+      const body = gzipSync('x'.repeat(10_000));
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).write(body.subarray(0, body.length >> 1));
+      setTimeout(() => res.end(body.subarray(body.length >> 1)), 3_000).unref();
     } else if (path === '/binary') {
       res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from([0x89, 0x50, 0, 1]));
     } else {
@@ -96,6 +101,7 @@ describe('web_fetch', () => {
     const big = text(await tool({ maxBytes: 1024 }).execute({ url: `${base}/big` }, signal));
     assert.ok(big.endsWith(`${'z'.repeat(1024)}\n\n[truncated: only the first 1024 bytes were read]`));
     await assert.rejects(tool({ timeoutMs: 200 }).execute({ url: `${base}/slow` }, signal), /stopped: timed out after 200 ms/);
+    await assert.rejects(tool({ timeoutMs: 200 }).execute({ url: `${base}/slow-gzip` }, signal), /stopped: timed out after 200 ms/);
   });
 
   it('rejects URLs that are not http or https', async () => {
