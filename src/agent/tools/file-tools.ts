@@ -26,8 +26,12 @@ const BINARY_SNIFF_BYTES = 8_192;
 
 /** Mode for files the tools create (before umask). */
 const NEW_FILE_MODE = 0o644;
-/** Never write through a symbolic link swapped in after the path check. */
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+/**
+ * Never through a symbolic link swapped in after the path check, and never
+ * blocking on a FIFO (open would wait for the other end forever).
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 const pathArg = v.pipe(v.string('expected a path string'), v.minLength(1, 'must not be empty'));
 const lineNumber = v.pipe(v.number('expected a line number'), v.integer('expected an integer'), v.minValue(1, 'must be at least 1'));
@@ -142,13 +146,14 @@ export function createFileTools(workspace: Workspace): { readFile: AgentTool; wr
 }
 
 async function readText(real: string, display: string): Promise<string> {
-  const info = await stat(real).catch((error: unknown) => fsFailure(error, display));
-  if (info.isDirectory()) throw new ToolInputError(`${display} is a directory; use list_dir`);
-  if (!info.isFile()) throw new ToolInputError(`${display} is not a regular file`);
-  if (info.size > MAX_FILE_BYTES) throw new ToolInputError(`${display} is too large: ${info.size} bytes (limit ${MAX_FILE_BYTES})`);
-  const handle = await open(real, constants.O_RDONLY).catch((error: unknown) => fsFailure(error, display));
+  const handle = await open(real, READ_FLAGS).catch((error: unknown) => fsFailure(error, display));
   let data: Buffer;
   try {
+    // The checks look at the opened file, so nothing can be swapped in between check and read.
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new ToolInputError(`${display} is a directory; use list_dir`);
+    if (!info.isFile()) throw new ToolInputError(`${display} is not a regular file`);
+    if (info.size > MAX_FILE_BYTES) throw new ToolInputError(`${display} is too large: ${info.size} bytes (limit ${MAX_FILE_BYTES})`);
     data = await handle.readFile();
   } finally {
     await handle.close();
@@ -165,6 +170,7 @@ async function writeText(real: string, display: string, content: string): Promis
   await mkdir(dirname(real), { recursive: true }).catch((error: unknown) => fsFailure(error, display));
   const handle = await open(real, WRITE_FLAGS, NEW_FILE_MODE).catch((error: unknown) => fsFailure(error, display));
   try {
+    if (!(await handle.stat()).isFile()) throw new ToolInputError(`${display} is not a regular file`);
     await handle.writeFile(content, 'utf8');
   } finally {
     await handle.close();
@@ -228,6 +234,8 @@ function fsFailure(error: unknown, display: string): never {
     ELOOP: 'is a symbolic link',
     ENOTEMPTY: 'directory not empty',
     ENOSPC: 'no space left on the disk',
+    // A FIFO without a reader, opened for writing without blocking.
+    ENXIO: 'is not a regular file',
   };
   const reason = code === undefined ? undefined : reasons[code];
   if (reason !== undefined) throw new ToolInputError(`${display}: ${reason}`);

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileTools, READ_FILE_MAX_CHARS } from '../../../src/agent/tools/file-tools.js';
@@ -103,6 +104,14 @@ describe('file tools', () => {
     await refuses(tools.readFile, { path: 42 }, /path: expected a path string/);
     await refuses(tools.writeFile, { path: 'x.txt', content: 'x', mode: 'append' }, /unknown argument mode/);
     await refuses(tools.readFile, { path: 'a\0b' }, /NUL/);
+  });
+
+  it('refuses a FIFO without waiting for the other end', { timeout: 10_000 }, async () => {
+    await mkdir(join(workspaceDir, 'fifo'), { recursive: true });
+    execFileSync('mkfifo', [join(workspaceDir, 'fifo', 'pipe')]);
+    await refuses(tools.readFile, { path: 'fifo/pipe' }, /^fifo\/pipe:? is not a regular file$/);
+    await refuses(tools.writeFile, { path: 'fifo/pipe', content: 'x' }, /^fifo\/pipe:? is not a regular file$/);
+    await refuses(tools.editFile, { path: 'fifo/pipe', old_text: 'a', new_text: 'b' }, /^fifo\/pipe:? is not a regular file$/);
   });
 
   it('reads a long file in parts', async () => {
