@@ -19,7 +19,7 @@ export interface AgentTool {
   execute(args: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome>;
 }
 
-/** A failure the model caused (bad path, text not found, …): its message is the whole result. */
+/** A failure the model caused (bad path, text not found, …), which it can correct in its next call. */
 export class ToolInputError extends Error {
   constructor(message: string) {
     super(message);
@@ -45,11 +45,6 @@ export function parseArguments<S extends v.GenericSchema>(schema: S, args: Recor
 /** A successful text result. */
 export function textOutcome(text: string): ToolOutcome {
   return { content: [{ type: 'text', text }] };
-}
-
-/** An error result the model sees as a failure. */
-export function errorOutcome(text: string): ToolOutcome {
-  return { content: [{ type: 'text', text }], isError: true };
 }
 
 /** Strict object schema for arguments, so a misspelt argument is reported instead of ignored. */

@@ -57,11 +57,6 @@ export class Workspace {
     if (!isInside(realRoot, real)) throw new ToolInputError(`path leaves the workspace through a symbolic link: ${input}`);
     return { real, display: relative(realRoot, real) || '.' };
   }
-
-  /** Path of `real` relative to the workspace, for messages. */
-  async display(real: string): Promise<string> {
-    return relative(await this.realRoot(), real) || '.';
-  }
 }
 
 /** True when `path` is `root` or below it (both absolute and normalised). */
