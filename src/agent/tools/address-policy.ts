@@ -69,6 +69,8 @@ function classifyIPv6(groups: number[]): AddressClass | undefined {
   }
   if (firstFiveZero && g5 === 0xffff) return classifyIPv4(embedded);
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return classifyIPv4(embedded);
+  // Local-use NAT64 (64:ff9b:1::/48): translated inside the site, wherever its IPv4 part sits.
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return 'reserved';
   if (g0 === 0x2002) return classifyIPv4(((g1 << 16) | g2) >>> 0);
   if ((g0 & 0xfe00) === 0xfc00) return 'private';
   if ((g0 & 0xffc0) === 0xfe80) return 'link-local';

@@ -117,7 +117,7 @@ describe('classifyAddress', () => {
       ['8.8.8.8', undefined], ['172.32.0.1', undefined], ['2606:4700::1111', undefined], ['::ffff:8.8.8.8', undefined],
       ['127.0.0.1', 'loopback'], ['::1', 'loopback'], ['::ffff:7f00:1', 'loopback'], ['::127.0.0.1', 'loopback'],
       ['10.1.2.3', 'private'], ['172.31.255.255', 'private'], ['192.168.1.1', 'private'], ['fd00::1', 'private'],
-      ['64:ff9b::10.0.0.1', 'private'], ['2002:c0a8:0101::1', 'private'],
+      ['64:ff9b::10.0.0.1', 'private'], ['64:ff9b:1::a00:1', 'reserved'], ['2002:c0a8:0101::1', 'private'],
       ['169.254.169.254', 'link-local'], ['fe80::1%eth0', 'link-local'],
       ['0.0.0.0', 'unspecified'], ['::', 'unspecified'], ['224.0.0.1', 'multicast'], ['ff02::1', 'multicast'],
       ['100.64.0.1', 'shared (carrier-grade NAT)'], ['255.255.255.255', 'broadcast'], ['2001:db8::1', 'reserved'],
