@@ -135,16 +135,9 @@ function checkTools(config: PincerConfig, enabledTools: readonly string[]): Find
 function checkFiles(config: PincerConfig): Finding[] {
   const findings: Finding[] = [];
   const stateDir = statOrUndefined(config.stateDir);
-  if (stateDir !== undefined) {
-    const mode = stateDir.mode & 0o777;
-    if ((mode & (OTHER_BITS | WRITE_BITS)) !== 0) {
-      findings.push(modeFinding('fs.state-dir-open', 'critical', 'state directory', config.stateDir, mode, '0700'));
-    } else if ((mode & GROUP_BITS) !== 0) {
-      findings.push(modeFinding('fs.state-dir-open', 'warn', 'state directory', config.stateDir, mode, '0700'));
-    }
-  }
+  if (stateDir !== undefined) findings.push(...modeFindings('fs.state-dir-open', 'state directory', config.stateDir, stateDir, '0700'));
   const configFile = statOrUndefined(config.configPath);
-  if (configFile !== undefined) findings.push(...fileModeFindings('fs.config-readable', 'config file', config.configPath, configFile));
+  if (configFile !== undefined) findings.push(...modeFindings('fs.config-readable', 'config file', config.configPath, configFile, '0600'));
   const tokenPath = join(config.stateDir, TOKEN_FILE_NAME);
   const tokenFile = statOrUndefined(tokenPath);
   if (tokenFile !== undefined && (tokenFile.mode & (OTHER_BITS | GROUP_BITS)) !== 0) {
@@ -153,11 +146,11 @@ function checkFiles(config: PincerConfig): Finding[] {
   return findings;
 }
 
-/** The config may hold secrets: world access is critical, group access a warning. */
-function fileModeFindings(id: string, what: string, path: string, info: Stats): Finding[] {
+/** Both may hold secrets: world access or group write is critical, group read a warning. */
+function modeFindings(id: string, what: string, path: string, info: Stats, wanted: string): Finding[] {
   const mode = info.mode & 0o777;
-  if ((mode & (OTHER_BITS | WRITE_BITS)) !== 0) return [modeFinding(id, 'critical', what, path, mode, '0600')];
-  if ((mode & GROUP_BITS) !== 0) return [modeFinding(id, 'warn', what, path, mode, '0600')];
+  if ((mode & (OTHER_BITS | WRITE_BITS)) !== 0) return [modeFinding(id, 'critical', what, path, mode, wanted)];
+  if ((mode & GROUP_BITS) !== 0) return [modeFinding(id, 'warn', what, path, mode, wanted)];
   return [];
 }
 
