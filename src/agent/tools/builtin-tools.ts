@@ -1,6 +1,6 @@
 /**
- * Build the enabled built-in tools from the config: the ToolSet main.ts hands
- * to the agent service.
+ * Build the enabled built-in tools from the config: the ToolSet the
+ * composition root (assistant.ts) hands to the agent service.
  */
 
 import { enabledToolNames } from './enabled-tools.js';
@@ -11,19 +11,11 @@ import { createFileTools } from './file-tools.js';
 import { createToolSet } from './tool-set.js';
 import type { ToolSet } from './tool-set.js';
 import { createWebFetchTool } from './web-fetch-tool.js';
-import type { LookupAll } from './web-fetch-tool.js';
 import { Workspace } from './workspace-path.js';
 import type { PincerConfig } from '../../config/schema.js';
 
-export interface BuiltinToolsOptions {
-  /** User-Agent of web_fetch requests. */
-  userAgent?: string;
-  /** Name resolution for web_fetch (default dns.lookup). */
-  lookup?: LookupAll;
-}
-
 /** The ToolSet of every tool `config.tools` enables, working in `config.agent.workspaceDir`. */
-export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>, options: BuiltinToolsOptions = {}): ToolSet & { workspace: Workspace } {
+export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>): ToolSet {
   const { tools } = config;
   const workspace = new Workspace(config.agent.workspaceDir);
   const files = createFileTools(workspace);
@@ -38,9 +30,7 @@ export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>
         allowPrivateNetwork: tools.webFetch.allowPrivateNetwork,
         timeoutMs: tools.webFetch.timeoutMs,
         maxBytes: tools.webFetch.maxBytes,
-        userAgent: options.userAgent,
-        lookup: options.lookup,
       }),
   };
-  return { ...createToolSet(enabledToolNames(config).map((name) => build[name]())), workspace };
+  return createToolSet(enabledToolNames(config).map((name) => build[name]()));
 }

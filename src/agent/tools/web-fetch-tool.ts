@@ -27,6 +27,7 @@ import type { ToolOutcome } from '../tool-types.js';
 export const MAX_REDIRECTS = 5;
 /** Longest URL accepted (chars). */
 const MAX_URL_CHARS = 8_192;
+const USER_AGENT = 'Pincer web_fetch';
 
 /** dns.lookup's shape, with `all: true` always asked for. */
 export type LookupAll = (hostname: string, options: LookupOptions & { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
@@ -40,8 +41,6 @@ export interface WebFetchOptions {
   maxBytes: number;
   /** Name resolution (default dns.lookup). */
   lookup?: LookupAll;
-  /** Sent as User-Agent. */
-  userAgent?: string;
 }
 
 const fetchSchema = argumentsSchema({
@@ -140,7 +139,7 @@ function request(url: URL, options: WebFetchOptions, signal: AbortSignal): Promi
       agent: false,
       lookup: guardedLookup(options),
       headers: {
-        'user-agent': options.userAgent ?? 'Pincer web_fetch',
+        'user-agent': USER_AGENT,
         accept: 'text/html, text/plain, application/json, application/xml;q=0.9, */*;q=0.5',
         'accept-encoding': 'gzip, deflate, br',
       },
