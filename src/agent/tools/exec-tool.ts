@@ -52,7 +52,7 @@ export function createExecTool(workspace: Workspace, options: ExecToolOptions): 
       name: 'exec',
       description:
         `Run a shell command (${shell} -c) in the workspace directory and return its combined stdout and stderr ` +
-        `and exit code. Killed after ${Math.round(options.timeoutMs / 1000)} s; output beyond ${options.maxOutputBytes} bytes is dropped. ` +
+        `and exit code. Killed after ${formatMs(options.timeoutMs)}; output beyond ${options.maxOutputBytes} bytes is dropped. ` +
         'No input is given on stdin.',
       parameters: {
         type: 'object',
