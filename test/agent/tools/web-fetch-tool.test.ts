@@ -131,4 +131,14 @@ describe('htmlToText', () => {
   it('drops scripts, styles and comments, keeps blocks on their own lines and decodes entities', () => {
     assert.equal(htmlToText('<div>a<!-- c --><b>b</b></div><script>s</script><p>&lt;x&gt; &#65;&#x42; &nbsp;</p>'), 'ab\n<x> AB');
   });
+
+  it('reads half a megabyte of unclosed tags, comments and scripts in one pass', () => {
+    const started = Date.now();
+    assert.equal(htmlToText('<a '.repeat(170_000)), '<a '.repeat(170_000).trim());
+    assert.equal(htmlToText(`kept${'<!-- <p>'.repeat(65_000)}`), 'kept');
+    assert.equal(htmlToText(`<p>kept</p>${'<script>'.repeat(65_000)}`), 'kept');
+    assert.equal(htmlToText(`x${'<style><p>'.repeat(50_000)}`), 'x');
+    // Quadratic scanning takes minutes on these; one pass takes milliseconds.
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  });
 });
