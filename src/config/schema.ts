@@ -71,24 +71,22 @@ function toolSection<const E extends v.ObjectEntries>(entries: E) {
 }
 
 /** The `tools` section: one sub-section per built-in tool (config keys are camelCase tool names). */
-function toolsSectionSchema() {
-  return section({
-    maxIterations: v.optional(integer(1, 1000, ' (model calls per run)')),
-    readFile: toolSection({}),
-    writeFile: toolSection({}),
-    editFile: toolSection({}),
-    listDir: toolSection({}),
-    exec: toolSection({
-      timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
-      maxOutputBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
-    }),
-    webFetch: toolSection({
-      allowPrivateNetwork: v.optional(v.boolean('expected true or false')),
-      timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
-      maxBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
-    }),
-  });
-}
+const toolsSchema = section({
+  maxIterations: v.optional(integer(1, 1000, ' (model calls per run)')),
+  readFile: toolSection({}),
+  writeFile: toolSection({}),
+  editFile: toolSection({}),
+  listDir: toolSection({}),
+  exec: toolSection({
+    timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
+    maxOutputBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
+  }),
+  webFetch: toolSection({
+    allowPrivateNetwork: v.optional(v.boolean('expected true or false')),
+    timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
+    maxBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
+  }),
+});
 
 /** The config file. Every key is optional; defaults fill the rest. */
 export const fileConfigSchema = section({
@@ -136,7 +134,7 @@ export const fileConfigSchema = section({
       enabled: v.optional(v.boolean('expected true or false')),
     }),
   ),
-  tools: v.optional(toolsSectionSchema()),
+  tools: v.optional(toolsSchema),
   logLevel: v.optional(logLevelSchema),
 });
 
