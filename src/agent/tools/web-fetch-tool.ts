@@ -102,7 +102,8 @@ async function fetchWithCaps(first: URL, options: WebFetchOptions, runSignal: Ab
       const response = await request(url, options, controller.signal);
       const location = response.headers.location;
       if (response.statusCode !== undefined && response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
-        response.resume();
+        // Hang up rather than drain: the body is unused and may never end.
+        response.destroy();
         if (redirects >= MAX_REDIRECTS) throw new ToolInputError(`too many redirects (more than ${MAX_REDIRECTS})`);
         url = parseUrl(new URL(location, url).href);
         continue;

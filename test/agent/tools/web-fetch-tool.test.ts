@@ -13,6 +13,7 @@ import type { ToolOutcome } from '../../../src/agent/tool-types.js';
 let server: Server;
 let base: string;
 let hits = 0;
+let endlessClosed: () => void = () => {};
 const signal = new AbortController().signal;
 
 function text(outcome: ToolOutcome): string {
@@ -45,6 +46,14 @@ before(async () => {
       const body = gzipSync('x'.repeat(10_000));
       res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).write(body.subarray(0, body.length >> 1));
       setTimeout(() => res.end(body.subarray(body.length >> 1)), 3_000).unref();
+    } else if (path === '/redirect-endless') {
+      // A redirect whose body never ends: the client must hang up, not drain it.
+      res.writeHead(302, { location: '/hello', 'content-type': 'text/plain' });
+      const writer = setInterval(() => res.write('y'.repeat(1024)), 10);
+      res.on('close', () => {
+        clearInterval(writer);
+        endlessClosed();
+      });
     } else if (path === '/binary') {
       res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from([0x89, 0x50, 0, 1]));
     } else {
@@ -86,6 +95,15 @@ describe('web_fetch', () => {
   it('follows redirects up to the limit', async () => {
     assert.match(text(await tool().execute({ url: `${base}/redirect/2` }, signal)), new RegExp(`^URL: ${base}/hello\n[\\s\\S]*hello from loopback$`));
     await assert.rejects(tool().execute({ url: `${base}/redirect/${MAX_REDIRECTS + 1}` }, signal), /too many redirects/);
+  });
+
+  it('hangs up on a redirect instead of reading its body', async () => {
+    const closed = new Promise<void>((resolve) => (endlessClosed = resolve));
+    assert.match(text(await tool().execute({ url: `${base}/redirect-endless` }, signal)), /hello from loopback$/);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still open'), 5_000)));
+    assert.equal(await Promise.race([closed.then(() => 'closed'), late]), 'closed');
+    clearTimeout(timer);
   });
 
   it('turns HTML into text, decompresses, and marks HTTP errors', async () => {
