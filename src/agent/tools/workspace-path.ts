@@ -48,8 +48,8 @@ export class Workspace {
     if (input.length > MAX_PATH_CHARS) throw new ToolInputError(`path too long: ${input.length} characters (limit ${MAX_PATH_CHARS})`);
     if (input.includes('\0')) throw new ToolInputError('path must not contain NUL characters');
     const realRoot = await this.realRoot();
-    const trimmed = input.trim() === '' ? '.' : input;
-    const lexical = isAbsolute(trimmed) ? resolve(trimmed) : resolve(this.root, trimmed);
+    const given = input.trim() === '' ? '.' : input;
+    const lexical = isAbsolute(given) ? resolve(given) : resolve(this.root, given);
     // An absolute path may name the workspace by its configured or its real path.
     const base = isInside(this.root, lexical) ? this.root : isInside(realRoot, lexical) ? realRoot : undefined;
     if (base === undefined) throw new ToolInputError(`path is outside the workspace: ${input}`);
