@@ -22,7 +22,7 @@ import { parseFrame, type ParsedFrame } from '../../protocol/frame-parser.js';
 import { serialiseErrorResponse, serialiseOkResponse } from '../../protocol/frames.js';
 import { CHANNEL_EVENTS, CONNECT_METHOD, EVENT_SHUTDOWN, listFeatureMethods } from '../../protocol/method-names.js';
 import { createAuthRateLimiter, type AuthRateLimiter } from '../../security/auth-rate-limiter.js';
-import { isLoopbackIp, normaliseIp } from '../../security/client-address.js';
+import { normaliseIp } from '../../security/client-address.js';
 import { createUpgradeGate } from '../../security/origin-gate.js';
 import type { RequestBudgetOptions } from '../../security/request-budget.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
@@ -250,7 +250,6 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
           connId: conn.id,
           nonce: conn.nonce,
           ip: conn.ip,
-          isLoopback: conn.isLoopback,
           origin: conn.origin,
           upgradeCredential: conn.upgradeCredential,
           now: Date.now(),
@@ -309,7 +308,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
       const conn = new Connection(
         ws,
         netSocket,
-        { id: randomUUID(), nonce: randomUUID(), ip, isLoopback: isLoopbackIp(ip), origin, upgradeCredential },
+        { id: randomUUID(), nonce: randomUUID(), ip, origin, upgradeCredential },
         host,
       );
       connections.add(conn);

@@ -60,7 +60,6 @@ export interface ConnectionInit {
   id: string;
   nonce: string;
   ip: string;
-  isLoopback: boolean;
   origin: string | undefined;
   upgradeCredential: string | undefined;
 }
@@ -69,7 +68,6 @@ export class Connection {
   readonly id: string;
   readonly nonce: string;
   readonly ip: string;
-  readonly isLoopback: boolean;
   readonly origin: string | undefined;
   readonly upgradeCredential: string | undefined;
   readonly budget: RequestBudget;
@@ -94,7 +92,6 @@ export class Connection {
     this.id = init.id;
     this.nonce = init.nonce;
     this.ip = init.ip;
-    this.isLoopback = init.isLoopback;
     this.origin = init.origin;
     this.upgradeCredential = init.upgradeCredential;
     this.budget = new RequestBudget(host.limits.budget);

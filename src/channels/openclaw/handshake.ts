@@ -58,7 +58,6 @@ export interface HandshakeInput {
   nonce: string;
   /** Remote address, IPv4-mapped IPv6 already unwrapped. */
   ip: string;
-  isLoopback: boolean;
   origin: string | undefined;
   /** Secret presented at the HTTP upgrade (Authorization / subprotocol), if any. */
   upgradeCredential: string | undefined;
