@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 /** True when running from the TypeScript sources under tsx (the smoke test), false from compiled JS. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const EXT = FROM_SOURCE ? '.ts' : '.js';
-/** The CLI sits beside this file's parent in both layouts: <root>/bench/ and <root>/src/cli/. */
-const CLI_ENTRY = fileURLToPath(new URL(`../src/cli/main${EXT}`, import.meta.url));
+/** From source, the TypeScript CLI; when built, the bundle beside dist/bench/ that `bin` and `npm start` run. */
+const CLI_ENTRY = fileURLToPath(new URL(FROM_SOURCE ? '../src/cli/main.ts' : '../pincer.mjs', import.meta.url));
 const FLOOR_ENTRY = fileURLToPath(new URL(`./floor-server${EXT}`, import.meta.url));
 
 /** Poll period of /ready while a target starts, ms (small: it is the resolution of the ready figure). */

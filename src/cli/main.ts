@@ -137,4 +137,12 @@ async function runCli(argv: readonly string[]): Promise<void> {
   }
 }
 
+// `pincer gateway --help | head` closes the pipe early; that is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 await runCli(process.argv);

@@ -1,7 +1,8 @@
 /**
- * Pincer's own name and version, read from package.json. The file sits two
- * levels above src/ when run from source and three above dist/src/ when built,
- * so walk up from this module until it is found.
+ * Pincer's own package: its root directory and version, from package.json.
+ * The file sits two levels above src/ when run from source, three above
+ * dist/src/ when compiled and one above dist/pincer.mjs when bundled, so walk
+ * up from this module until it is found.
  */
 
 import { readFileSync } from 'node:fs';
@@ -12,20 +13,29 @@ const PACKAGE_NAME = 'pincer';
 const MAX_LEVELS_UP = 5;
 const UNKNOWN_VERSION = '0.0.0';
 
-let cachedVersion: string | undefined;
+let cached: { root: string; version: string } | null | undefined;
 
 /** The package version ("0.1.0"), or "0.0.0" if package.json cannot be found. */
 export function readPackageVersion(): string {
-  cachedVersion ??= findVersion();
-  return cachedVersion;
+  return findPackage()?.version ?? UNKNOWN_VERSION;
 }
 
-function findVersion(): string {
+/** The directory holding Pincer's package.json, or undefined if it cannot be found. */
+export function packageRoot(): string | undefined {
+  return findPackage()?.root;
+}
+
+function findPackage(): { root: string; version: string } | undefined {
+  if (cached !== undefined) return cached ?? undefined;
+  cached = null;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let level = 0; level < MAX_LEVELS_UP; level++) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-      if (isPincerPackage(parsed)) return parsed.version;
+      if (isPincerPackage(parsed)) {
+        cached = { root: dir, version: parsed.version };
+        break;
+      }
     } catch {
       // Not here (or unreadable): keep walking up.
     }
@@ -33,7 +43,7 @@ function findVersion(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  return UNKNOWN_VERSION;
+  return cached ?? undefined;
 }
 
 function isPincerPackage(value: unknown): value is { name: string; version: string } {

@@ -1,6 +1,6 @@
 /**
  * Run the `pincer` CLI as a child process, from source under tsx when this
- * file is TypeScript, else from the compiled dist/ tree. Children get a
+ * file is TypeScript, else the bundled dist/pincer.mjs that users run. Children get a
  * hermetic environment (temp HOME, no PINCER_* from the developer's shell).
  */
 
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const ENTRY = fileURLToPath(new URL(FROM_SOURCE ? '../../src/cli/main.ts' : '../../src/cli/main.js', import.meta.url));
+/** From source, the TypeScript entry; when built, the bundle that `bin` and `npm start` run. */
+const ENTRY = fileURLToPath(new URL(FROM_SOURCE ? '../../src/cli/main.ts' : '../../pincer.mjs', import.meta.url));
 /** Repo root from source; dist/ when built (only used as the child's cwd). */
 const CHILD_CWD = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_CLI_TIMEOUT_MS = 20_000;

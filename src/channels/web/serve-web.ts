@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { packageRoot } from '../../util/package-info.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -97,12 +97,11 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
 }
 
 /**
- * Where `npm run build` puts the web chat, seen from this module: dist/web next
- * to dist/src when running the build, and <repo>/dist/web when running the sources.
+ * Where `npm run build` puts the web chat: <package root>/dist/web, whether
+ * Pincer runs bundled, compiled or from the sources.
  */
 export function defaultWebAssetsDir(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return import.meta.url.endsWith('.ts') ? path.resolve(here, '../../../dist/web') : path.resolve(here, '../../../web');
+  return path.join(packageRoot() ?? process.cwd(), 'dist', 'web');
 }
 
 async function loadAssets(dir: string): Promise<Loaded> {
