@@ -118,7 +118,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
         isDraining: () => gateway.phase !== 'ready',
         logger: logger.child({ component: 'openclaw' }),
         authLimiter,
-        options: { ...config.gateway, port: address.port, version },
+        options: { ...config.gateway, port: address.port, version, budget: { maxRequestsPerSecond: config.gateway.maxRequestsPerSecond } },
       });
       gateway.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
       readChannelStats = () => channel.stats();

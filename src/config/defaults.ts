@@ -29,6 +29,8 @@ export const DEFAULTS = {
     maxBufferedBytes: 8 * 1024 * 1024,
     tickIntervalMs: 30_000,
     drainTimeoutMs: 10_000,
+    /** A connection above this rate for 5 s in a row is closed as a flood (1008). */
+    maxRequestsPerSecond: 1_000,
   },
   provider: {
     timeoutMs: 120_000,

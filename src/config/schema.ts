@@ -102,6 +102,7 @@ export const fileConfigSchema = section({
       maxBufferedBytes: v.optional(integer(1024, MAX_BYTES, ' (bytes)')),
       tickIntervalMs: v.optional(integer(10, MAX_TIMEOUT_MS, ' (ms)')),
       drainTimeoutMs: v.optional(integer(0, MAX_TIMEOUT_MS, ' (ms)')),
+      maxRequestsPerSecond: v.optional(integer(1, 1_000_000, ' (requests per second)')),
     }),
   ),
   auth: v.optional(
@@ -153,6 +154,8 @@ export interface GatewayConfig {
   readonly maxBufferedBytes: number;
   readonly tickIntervalMs: number;
   readonly drainTimeoutMs: number;
+  /** Per-connection request rate a client may exceed for at most a few seconds before it is closed. */
+  readonly maxRequestsPerSecond: number;
 }
 
 export interface AuthConfig {

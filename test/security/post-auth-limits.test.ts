@@ -21,6 +21,8 @@ const WAIT_MS = 10_000;
 /** The rate budget needs 5 whole seconds over 50 req/s; give it a bounded margin. */
 const RATE_FLOOD_LIMIT_MS = 12_000;
 const FLOODERS = 20;
+/** A low configured rate budget, so the flood test needs few requests. */
+const FLOOD_RATE_PER_S = 50;
 
 /** Send chat.send and wait for its final event; returns the run's events. */
 async function chat(client: ProtocolClient, sessionKey: string, message = 'hello') {
@@ -42,7 +44,7 @@ describe('post-auth limits', () => {
       logger,
       overrides: {
         provider: { kind: 'openai', baseUrl: fake.url, apiKey: 'test-key', model: 'fake-model', timeoutMs: 10_000, maxRetries: 0 },
-        gateway: { maxPayloadBytes: MAX_PAYLOAD_BYTES },
+        gateway: { maxPayloadBytes: MAX_PAYLOAD_BYTES, maxRequestsPerSecond: FLOOD_RATE_PER_S },
       },
     });
   });
