@@ -5,12 +5,10 @@
 
 import type { Anthropic } from '@anthropic-ai/sdk';
 import type { Usage } from '../sessions/types.js';
-import type { ModelRequest, Provider, ProviderEvent } from './types.js';
+import type { ModelRequest, Provider, ProviderEvent, ProviderOptions } from './types.js';
 import { buildMessagesRequest } from './anthropic-messages.js';
-import { DEFAULT_RETRY_BASE_DELAY_MS, ProviderFailure, driveStream } from './drive-stream.js';
-import type { AttemptEvent } from './drive-stream.js';
-import { mapSdkError, redactUrl, unexpectedError } from './provider-errors.js';
-import type { ErrorContext } from './provider-errors.js';
+import { SdkClient, lazyImport } from './sdk-client.js';
+import type { StreamReader } from './sdk-client.js';
 import { parseToolArguments } from './tool-arguments.js';
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk');
@@ -18,114 +16,44 @@ type StreamEvent = Anthropic.RawMessageStreamEvent;
 
 /** Endpoint used when no base URL is configured. */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
-/** The SDK's own timeout sits behind ours, so ours (with its message) fires first, ms. */
-const SDK_TIMEOUT_SLACK_MS = 1_000;
-/** The SDK insists on a credential; with none configured none is sent and the endpoint answers 401. */
-const KEYLESS_PLACEHOLDER = 'keyless';
 
-export interface AnthropicOptions {
-  /** Base URL without the `/v1` path, e.g. `https://api.anthropic.com` (a trailing `/v1` is dropped). */
-  baseUrl?: string;
-  apiKey?: string;
-  model: string;
-  /** Longest wait for the response and for each next chunk, ms. */
-  timeoutMs: number;
-  /** Retries of 408/409/429/5xx/network failures that happen before any output. */
-  maxRetries: number;
-  /** First backoff step, doubled per retry, ms (default 500). */
-  retryBaseDelayMs?: number;
-}
-
-let sdkLoading: Promise<AnthropicModule> | undefined;
-
-function loadSdk(): Promise<AnthropicModule> {
-  sdkLoading ??= import('@anthropic-ai/sdk').catch((err: unknown) => {
-    sdkLoading = undefined;
-    throw err;
-  });
-  return sdkLoading;
-}
+const loadSdk = lazyImport((): Promise<AnthropicModule> => import('@anthropic-ai/sdk'));
 
 /** Streams Messages API replies: text, thinking, tool_use blocks and usage. */
 export class AnthropicProvider implements Provider {
   readonly name = 'anthropic';
   readonly model: string;
-  #options: AnthropicOptions;
-  #baseUrl: string;
-  #errorContext: ErrorContext;
-  #sdk: AnthropicModule | undefined;
-  #client: Anthropic | undefined;
+  #client: SdkClient<AnthropicModule, Anthropic>;
 
-  constructor(options: AnthropicOptions) {
+  /** `options.baseUrl` is without the `/v1` path, e.g. `https://api.anthropic.com` (a trailing `/v1` is dropped). */
+  constructor(options: ProviderOptions) {
     this.model = options.model;
-    this.#options = options;
-    // The SDK appends `/v1/messages` itself.
-    this.#baseUrl = (options.baseUrl || ANTHROPIC_DEFAULT_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
-    this.#errorContext = { model: options.model, baseUrl: redactUrl(this.#baseUrl), timeoutMs: options.timeoutMs };
+    this.#client = new SdkClient({
+      options,
+      // The SDK appends `/v1/messages` itself.
+      baseUrl: (options.baseUrl || ANTHROPIC_DEFAULT_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, ''),
+      sdkLabel: 'Anthropic',
+      loadSdk,
+      // Every credential and setting the SDK would otherwise read from the
+      // environment or its profile files is given explicitly.
+      createClient: (sdk, base, keyless) =>
+        new sdk.Anthropic({
+          ...base,
+          authToken: null,
+          webhookKey: null,
+          defaultHeaders: keyless ? { Authorization: null, 'X-Api-Key': null } : undefined,
+        }),
+    });
   }
 
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ProviderEvent> {
-    return driveStream({
+    return this.#client.stream(
+      {
+        open: (client, requestOptions) => client.messages.create(buildMessagesRequest(this.model, request), requestOptions),
+        createReader: () => new EventReader(),
+      },
       signal,
-      timeoutMs: this.#options.timeoutMs,
-      maxRetries: this.#options.maxRetries,
-      retryBaseDelayMs: this.#options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS,
-      errorContext: this.#errorContext,
-      prepare: () => this.#prepare(),
-      attempt: (attemptSignal) => this.#attempt(request, attemptSignal),
-      mapError: (err) =>
-        this.#sdk ? mapSdkError(err, this.#sdk, this.#errorContext) : { event: unexpectedError(err) },
-    });
-  }
-
-  async *#attempt(request: ModelRequest, signal: AbortSignal): AsyncGenerator<AttemptEvent, void, undefined> {
-    const client = this.#client;
-    if (!client) throw new ProviderFailure(unexpectedError(new Error('client not prepared')));
-    const stream = await client.messages.create(buildMessagesRequest(this.model, request), {
-      signal,
-      maxRetries: 0,
-      timeout: this.#options.timeoutMs + SDK_TIMEOUT_SLACK_MS,
-    });
-    const reader = new EventReader();
-    try {
-      for await (const event of stream) {
-        yield { type: 'progress' };
-        yield* reader.read(event);
-      }
-    } catch (err) {
-      // A connection lost after message_stop loses nothing.
-      if (!reader.finished) throw err;
-    }
-    if (reader.finished) yield* reader.finish();
-  }
-
-  /** Load the SDK and build the client once, on the first call. */
-  async #prepare(): Promise<void> {
-    if (this.#client) return;
-    this.#client = await this.#createClient();
-  }
-
-  async #createClient(): Promise<Anthropic> {
-    let sdk: AnthropicModule;
-    try {
-      sdk = await loadSdk();
-    } catch (err) {
-      throw new ProviderFailure(unexpectedError(new Error(`cannot load the Anthropic SDK: ${String(err)}`)));
-    }
-    this.#sdk = sdk;
-    const keyless = !this.#options.apiKey;
-    // Every credential and setting the SDK would otherwise read from the
-    // environment or its profile files is given explicitly.
-    return new sdk.Anthropic({
-      apiKey: this.#options.apiKey || KEYLESS_PLACEHOLDER,
-      authToken: null,
-      webhookKey: null,
-      baseURL: this.#baseUrl,
-      maxRetries: 0,
-      timeout: this.#options.timeoutMs + SDK_TIMEOUT_SLACK_MS,
-      logLevel: 'off',
-      defaultHeaders: keyless ? { Authorization: null, 'X-Api-Key': null } : undefined,
-    });
+    );
   }
 }
 
@@ -138,7 +66,8 @@ interface PendingToolUse {
 }
 
 /** Translates the events of one stream; a tool call is emitted when its block stops. */
-class EventReader {
+class EventReader implements StreamReader<StreamEvent> {
+  /** Set by message_stop. */
   finished = false;
   #stopReason: 'stop' | 'length' | 'toolUse' = 'stop';
   #input = 0;

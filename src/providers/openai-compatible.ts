@@ -8,13 +8,11 @@ import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import type { OpenAI } from 'openai';
 import type { Usage } from '../sessions/types.js';
-import type { ModelRequest, Provider, ProviderEvent } from './types.js';
-import { DEFAULT_RETRY_BASE_DELAY_MS, ProviderFailure, driveStream } from './drive-stream.js';
-import type { AttemptEvent } from './drive-stream.js';
+import type { ModelRequest, Provider, ProviderEvent, ProviderOptions } from './types.js';
 import { buildChatCompletionRequest } from './openai-messages.js';
 import type { MaxTokensField } from './openai-messages.js';
-import { mapSdkError, redactUrl, unexpectedError } from './provider-errors.js';
-import type { ErrorContext } from './provider-errors.js';
+import { SdkClient, lazyImport } from './sdk-client.js';
+import type { StreamReader } from './sdk-client.js';
 import { parseToolArguments } from './tool-arguments.js';
 
 type OpenAIModule = typeof import('openai');
@@ -22,117 +20,47 @@ type ChatChunk = OpenAI.ChatCompletionChunk;
 
 /** Endpoint used when no base URL is configured. */
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-/** The SDK's own timeout sits behind ours, so ours (with its message) fires first, ms. */
-const SDK_TIMEOUT_SLACK_MS = 1_000;
-/** The SDK insists on a key; local servers (Ollama, LM Studio) need none, so none is sent. */
-const KEYLESS_PLACEHOLDER = 'keyless';
 
-export interface OpenAICompatibleOptions {
-  /** Base URL including the version path, e.g. `http://127.0.0.1:11434/v1` (default OpenAI's). */
-  baseUrl?: string;
-  /** Sent as a Bearer token; omitted entirely when unset. */
-  apiKey?: string;
-  model: string;
-  /** Longest wait for the response and for each next chunk, ms. */
-  timeoutMs: number;
-  /** Retries of 408/409/429/5xx/network failures that happen before any output. */
-  maxRetries: number;
-  /** First backoff step, doubled per retry, ms (default 500). */
-  retryBaseDelayMs?: number;
-}
-
-let sdkLoading: Promise<OpenAIModule> | undefined;
-
-function loadSdk(): Promise<OpenAIModule> {
-  sdkLoading ??= import('openai').catch((err: unknown) => {
-    sdkLoading = undefined;
-    throw err;
-  });
-  return sdkLoading;
-}
+const loadSdk = lazyImport((): Promise<OpenAIModule> => import('openai'));
 
 /** Streams Chat Completions with usage, reasoning deltas and tool calls. */
 export class OpenAICompatibleProvider implements Provider {
   readonly name = 'openai';
   readonly model: string;
-  #options: OpenAICompatibleOptions;
-  #baseUrl: string;
-  #errorContext: ErrorContext;
+  #client: SdkClient<OpenAIModule, OpenAI>;
   #maxTokensField: MaxTokensField;
-  #sdk: OpenAIModule | undefined;
-  #client: OpenAI | undefined;
 
-  constructor(options: OpenAICompatibleOptions) {
+  /** `options.baseUrl` includes the version path, e.g. `http://127.0.0.1:11434/v1`; `apiKey` is sent as a Bearer token. */
+  constructor(options: ProviderOptions) {
     this.model = options.model;
-    this.#options = options;
-    this.#baseUrl = (options.baseUrl || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, '');
-    this.#errorContext = { model: options.model, baseUrl: redactUrl(this.#baseUrl), timeoutMs: options.timeoutMs };
-    this.#maxTokensField = isOpenAIHost(this.#baseUrl) ? 'max_completion_tokens' : 'max_tokens';
+    const baseUrl = (options.baseUrl || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.#maxTokensField = isOpenAIHost(baseUrl) ? 'max_completion_tokens' : 'max_tokens';
+    this.#client = new SdkClient({
+      options,
+      baseUrl,
+      sdkLabel: 'openai',
+      loadSdk,
+      // Every option the SDK would otherwise read from the environment is given explicitly.
+      createClient: (sdk, base, keyless) =>
+        new sdk.OpenAI({
+          ...base,
+          organization: null,
+          project: null,
+          webhookSecret: null,
+          defaultHeaders: keyless ? { Authorization: null } : undefined,
+        }),
+    });
   }
 
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ProviderEvent> {
-    return driveStream({
+    return this.#client.stream(
+      {
+        open: (client, requestOptions) =>
+          client.chat.completions.create(buildChatCompletionRequest(this.model, request, this.#maxTokensField), requestOptions),
+        createReader: () => new ChunkReader(),
+      },
       signal,
-      timeoutMs: this.#options.timeoutMs,
-      maxRetries: this.#options.maxRetries,
-      retryBaseDelayMs: this.#options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS,
-      errorContext: this.#errorContext,
-      prepare: () => this.#prepare(),
-      attempt: (attemptSignal) => this.#attempt(request, attemptSignal),
-      mapError: (err) =>
-        this.#sdk ? mapSdkError(err, this.#sdk, this.#errorContext) : { event: unexpectedError(err) },
-    });
-  }
-
-  async *#attempt(request: ModelRequest, signal: AbortSignal): AsyncGenerator<AttemptEvent, void, undefined> {
-    const client = this.#client;
-    if (!client) throw new ProviderFailure(unexpectedError(new Error('client not prepared')));
-    const body = buildChatCompletionRequest(this.model, request, this.#maxTokensField);
-    const stream = await client.chat.completions.create(body, {
-      signal,
-      maxRetries: 0,
-      timeout: this.#options.timeoutMs + SDK_TIMEOUT_SLACK_MS,
-    });
-    const reader = new ChunkReader();
-    try {
-      for await (const chunk of stream) {
-        yield { type: 'progress' };
-        yield* reader.read(chunk);
-      }
-    } catch (err) {
-      // A connection lost after the finish reason (while the usage chunk was due) loses nothing.
-      if (!reader.finished) throw err;
-    }
-    if (reader.finished) yield* reader.finish();
-  }
-
-  /** Load the SDK and build the client once, on the first call. */
-  async #prepare(): Promise<void> {
-    if (this.#client) return;
-    this.#client = await this.#createClient();
-  }
-
-  async #createClient(): Promise<OpenAI> {
-    let sdk: OpenAIModule;
-    try {
-      sdk = await loadSdk();
-    } catch (err) {
-      throw new ProviderFailure(unexpectedError(new Error(`cannot load the openai SDK: ${String(err)}`)));
-    }
-    this.#sdk = sdk;
-    const keyless = !this.#options.apiKey;
-    // Every option the SDK would otherwise read from the environment is given explicitly.
-    return new sdk.OpenAI({
-      apiKey: this.#options.apiKey || KEYLESS_PLACEHOLDER,
-      baseURL: this.#baseUrl,
-      organization: null,
-      project: null,
-      webhookSecret: null,
-      maxRetries: 0,
-      timeout: this.#options.timeoutMs + SDK_TIMEOUT_SLACK_MS,
-      logLevel: 'off',
-      defaultHeaders: keyless ? { Authorization: null } : undefined,
-    });
+    );
   }
 }
 
@@ -148,7 +76,8 @@ const ReasoningDeltaSchema = v.looseObject({
 });
 
 /** Translates chunks of one stream; tool calls are emitted once complete. */
-class ChunkReader {
+class ChunkReader implements StreamReader<ChatChunk> {
+  /** Set by the finish reason; the usage chunk may still follow. */
   finished = false;
   #finishReason: 'stop' | 'length' | 'toolUse' = 'stop';
   #usage: Usage | undefined;

@@ -49,6 +49,21 @@ export interface Provider {
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ProviderEvent>;
 }
 
+/** What an SDK-backed provider is built from. */
+export interface ProviderOptions {
+  /** Endpoint base URL; each provider states the form it expects (default the vendor's). */
+  baseUrl?: string;
+  /** Sent as the provider's credential; no credential header at all when unset. */
+  apiKey?: string;
+  model: string;
+  /** Longest wait for the response and for each next chunk, ms. */
+  timeoutMs: number;
+  /** Retries of 408/409/429/5xx/network failures that happen before any output. */
+  maxRetries: number;
+  /** First backoff step, doubled per retry, ms (default 500). */
+  retryBaseDelayMs?: number;
+}
+
 export interface ProviderConfig {
   kind: 'openai' | 'anthropic';
   baseUrl?: string;
