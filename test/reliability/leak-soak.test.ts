@@ -19,7 +19,7 @@ const CYCLES = soakCount('LEAK_CYCLES', 300, 10_000);
  * long enough to fill the run registry (ended runs are remembered, bounded,
  * for idempotency) fills it first: growth up to that bound is by design.
  */
-const WARMUP_CYCLES = CYCLES > MAX_ENDED_RUN_RECORDS ? MAX_ENDED_RUN_RECORDS + 100 : Math.max(50, Math.floor(CYCLES / 10));
+const WARMUP_CYCLES = CYCLES > MAX_ENDED_RUN_RECORDS ? MAX_ENDED_RUN_RECORDS + 100 : Math.max(200, Math.floor(CYCLES / 10));
 /** Clients cycling at the same time, each on its own session, which every cycle deletes so stored data stays flat. */
 const PARALLEL_CLIENTS = 4;
 const HEAP_TOLERANCE = 0.1;
