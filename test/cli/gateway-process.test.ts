@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { CliProcess } from '../helpers/spawn-cli.js';
 import { hermeticEnv, httpGet, makeTempHome, runCli, spawnCli, waitForListening, waitForReady } from '../helpers/spawn-cli.js';
+import { rawUpgrade } from '../helpers/raw-upgrade.js';
 
 const homes: string[] = [];
 const children: CliProcess[] = [];
@@ -19,30 +19,6 @@ function startGatewayCli(args: string[], env: Record<string, string>): CliProces
   const cli = spawnCli(['gateway', '--port', '0', ...args], env);
   children.push(cli);
   return cli;
-}
-
-function upgradeReply(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error('no answer to the upgrade'));
-    }, 5_000);
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      data += chunk;
-      // A 101 keeps the socket open; the status line and headers are all this needs.
-      if (data.startsWith('HTTP/1.1 101') && data.includes('\r\n\r\n')) socket.destroy();
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(data);
-    });
-    socket.on('error', () => undefined);
-    socket.write(
-      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
-    );
-  });
 }
 
 after(async () => {
@@ -123,9 +99,7 @@ describe('pincer gateway --no-websocket', () => {
     const { port, url } = await waitForListening(cli);
     await waitForReady(url);
     assert.equal((await httpGet(`${url}/health`)).status, 200);
-    const reply = await upgradeReply(port);
-    assert.match(reply, /^HTTP\/1\.1 404 /);
-    assert.ok(!/HTTP\/1\.1 101/.test(reply));
+    assert.equal((await rawUpgrade(port)).status, 404);
     assert.equal(cli.stdout(), '', 'no first-run line with a configured token');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.waitForExit(15_000)).code, 0);
@@ -136,8 +110,9 @@ describe('pincer gateway --no-websocket', () => {
     const cli = startGatewayCli(['--enable-websocket', '--token', 'cli-test-token'], hermeticEnv(home));
     const { port, url } = await waitForListening(cli);
     await waitForReady(url);
-    const reply = await upgradeReply(port);
-    assert.ok(!reply.includes('WebSocket is disabled'), reply);
+    const upgrade = await rawUpgrade(port);
+    upgrade.socket?.destroy();
+    assert.equal(upgrade.status, 101);
     cli.child.kill('SIGTERM');
     assert.equal((await cli.waitForExit(15_000)).code, 0);
   });

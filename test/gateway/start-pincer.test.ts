@@ -1,7 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/config-error.js';
@@ -10,6 +9,7 @@ import { startPincer } from '../../src/main.js';
 import type { StartedGateway } from '../helpers/start-gateway.js';
 import { startGateway } from '../helpers/start-gateway.js';
 import { httpGet } from '../helpers/spawn-cli.js';
+import { rawUpgrade } from '../helpers/raw-upgrade.js';
 
 const started: StartedGateway[] = [];
 const dirs: string[] = [];
@@ -24,26 +24,6 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pincer-start-'));
   dirs.push(dir);
   return dir;
-}
-
-function upgradeReply(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error('no answer to the upgrade'));
-    }, 3_000);
-    socket.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(data);
-    });
-    socket.on('error', () => undefined);
-    socket.write(
-      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
-    );
-  });
 }
 
 after(async () => {
@@ -94,9 +74,7 @@ describe('startPincer', () => {
 
   it('refuses upgrades with an HTTP error when the WebSocket is disabled', async () => {
     const gateway = await start({ websocket: false });
-    const reply = await upgradeReply(gateway.port);
-    assert.match(reply, /^HTTP\/1\.1 404 /);
-    assert.ok(!/^HTTP\/1\.1 101/m.test(reply));
+    assert.equal((await rawUpgrade(gateway.port)).status, 404);
   });
 
   it('reports /ready 503 during a drain and closes after it', async () => {
