@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { okPayload, REPLY_TEXT, runEvents, settle, startStack, waitTerminal, WAIT_MS, type Stack } from './e2e-setup.js';
+import { okPayload, REPLY_TEXT, sendAndFinish, runEvents, settle, startStack, waitTerminal, WAIT_MS, type Stack } from './e2e-setup.js';
 import { ProtocolClient } from '../../helpers/protocol-client.js';
 
 /** A 1x1 PNG. */
@@ -23,13 +23,6 @@ function slowReply(): void {
   stack.fake.enqueue({ text: Array.from({ length: 30 }, (_, i) => `w${i} `), chunkDelayMs: 30 });
 }
 
-async function sendAndFinish(sessionKey: string, message: string, runId = randomUUID()): Promise<string> {
-  okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
-  const terminal = await waitTerminal(client, runId);
-  assert.equal(terminal.payload.state, 'final');
-  return runId;
-}
-
 describe('chat.history', () => {
   it('answers an unknown session with an empty page and the canonical key', async () => {
     const id = randomUUID();
@@ -39,7 +32,7 @@ describe('chat.history', () => {
 
   it('returns user and assistant rows as block arrays under the key the events use (items 25, 26, 31)', async () => {
     const id = `History-${randomUUID()}`;
-    const runId = await sendAndFinish(id, 'Hi there, this is the history test.');
+    const runId = await sendAndFinish(client, id, 'Hi there, this is the history test.');
     const eventKeys = new Set(runEvents(client, runId).map((e) => e.payload.sessionKey));
     const payload = okPayload(await client.request('chat.history', { sessionKey: id, limit: 50 }));
     assert.deepEqual([...eventKeys], [payload.sessionKey]);
@@ -74,8 +67,8 @@ describe('chat.history', () => {
 
   it('returns the newest messages within limit and cuts text to maxChars', async () => {
     const id = randomUUID();
-    await sendAndFinish(id, 'one');
-    await sendAndFinish(id, 'two');
+    await sendAndFinish(client, id, 'one');
+    await sendAndFinish(client, id, 'two');
     const page = okPayload(await client.request('chat.history', { sessionKey: id, limit: 1, maxChars: 5 }));
     assert.equal(page.messages.length, 1);
     assert.equal(page.hasMore, true);
@@ -231,7 +224,7 @@ describe('chat.send', () => {
 describe('chat.send idempotency', () => {
   it('answers a repeat of a finished run with status ok, no events and no new rows (item 33)', async () => {
     const id = randomUUID();
-    const runId = await sendAndFinish(id, 'once only');
+    const runId = await sendAndFinish(client, id, 'once only');
     const requests = stack.fake.requests.length;
     const eventsBefore = runEvents(client, runId).length;
     const again = okPayload(await client.request('chat.send', { sessionKey: id, message: 'once only', idempotencyKey: runId }));
@@ -281,15 +274,15 @@ describe('chat.send idempotency', () => {
 
   it('starts two runs for two keys with the same text', async () => {
     const id = randomUUID();
-    const a = await sendAndFinish(id, 'same text');
-    const b = await sendAndFinish(id, 'same text');
+    const a = await sendAndFinish(client, id, 'same text');
+    const b = await sendAndFinish(client, id, 'same text');
     assert.notEqual(a, b);
     const history = okPayload(await client.request('chat.history', { sessionKey: id }));
     assert.equal(history.messages.filter((m: any) => m.role === 'user').length, 2);
   });
 
   it('refuses a key reused with a different message', async () => {
-    const runId = await sendAndFinish('main', 'original');
+    const runId = await sendAndFinish(client, 'main', 'original');
     const res = await client.request('chat.send', { sessionKey: 'main', message: 'changed', idempotencyKey: runId });
     assert.equal(res.ok, false);
     assert.equal(res.error?.details?.code, 'IDEMPOTENCY_CONFLICT');

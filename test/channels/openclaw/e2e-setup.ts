@@ -3,6 +3,7 @@
  * a real gateway using it as provider, and authenticated protocol clients.
  */
 
+import { randomUUID } from 'node:crypto';
 import { startFakeModelServer, type FakeModelServer } from '../../helpers/fake-model-server.js';
 import { ProtocolClient, type AnyFrame, type ConnectOptions, type EventFrame, type ResFrame } from '../../helpers/protocol-client.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
@@ -83,6 +84,14 @@ export async function waitTerminal(client: ProtocolClient, runId: string, timeou
     `terminal chat event of ${runId}`,
   );
   return frame as EventFrame;
+}
+
+/** chat.send with a fresh (or the given) idempotency key, then wait for a `final`; resolves with the runId. */
+export async function sendAndFinish(client: ProtocolClient, sessionKey: string, message: string, runId: string = randomUUID()): Promise<string> {
+  okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
+  const terminal = await waitTerminal(client, runId);
+  if (terminal.payload?.state !== 'final') throw new Error(`run ${runId} ended ${terminal.payload?.state}`);
+  return runId;
 }
 
 /** Wait a little so stray frames (which must not come) have a chance to arrive. */

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { okPayload, settle, startStack, waitTerminal, WAIT_MS, type Stack } from './e2e-setup.js';
+import { okPayload, sendAndFinish, settle, startStack, waitTerminal, WAIT_MS, type Stack } from './e2e-setup.js';
 import type { ProtocolClient } from '../../helpers/protocol-client.js';
 
 let stack: Stack;
@@ -14,14 +14,6 @@ before(async () => {
 after(async () => {
   await stack?.close();
 });
-
-async function send(sessionKey: string, message: string): Promise<string> {
-  const runId = randomUUID();
-  okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
-  const terminal = await waitTerminal(client, runId);
-  assert.equal(terminal.payload.state, 'final');
-  return runId;
-}
 
 describe('sessions.patch', () => {
   it('creates a session for a new UUID key and returns its canonical key (item 40)', async () => {
@@ -93,9 +85,9 @@ describe('sessions.list', () => {
   it('lists rows newest first with the §3.2 fields and lastMessage on request (item 41)', async () => {
     const older = randomUUID();
     const newer = randomUUID();
-    await send(older, 'first session');
+    await sendAndFinish(client, older, 'first session');
     okPayload(await client.request('sessions.patch', { key: older, label: 'Older' }));
-    await send(newer, 'second session');
+    await sendAndFinish(client, newer, 'second session');
     const list = okPayload(await client.request('sessions.list', { limit: 50, includeLastMessage: true, includeDerivedTitles: true }));
     assert.equal(typeof list.ts, 'number');
     assert.equal(list.count, list.sessions.length);
@@ -148,7 +140,7 @@ describe('sessions.list', () => {
 describe('sessions.delete', () => {
   it('deletes a session; a second delete by bare id answers deleted:false', async () => {
     const id = randomUUID();
-    await send(id, 'to be deleted');
+    await sendAndFinish(client, id, 'to be deleted');
     const payload = okPayload(await client.request('sessions.delete', { key: `agent:main:${id}` }));
     assert.deepEqual(payload, { ok: true, key: `agent:main:${id}`, deleted: true });
     const again = okPayload(await client.request('sessions.delete', { key: id }));
@@ -185,7 +177,7 @@ describe('sessions.delete', () => {
 describe('sessions.reset', () => {
   it('empties the history and keeps sessionId and label', async () => {
     const id = randomUUID();
-    await send(id, 'remember me');
+    await sendAndFinish(client, id, 'remember me');
     const before = okPayload(await client.request('sessions.patch', { key: id, label: 'Keep' }));
     const payload = okPayload(await client.request('sessions.reset', { key: id, reason: 'reset' }));
     assert.equal(payload.ok, true);
@@ -215,7 +207,7 @@ describe('sessions.subscribe', () => {
     const bystander = await stack.client();
     assert.deepEqual(okPayload(await subscriber.request('sessions.subscribe', {})), { subscribed: true });
     const id = randomUUID();
-    const runId = await send(id, 'watch this');
+    const runId = await sendAndFinish(client, id, 'watch this');
     await waitTerminal(subscriber, runId);
     await settle();
     const messages = subscriber.events.filter((e) => e.event === 'session.message' && e.payload.sessionKey === `agent:main:${id}`);
@@ -234,7 +226,7 @@ describe('sessions.subscribe', () => {
 
     assert.deepEqual(okPayload(await subscriber.request('sessions.unsubscribe', {})), { subscribed: false });
     const count = subscriber.events.filter((e) => e.event === 'session.message').length;
-    const next = await send(id, 'not watched');
+    const next = await sendAndFinish(client, id, 'not watched');
     await waitTerminal(subscriber, next);
     await settle();
     assert.equal(subscriber.events.filter((e) => e.event === 'session.message').length, count);
@@ -248,8 +240,8 @@ describe('sessions.messages.subscribe', () => {
     const other = randomUUID();
     const payload = okPayload(await watcher.request('sessions.messages.subscribe', { key: id }));
     assert.deepEqual(payload, { subscribed: true, key: `agent:main:${id}` });
-    const a = await send(id, 'for the watcher');
-    const b = await send(other, 'not for the watcher');
+    const a = await sendAndFinish(client, id, 'for the watcher');
+    const b = await sendAndFinish(client, other, 'not for the watcher');
     await waitTerminal(watcher, a);
     await waitTerminal(watcher, b);
     await settle();
