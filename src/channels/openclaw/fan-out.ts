@@ -60,7 +60,9 @@ export function createFanOut(deps: FanOutDeps): FanOut {
   }
 
   function onBusEvent(event: AgentEvent): void {
-    if (deps.authenticatedCount() === 0) return;
+    // With nobody listening, skip the work, except run.end: the mapper must still drop the run's state.
+    const listening = deps.authenticatedCount() > 0;
+    if (!listening && event.type !== 'run.end') return;
     let wires: WireEvent[];
     try {
       wires = deps.mapEvent(event);
@@ -68,7 +70,7 @@ export function createFanOut(deps: FanOutDeps): FanOut {
       deps.logger.error('event mapping failed', { type: event.type, error: error instanceof Error ? error.stack : String(error) });
       return;
     }
-    for (const wire of wires) deliver(wire);
+    if (listening) for (const wire of wires) deliver(wire);
   }
 
   function subscribe(): void {
