@@ -159,8 +159,10 @@ async function streamTurn(
   let usage: Usage | undefined;
   let terminal: Terminal | undefined;
 
-  const events = watchStream(provider.stream(request, signal), signal);
+  let events: WatchedStream | undefined;
   try {
+    // Inside the try: a provider that throws from stream() itself is a failed call too.
+    events = watchStream(provider.stream(request, signal), signal);
     for (let event = await events.next(); event !== undefined; event = await events.next()) {
       if (event.type === 'text') {
         if (event.delta === '') continue;
@@ -194,7 +196,7 @@ async function streamTurn(
     // The Provider contract forbids throwing; treat a broken provider like a failed call.
     terminal = { type: 'error', message: `model provider failed: ${errorText(error)}`, retryable: false };
   } finally {
-    events.close();
+    events?.close();
   }
   // A provider may report a cancelled request as an error; the abort is what happened.
   if (signal.aborted && terminal?.type !== 'done') terminal = { type: 'aborted' };

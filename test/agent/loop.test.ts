@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { runAgentLoop } from '../../src/agent/loop.js';
 import type { AgentLoopOptions, LoopEvent } from '../../src/agent/loop.js';
 import type { ToolExecutor } from '../../src/agent/tool-types.js';
-import type { ModelRequest } from '../../src/providers/types.js';
+import type { ModelRequest, Provider } from '../../src/providers/types.js';
 import { createScriptedProvider, textReply, toolReply } from './scripted-provider.js';
 import type { CallScript } from './scripted-provider.js';
 
@@ -221,6 +221,22 @@ describe('runAgentLoop', () => {
     const { result: cut } = await run([[{ type: 'text', delta: 'half' }]]);
     assert.equal(cut.status, 'error');
     assert.match(cut.error ?? '', /ended without a final event/);
+  });
+
+  it('ends with an error result when stream() itself throws instead of returning a stream', async () => {
+    const throwing: Provider = {
+      name: 'broken',
+      model: 'm',
+      stream() {
+        throw new Error('no stream for you');
+      },
+    };
+    const result = await runAgentLoop({ provider: throwing, request: request(), signal: new AbortController().signal, emit: () => undefined });
+    assert.equal(result.status, 'error');
+    assert.match(result.error ?? '', /no stream for you/);
+    assert.equal(result.messages.length, 1);
+    assert.equal(result.messages[0]?.role, 'assistant');
+    assert.equal(result.messages[0]?.stopReason, 'error');
   });
 
   it('ignores an emit callback that throws', async () => {
