@@ -72,8 +72,12 @@ export class RunRegistry {
     return this.#ended.get(runId)?.record;
   }
 
+  /** Fingerprint of a live or remembered run; an expired record is forgotten here too, so it cannot refuse its key. */
   fingerprint(runId: string): string | undefined {
-    return this.#live.get(runId)?.fingerprint ?? this.#ended.get(runId)?.fingerprint;
+    const live = this.#live.get(runId);
+    if (live !== undefined) return live.fingerprint;
+    this.#prune();
+    return this.#ended.get(runId)?.fingerprint;
   }
 
   liveRuns(): LiveRun[] {
