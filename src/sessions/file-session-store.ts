@@ -12,12 +12,18 @@ import { join } from 'node:path';
 import type { HistoryPage, HistoryQuery, SessionMeta, SessionStore, StoredMessage } from './types.js';
 import {
   appendFileDurably,
+  isErrnoException,
   removeFileDurably,
   TEMP_FILE_SUFFIX,
   writeFileAtomic,
   type FileVersion,
 } from './atomic-write.js';
-import { loadSessionFile, runConcurrently, type SessionStoreLogger } from './session-file-loader.js';
+import {
+  loadSessionFile,
+  runConcurrently,
+  type LoadedSession,
+  type SessionStoreLogger,
+} from './session-file-loader.js';
 import {
   isSameFileVersion,
   readSessionIndex,
@@ -82,6 +88,8 @@ export class FileSessionStore implements SessionStore {
   readonly #queues = new Map<string, Promise<void>>();
   /** Parsed messages by key, in least-recently-used order. */
   readonly #cache = new Map<string, CachedHistory>();
+  /** Session files that exist but could not be read at open: never written over, retried on the next write. */
+  readonly #unreadable = new Set<string>();
   #state: 'new' | 'open' | 'closed' = 'new';
   #indexDirty = false;
   #indexTimer: NodeJS.Timeout | undefined;
@@ -114,18 +122,27 @@ export class FileSessionStore implements SessionStore {
     const indexed: Map<string, SessionIndexEntry> = index.status === 'ok' ? index.entries : new Map();
     let rebuilt = 0;
     await runConcurrently(files, OPEN_CONCURRENCY, async (fileName) => {
-      const cached = indexed.get(fileName);
-      if (cached) {
-        const stat = await fs.stat(join(this.#dir, fileName));
-        if (isSameFileVersion(cached.file, stat)) {
-          // Unchanged since we wrote it, and we only stamp files that end with a newline.
-          this.#sessions.set(cached.meta.key, { ...cached, fileName, inSync: true });
-          return;
+      try {
+        const cached = indexed.get(fileName);
+        if (cached) {
+          const stat = await fs.stat(join(this.#dir, fileName));
+          if (isSameFileVersion(cached.file, stat)) {
+            // Unchanged since we wrote it, and we only stamp files that end with a newline.
+            this.#sessions.set(cached.meta.key, { ...cached, fileName, inSync: true });
+            return;
+          }
         }
+        rebuilt += 1;
+        const loaded = await loadSessionFile(this.#dir, fileName, this.#logger);
+        if (loaded) this.#sessions.set(loaded.meta.key, { meta: loaded.meta, file: loaded.file, fileName, inSync: true });
+      } catch (error) {
+        // An I/O error is not damage: serve every other session, leave this file alone, try again later.
+        this.#unreadable.add(fileName);
+        this.#logger.warn(
+          { file: fileName, reason: errorReason(error) },
+          'could not read session file; leaving it in place and skipping it',
+        );
       }
-      rebuilt += 1;
-      const loaded = await loadSessionFile(this.#dir, fileName, this.#logger);
-      if (loaded) this.#sessions.set(loaded.meta.key, { meta: loaded.meta, file: loaded.file, fileName, inSync: true });
     });
     this.#state = 'open';
     if (rebuilt > 0 || indexed.size !== this.#sessions.size) {
@@ -320,6 +337,11 @@ export class FileSessionStore implements SessionStore {
   }
 
   async #create(key: string): Promise<{ entry: SessionEntry; history: CachedHistory }> {
+    const fileName = sessionFileName(key);
+    if (this.#unreadable.has(fileName)) {
+      const adopted = await this.#retryUnreadable(key, fileName);
+      if (adopted) return adopted;
+    }
     const header: SessionHeaderRecord = {
       type: 'session',
       version: SESSION_FILE_VERSION,
@@ -327,12 +349,48 @@ export class FileSessionStore implements SessionStore {
       sessionId: randomUUID(),
       createdAt: Date.now(),
     };
-    const fileName = sessionFileName(key);
     const file = await writeFileAtomic(join(this.#dir, fileName), encodeRecord(header));
     const entry: SessionEntry = { meta: createSessionMeta(header), fileName, file, inSync: true };
     this.#sessions.set(key, entry);
     this.#indexChanged();
     return { entry, history: this.#remember(key, []) };
+  }
+
+  /**
+   * Load a session file that could not be read at open. Throws while it still
+   * cannot be read, so a new file never replaces it; undefined when it is gone
+   * (or was moved aside as damaged) and a new session may be created.
+   */
+  async #retryUnreadable(
+    key: string,
+    fileName: string,
+  ): Promise<{ entry: SessionEntry; history: CachedHistory } | undefined> {
+    let loaded: LoadedSession | undefined;
+    try {
+      loaded = await loadSessionFile(this.#dir, fileName, this.#logger);
+    } catch (error) {
+      if (!(await this.#isGone(fileName))) {
+        throw new Error(`session store: session file ${fileName} cannot be read (${errorReason(error)})`, {
+          cause: error,
+        });
+      }
+    }
+    this.#unreadable.delete(fileName);
+    if (!loaded) return undefined;
+    const entry: SessionEntry = { meta: loaded.meta, file: loaded.file, fileName, inSync: true };
+    this.#sessions.set(key, entry);
+    this.#indexChanged();
+    return { entry, history: this.#remember(key, loaded.messages) };
+  }
+
+  /** True when nothing at all (not even a dangling link) is at the session file's path. */
+  async #isGone(fileName: string): Promise<boolean> {
+    try {
+      await fs.lstat(join(this.#dir, fileName));
+      return false;
+    } catch (error) {
+      return isErrnoException(error) && error.code === 'ENOENT';
+    }
   }
 
   /**
@@ -404,12 +462,15 @@ export class FileSessionStore implements SessionStore {
         await writeSessionIndex(join(this.#dir, SESSION_INDEX_FILE), snapshot);
       } catch (error) {
         this.#indexDirty = true;
-        const reason = error instanceof Error ? error.message : String(error);
-        this.#logger.warn({ reason }, 'could not write the session index');
+        this.#logger.warn({ reason: errorReason(error) }, 'could not write the session index');
       }
     });
     return this.#indexWrites;
   }
+}
+
+function errorReason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Newest first; ties broken by key so the order does not depend on load order. */

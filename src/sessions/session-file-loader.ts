@@ -28,7 +28,7 @@ export interface LoadedSession {
 /**
  * Load `<dir>/<fileName>`. Undefined when the file has no usable header or its
  * header key does not hash to its name; such a file is renamed to
- * `<fileName>.unreadable-<ms>`.
+ * `<fileName>.unreadable-<ms>`. I/O errors are thrown and leave the file alone.
  */
 export async function loadSessionFile(
   dir: string,

@@ -1,0 +1,123 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSessionStore } from '../../src/sessions/file-session-store.js';
+import { sessionFileName } from '../../src/sessions/session-key.js';
+import { captureLogger, userMessage } from './fixtures/messages.js';
+
+const MAIN = 'agent:main:main';
+const BROKEN = 'agent:main:broken';
+
+let root: string;
+let counter = 0;
+const openStores: FileSessionStore[] = [];
+
+before(async () => {
+  root = await fs.mkdtemp(join(tmpdir(), 'pincer-sessions-io-'));
+});
+
+after(async () => {
+  await Promise.all(openStores.map((store) => store.close()));
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+function newDir(): string {
+  counter += 1;
+  return join(root, `case-${counter}`, 'sessions');
+}
+
+async function openStore(dir: string, logger = captureLogger()): Promise<FileSessionStore> {
+  const store = new FileSessionStore({ dir, logger });
+  openStores.push(store);
+  await store.open();
+  return store;
+}
+
+/** A store holding MAIN and BROKEN, closed again, with both files on disk. */
+async function seedTwoSessions(dir: string): Promise<void> {
+  const store = await openStore(dir);
+  await store.append(MAIN, userMessage('m1', 'kept'));
+  await store.append(BROKEN, userMessage('b1', 'hidden for now'));
+  await store.close();
+}
+
+describe('FileSessionStore with files it cannot read', () => {
+  it('opens past a session path that cannot be read, warns, and leaves it in place', async () => {
+    const dir = newDir();
+    await seedTwoSessions(dir);
+    const brokenPath = join(dir, sessionFileName(BROKEN));
+    const saved = await fs.readFile(brokenPath);
+    // Root can read any file, so stand in for an unreadable one with a directory of that name.
+    await fs.rm(brokenPath);
+    await fs.mkdir(brokenPath);
+
+    const logger = captureLogger();
+    const store = await openStore(dir, logger);
+    assert.deepEqual(
+      store.list().map((meta) => meta.key),
+      [MAIN],
+    );
+    assert.equal((await store.history(MAIN)).messages[0]?.id, 'm1');
+    const warning = logger.warnings.find((w) => w.obj.file === sessionFileName(BROKEN));
+    assert.ok(warning, `a warning names the file: ${JSON.stringify(logger.warnings)}`);
+    assert.match(String(warning.obj.reason), /EISDIR|directory/i);
+    assert.ok((await fs.stat(brokenPath)).isDirectory(), 'left where it was');
+
+    // Writing to the unreadable session fails clearly and does not replace what is there.
+    await assert.rejects(store.append(BROKEN, userMessage('b2', 'new')), /cannot be read/);
+    assert.ok((await fs.stat(brokenPath)).isDirectory(), 'still left where it was');
+    assert.equal(store.get(BROKEN), undefined);
+    await store.append(MAIN, userMessage('m2', 'still writable'));
+
+    // Once readable again, the next open lists it with its messages.
+    await store.close();
+    await fs.rmdir(brokenPath);
+    await fs.writeFile(brokenPath, saved);
+    const reopened = await openStore(dir);
+    assert.deepEqual(reopened.list().map((meta) => meta.key).sort(), [BROKEN, MAIN].sort());
+    assert.deepEqual(
+      (await reopened.history(BROKEN)).messages.map((m) => m.id),
+      ['b1'],
+    );
+    assert.equal((await reopened.history(MAIN)).totalMessages, 2);
+  });
+
+  it('adopts a once-unreadable session file on the next write once it can be read', async () => {
+    const dir = newDir();
+    await seedTwoSessions(dir);
+    const brokenPath = join(dir, sessionFileName(BROKEN));
+    const saved = await fs.readFile(brokenPath);
+    await fs.rm(brokenPath);
+    await fs.mkdir(brokenPath);
+    const store = await openStore(dir);
+    assert.equal(store.get(BROKEN), undefined);
+
+    await fs.rmdir(brokenPath);
+    await fs.writeFile(brokenPath, saved);
+    await store.append(BROKEN, userMessage('b2', 'after repair'));
+    assert.deepEqual(
+      (await store.history(BROKEN)).messages.map((m) => m.id),
+      ['b1', 'b2'],
+    );
+  });
+
+  it('opens past a dangling symlink named like a session file and keeps the link', async () => {
+    const dir = newDir();
+    await seedTwoSessions(dir);
+    const brokenPath = join(dir, sessionFileName(BROKEN));
+    await fs.rm(brokenPath);
+    await fs.symlink(join(root, 'no-such-target.jsonl'), brokenPath);
+
+    const logger = captureLogger();
+    const store = await openStore(dir, logger);
+    assert.deepEqual(
+      store.list().map((meta) => meta.key),
+      [MAIN],
+    );
+    assert.ok(logger.warnings.some((w) => w.obj.file === sessionFileName(BROKEN) && /ENOENT/.test(String(w.obj.reason))));
+    await assert.rejects(store.ensure(BROKEN), /cannot be read/);
+    assert.ok((await fs.lstat(brokenPath)).isSymbolicLink(), 'the link is left in place');
+  });
+});
