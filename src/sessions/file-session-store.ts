@@ -75,6 +75,11 @@ interface CachedHistory {
   ids: Set<string>;
 }
 
+interface WritableSession {
+  entry: SessionEntry;
+  history: CachedHistory;
+}
+
 const consoleLogger: SessionStoreLogger = {
   warn: (obj, msg) => console.warn(`sessions: ${msg}`, obj),
 };
@@ -173,31 +178,33 @@ export class FileSessionStore implements SessionStore {
 
   async setLabel(key: string, label: string | null): Promise<SessionMeta> {
     this.#assertWritable(key);
-    return this.#enqueue(key, async () => {
-      const { entry } = await this.#writableSession(key);
-      const at = Date.now();
-      await this.#appendRecord(entry, { type: 'meta', at, label });
-      applyLabelToMeta(entry.meta, label, at);
-      this.#indexChanged();
-      return { ...entry.meta };
-    });
+    return this.#enqueue(key, () =>
+      this.#writeSession(key, async ({ entry }) => {
+        const at = Date.now();
+        await this.#appendRecord(entry, { type: 'meta', at, label });
+        applyLabelToMeta(entry.meta, label, at);
+        this.#indexChanged();
+        return { ...entry.meta };
+      }),
+    );
   }
 
   /** A message whose id is already stored is not written again, so a retried append is harmless. */
   async append(key: string, message: StoredMessage): Promise<SessionMeta> {
     this.#assertWritable(key);
-    return this.#enqueue(key, async () => {
-      const { entry, history } = await this.#writableSession(key);
-      if (history.ids.has(message.id)) return { ...entry.meta };
-      const at = Date.now();
-      const record = await this.#appendRecord(entry, { type: 'message', at, message });
-      if (record.type !== 'message') throw new Error('session store: record type changed in encoding');
-      applyMessageToMeta(entry.meta, record.message, at);
-      history.messages.push(record.message);
-      history.ids.add(record.message.id);
-      this.#indexChanged();
-      return { ...entry.meta };
-    });
+    return this.#enqueue(key, () =>
+      this.#writeSession(key, async ({ entry, history }) => {
+        if (history.ids.has(message.id)) return { ...entry.meta };
+        const at = Date.now();
+        const record = await this.#appendRecord(entry, { type: 'message', at, message });
+        if (record.type !== 'message') throw new Error('session store: record type changed in encoding');
+        applyMessageToMeta(entry.meta, record.message, at);
+        history.messages.push(record.message);
+        history.ids.add(record.message.id);
+        this.#indexChanged();
+        return { ...entry.meta };
+      }),
+    );
   }
 
   /** Messages returned are shared with the cache: treat them as read-only. */
@@ -305,8 +312,24 @@ export class FileSessionStore implements SessionStore {
     return result;
   }
 
+  /**
+   * Run `write` on the session ready for an append. When its file was removed
+   * behind the store's back, the removal stands: the session starts anew once.
+   */
+  async #writeSession<T>(key: string, write: (session: WritableSession) => Promise<T>): Promise<T> {
+    const session = await this.#writableSession(key);
+    try {
+      return await write(session);
+    } catch (error) {
+      const missing = isErrnoException(error) && error.code === 'ENOENT';
+      if (!missing || !(await this.#isGone(session.entry.fileName))) throw error;
+      this.#forgetVanished(session.entry);
+      return write(await this.#create(key));
+    }
+  }
+
   /** The session ready for an append, with its messages loaded; created when new. Runs inside the queue. */
-  async #writableSession(key: string): Promise<{ entry: SessionEntry; history: CachedHistory }> {
+  async #writableSession(key: string): Promise<WritableSession> {
     const entry = this.#sessions.get(key);
     if (entry) {
       const cached = entry.inSync ? this.#cache.get(key) : undefined;
@@ -319,11 +342,18 @@ export class FileSessionStore implements SessionStore {
 
   /**
    * Re-read a session's file (repairing its tail) and make memory match it.
-   * Undefined when the file turned out unreadable and the session was dropped.
+   * Undefined when the file turned out unreadable or gone and the session was dropped.
    */
   async #reload(entry: SessionEntry): Promise<CachedHistory | undefined> {
     const key = entry.meta.key;
-    const loaded = await loadSessionFile(this.#dir, entry.fileName, this.#logger);
+    let loaded: LoadedSession | undefined;
+    try {
+      loaded = await loadSessionFile(this.#dir, entry.fileName, this.#logger);
+    } catch (error) {
+      if (!(await this.#isGone(entry.fileName))) throw error;
+      this.#forgetVanished(entry);
+      return undefined;
+    }
     this.#indexChanged();
     if (!loaded) {
       this.#sessions.delete(key);
@@ -336,7 +366,7 @@ export class FileSessionStore implements SessionStore {
     return this.#remember(key, loaded.messages);
   }
 
-  async #create(key: string): Promise<{ entry: SessionEntry; history: CachedHistory }> {
+  async #create(key: string): Promise<WritableSession> {
     const fileName = sessionFileName(key);
     if (this.#unreadable.has(fileName)) {
       const adopted = await this.#retryUnreadable(key, fileName);
@@ -349,6 +379,8 @@ export class FileSessionStore implements SessionStore {
       sessionId: randomUUID(),
       createdAt: Date.now(),
     };
+    // Recreates the directory too if it was removed while the store was open.
+    await fs.mkdir(this.#dir, { recursive: true, mode: SESSION_DIR_MODE });
     const file = await writeFileAtomic(join(this.#dir, fileName), encodeRecord(header));
     const entry: SessionEntry = { meta: createSessionMeta(header), fileName, file, inSync: true };
     this.#sessions.set(key, entry);
@@ -364,7 +396,7 @@ export class FileSessionStore implements SessionStore {
   async #retryUnreadable(
     key: string,
     fileName: string,
-  ): Promise<{ entry: SessionEntry; history: CachedHistory } | undefined> {
+  ): Promise<WritableSession | undefined> {
     let loaded: LoadedSession | undefined;
     try {
       loaded = await loadSessionFile(this.#dir, fileName, this.#logger);
@@ -381,6 +413,14 @@ export class FileSessionStore implements SessionStore {
     this.#sessions.set(key, entry);
     this.#indexChanged();
     return { entry, history: this.#remember(key, loaded.messages) };
+  }
+
+  /** Drop a session whose file was removed from outside; the next write starts it anew. */
+  #forgetVanished(entry: SessionEntry): void {
+    this.#logger.warn({ file: entry.fileName, key: entry.meta.key }, 'session file was removed; starting it anew');
+    this.#sessions.delete(entry.meta.key);
+    this.#cache.delete(entry.meta.key);
+    this.#indexChanged();
   }
 
   /** True when nothing at all (not even a dangling link) is at the session file's path. */

@@ -121,3 +121,61 @@ describe('FileSessionStore with files it cannot read', () => {
     assert.ok((await fs.lstat(brokenPath)).isSymbolicLink(), 'the link is left in place');
   });
 });
+
+describe('FileSessionStore when a session file is deleted behind its back', () => {
+  it('recreates the session on the next append and keeps working', async () => {
+    const dir = newDir();
+    const logger = captureLogger();
+    const store = await openStore(dir, logger);
+    await store.append(MAIN, userMessage('m1', 'before'));
+    await fs.rm(join(dir, sessionFileName(MAIN)));
+
+    await store.append(MAIN, userMessage('m2', 'after'));
+    await store.append(MAIN, userMessage('m3', 'later'));
+    assert.deepEqual(
+      (await store.history(MAIN)).messages.map((m) => m.id),
+      ['m2', 'm3'],
+    );
+    assert.ok(logger.warnings.some((w) => w.obj.file === sessionFileName(MAIN)), 'the loss is logged');
+
+    await store.close();
+    const reopened = await openStore(dir);
+    assert.deepEqual(
+      (await reopened.history(MAIN)).messages.map((m) => m.id),
+      ['m2', 'm3'],
+    );
+    assert.equal(reopened.get(MAIN)?.messageCount, 2);
+  });
+
+  it('recreates the session after its file vanished while its history was not in memory', async () => {
+    const dir = newDir();
+    const store = await openStore(dir);
+    await store.append(MAIN, userMessage('m1', 'before'));
+    await store.close();
+    // A fresh store trusts the index and has not read the file yet.
+    const reopened = await openStore(dir);
+    await fs.rm(join(dir, sessionFileName(MAIN)));
+    assert.equal((await reopened.history(MAIN)).totalMessages, 0);
+    await reopened.setLabel(MAIN, 'back');
+    await reopened.append(MAIN, userMessage('m2', 'after'));
+    assert.equal(reopened.get(MAIN)?.label, 'back');
+    assert.deepEqual(
+      (await reopened.history(MAIN)).messages.map((m) => m.id),
+      ['m2'],
+    );
+  });
+
+  it('recreates the sessions directory when it was removed', async () => {
+    const dir = newDir();
+    const store = await openStore(dir);
+    await store.append(MAIN, userMessage('m1', 'before'));
+    await fs.rm(dir, { recursive: true });
+
+    await store.append(MAIN, userMessage('m2', 'after'));
+    await store.append(BROKEN, userMessage('o1', 'another'));
+    await store.close();
+    const reopened = await openStore(dir);
+    assert.deepEqual(reopened.list().map((meta) => meta.key).sort(), [BROKEN, MAIN].sort());
+    assert.equal((await fs.stat(dir)).mode & 0o777, 0o700);
+  });
+});
