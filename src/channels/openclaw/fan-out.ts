@@ -19,7 +19,7 @@ export interface FanOutDeps {
   connections: () => Iterable<Connection>;
   /** Number of authenticated connections (skip all work when zero). */
   authenticatedCount: () => number;
-  /** policy.maxPayload: larger events are dropped and logged. */
+  /** policy.maxPayload: larger events are dropped and logged (a run's end is sent without its reply text). */
   maxPayload: number;
   logger: ChannelLogger;
 }
@@ -34,6 +34,10 @@ export interface FanOut {
   readonly framesSent: number;
 }
 
+/** Room left in a frame for the `seq` spliced into it, bytes. */
+const SEQ_RESERVE_BYTES = 32;
+const TERMINAL_CHAT_STATES = new Set(['final', 'aborted', 'error']);
+
 /** Subscribe once to the bus and start delivering. */
 export function createFanOut(deps: FanOutDeps): FanOut {
   let subscription: Subscription | undefined;
@@ -41,22 +45,32 @@ export function createFanOut(deps: FanOutDeps): FanOut {
   let framesSent = 0;
 
   function deliver(wire: WireEvent): void {
+    let frame = serialise(wire);
+    if (frame === undefined) return;
+    if (frame.bytes + SEQ_RESERVE_BYTES > deps.maxPayload) {
+      // A run's end must still arrive (one terminal event per run, §9 item 28); its full text stays in chat.history.
+      const slim = withoutReplyText(wire);
+      frame = slim === undefined ? undefined : serialise(slim);
+      if (frame === undefined || frame.bytes + SEQ_RESERVE_BYTES > deps.maxPayload) {
+        deps.logger.warn('event larger than maxPayload dropped', { event: wire.event });
+        return;
+      }
+    }
+    for (const conn of deps.connections()) {
+      if (isInAudience(conn, wire) && conn.sendSequenced(frame.prefix, frame.bytes)) framesSent++;
+    }
+  }
+
+  function serialise(wire: WireEvent): { prefix: string; bytes: number } | undefined {
     let payloadJson: string | undefined;
     try {
       payloadJson = JSON.stringify(wire.payload);
     } catch (error) {
       deps.logger.error('event payload not serialisable', { event: wire.event, error: String(error) });
-      return;
+      return undefined;
     }
     const prefix = eventFramePrefix(wire.event, payloadJson ?? 'null');
-    const prefixBytes = Buffer.byteLength(prefix, 'utf8');
-    if (prefixBytes + 32 > deps.maxPayload) {
-      deps.logger.warn('event larger than maxPayload dropped', { event: wire.event, bytes: prefixBytes });
-      return;
-    }
-    for (const conn of deps.connections()) {
-      if (isInAudience(conn, wire) && conn.sendSequenced(prefix, prefixBytes)) framesSent++;
-    }
+    return { prefix, bytes: Buffer.byteLength(prefix, 'utf8') };
   }
 
   function onBusEvent(event: AgentEvent): void {
@@ -98,6 +112,26 @@ export function createFanOut(deps: FanOutDeps): FanOut {
       return framesSent;
     },
   };
+}
+
+/**
+ * The end of a run without the reply it carries (chat `message`, lifecycle
+ * `terminalReply`), for when the whole event exceeds maxPayload; undefined
+ * for any other event, which is dropped instead.
+ */
+export function withoutReplyText(wire: WireEvent): WireEvent | undefined {
+  const payload = wire.payload as Record<string, unknown> | null;
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  if (wire.event === 'chat' && TERMINAL_CHAT_STATES.has(payload.state as string) && 'message' in payload) {
+    const { message: _message, ...rest } = payload;
+    return { ...wire, payload: rest };
+  }
+  const data = payload.data as Record<string, unknown> | undefined;
+  if (wire.event === 'agent' && payload.stream === 'lifecycle' && data !== undefined && 'terminalReply' in data) {
+    const { terminalReply: _reply, ...restData } = data;
+    return { ...wire, payload: { ...payload, data: restData } };
+  }
+  return undefined;
 }
 
 /** Who receives a wire event (method-types.ts WireEvent; §4: all of these need read scope). */
