@@ -1,39 +1,16 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSessionStore } from '../../src/sessions/file-session-store.js';
 import { sessionFileName } from '../../src/sessions/session-key.js';
+import { useTempStores } from './fixtures/temp-stores.js';
 import { captureLogger, userMessage } from './fixtures/messages.js';
 
 const MAIN = 'agent:main:main';
 const BROKEN = 'agent:main:broken';
 
-let root: string;
-let counter = 0;
-const openStores: FileSessionStore[] = [];
-
-before(async () => {
-  root = await fs.mkdtemp(join(tmpdir(), 'pincer-sessions-io-'));
-});
-
-after(async () => {
-  await Promise.all(openStores.map((store) => store.close()));
-  await fs.rm(root, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  counter += 1;
-  return join(root, `case-${counter}`, 'sessions');
-}
-
-async function openStore(dir: string, logger = captureLogger()): Promise<FileSessionStore> {
-  const store = new FileSessionStore({ dir, logger });
-  openStores.push(store);
-  await store.open();
-  return store;
-}
+const { newDir, openStore } = useTempStores('pincer-sessions-io-');
 
 /** A store holding MAIN and BROKEN, closed again, with both files on disk. */
 async function seedTwoSessions(dir: string): Promise<void> {
@@ -108,7 +85,7 @@ describe('FileSessionStore with files it cannot read', () => {
     await seedTwoSessions(dir);
     const brokenPath = join(dir, sessionFileName(BROKEN));
     await fs.rm(brokenPath);
-    await fs.symlink(join(root, 'no-such-target.jsonl'), brokenPath);
+    await fs.symlink(join(dir, '..', 'no-such-target.jsonl'), brokenPath);
 
     const logger = captureLogger();
     const store = await openStore(dir, logger);

@@ -1,41 +1,18 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSessionStore } from '../../src/sessions/file-session-store.js';
 import { sessionFileName } from '../../src/sessions/session-key.js';
 import { decodeRecord } from '../../src/sessions/session-records.js';
 import type { StoredMessage } from '../../src/sessions/types.js';
+import { useTempStores } from './fixtures/temp-stores.js';
 import { assistantMessage, captureLogger, userMessage } from './fixtures/messages.js';
 
 const MAIN = 'agent:main:main';
 const OTHER = 'agent:main:other';
 
-let root: string;
-let counter = 0;
-const openStores: FileSessionStore[] = [];
-
-before(async () => {
-  root = await fs.mkdtemp(join(tmpdir(), 'pincer-sessions-'));
-});
-
-after(async () => {
-  await Promise.all(openStores.map((store) => store.close()));
-  await fs.rm(root, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  counter += 1;
-  return join(root, `case-${counter}`, 'sessions');
-}
-
-async function openStore(dir: string, logger = captureLogger()): Promise<FileSessionStore> {
-  const store = new FileSessionStore({ dir, logger });
-  openStores.push(store);
-  await store.open();
-  return store;
-}
+const { newDir, openStore } = useTempStores('pincer-sessions-');
 
 async function reopen(store: FileSessionStore, dir: string, logger = captureLogger()): Promise<FileSessionStore> {
   await store.close();
