@@ -3,7 +3,8 @@
  * abort and await them. Channels map RunEvents onto their wire protocols.
  */
 
-import type { StoredMessage, Usage, ContentBlock } from '../sessions/types.js';
+import type { Usage, ContentBlock } from '../messages/types.js';
+import type { StoredMessage } from '../sessions/types.js';
 
 export type RunStatus = 'ok' | 'error' | 'aborted';
 

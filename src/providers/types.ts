@@ -8,7 +8,7 @@
  * is the last event. Text and thinking deltas arrive in order.
  */
 
-import type { ContentBlock, Usage } from '../sessions/types.js';
+import type { ContentBlock, Usage } from '../messages/types.js';
 
 /** A message in provider-neutral form, as the loop builds context. */
 export type ModelMessage =
