@@ -62,7 +62,7 @@ export async function startAssistant(
   });
   agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  if (signal?.aborted) return { store, bus, agent };
+  if (signal?.aborted) return { store, bus, agent, cooldowns };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
