@@ -68,6 +68,13 @@ export interface SessionStore {
   history(key: string, query?: HistoryQuery): Promise<HistoryPage>;
   /** Drop every message, keep key, sessionId and label. False when unknown. */
   reset(key: string): Promise<boolean>;
+  /**
+   * Optional: runs a crash may have cut, per session: runIds whose user row
+   * has no closing assistant row (any stopReason but toolUse). Exact and
+   * cheap (no file reads), so start-up repair need not read every session.
+   * Without it, callers must check every session's full history.
+   */
+  openRuns?(): { sessionKey: string; runIds: string[] }[];
   /** Remove the session. False when unknown. */
   delete(key: string): Promise<boolean>;
   /** Flush and release file handles. */
