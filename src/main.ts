@@ -167,6 +167,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     authMode: auth.mode,
     tokenFile: auth.tokenFile?.path,
     version,
+    pid: process.pid,
   });
 
   let closing: Promise<void> | undefined;
