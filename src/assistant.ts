@@ -4,6 +4,7 @@
  */
 
 import { join } from 'node:path';
+import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
 import type { AgentEvent } from './agent/types.js';
@@ -63,5 +64,7 @@ export async function startAssistant(
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
   else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
+  const missingKey = describeMissingProviderKey(config);
+  if (missingKey !== undefined) agentLogger.warn(missingKey);
   return { store, bus, agent };
 }
