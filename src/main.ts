@@ -128,7 +128,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     throw error;
   }
   try {
-    // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (protocol.md §8.6).
+    // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (docs/protocol.md §8.6).
     throwIfCancelled();
     const assistant = await startAssistant(config, logger, cleanups, options.signal);
     throwIfCancelled();

@@ -1,5 +1,5 @@
 /**
- * The `connect` request (protocol.md §2): params, protocol negotiation,
+ * The `connect` request (docs/protocol.md §2): params, protocol negotiation,
  * shared-secret check, optional device signature, server-assigned scopes and
  * the `hello-ok` payload. Pure apart from the limiter: the connection layer
  * sends the result and closes on failure.
