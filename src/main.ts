@@ -16,7 +16,7 @@ import type { Logger } from './util/logger.js';
 import { httpUrlFor } from './util/host-format.js';
 import { createLogger, resolveLogFormat } from './util/logger.js';
 import { readPackageVersion } from './util/package-info.js';
-import { startAssistant, type Assistant } from './assistant.js';
+import { startAssistant, type StartedAssistant } from './start-assistant.js';
 import { createOpenClawChannel, type ChannelStats } from './channels/openclaw/channel.js';
 import { createEventMapper } from './channels/openclaw/event-mapper.js';
 import type { MethodTable } from './channels/openclaw/method-types.js';
@@ -130,7 +130,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   try {
     // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (docs/protocol.md §8.6).
     throwIfCancelled();
-    const assistant = await startAssistant(config, logger, cleanups, options.signal);
+    const started = await startAssistant(config, logger, cleanups, options.signal);
     throwIfCancelled();
 
     const authLimiter = createAuthRateLimiter();
@@ -138,9 +138,9 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     if (config.gateway.websocket) {
       const channel = createOpenClawChannel({
         getAuthSecret: auth.getAuthSecret,
-        methods: buildOpenClawMethods(config, assistant, canonicalize, version),
-        bus: assistant.bus,
-        mapEvent: createEventMapper({ lookupSession: (key) => assistant.store.get(key), defaults: sessionDefaults(config) }),
+        methods: buildOpenClawMethods(config, started, canonicalize, version),
+        bus: started.bus,
+        mapEvent: createEventMapper({ defaults: sessionDefaults(config) }),
         isDraining: () => gateway.phase !== 'ready',
         logger: logger.child({ component: 'openclaw' }),
         authLimiter,
@@ -150,12 +150,12 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       readChannelStats = () => channel.stats();
       gateway.onDrain('openclaw', async ({ deadlineMs }) => {
         // Let runs finish (or persist as aborted) first, so watchers see their last events before `shutdown`.
-        await assistant.agent.drain(Math.max(0, deadlineMs - Date.now() - SOCKET_CLOSE_RESERVE_MS));
+        await started.agent.drain(Math.max(0, deadlineMs - Date.now() - SOCKET_CLOSE_RESERVE_MS));
         await channel.shutdown('shutdown');
       });
       cleanups.push(() => channel.close());
     } else {
-      gateway.onDrain('agent', ({ deadlineMs }) => assistant.agent.drain(Math.max(0, deadlineMs - Date.now())));
+      gateway.onDrain('agent', ({ deadlineMs }) => started.agent.drain(Math.max(0, deadlineMs - Date.now())));
     }
 
     if (config.openaiHttp.enabled) {
@@ -164,9 +164,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
         createLazyRoute(isOpenAiHttpPath, async () => {
           const { createOpenAiHttpHandler } = await import('./channels/openai-http/handler.js');
           return createOpenAiHttpHandler({
-            agent: assistant.agent,
-            bus: assistant.bus,
-            store: assistant.store,
+            assistant: started.assistant,
             getAuthSecret: auth.getAuthSecret,
             canonicalize,
             agentIds: AGENT_IDS,
@@ -241,23 +239,22 @@ async function runCleanups(cleanups: (() => void | Promise<void>)[], logger: Log
 /** Every OpenClaw method, from the groups in channels/openclaw/methods/. */
 function buildOpenClawMethods(
   config: PincerConfig,
-  assistant: Assistant,
+  { assistant }: StartedAssistant,
   canonicalize: (raw: string) => string,
   version: string,
 ): MethodTable {
-  const { store, agent, bus } = assistant;
   const defaults = sessionDefaults(config);
   return {
     ...createSystemMethods({
       version,
       startedAt: Date.now(),
-      listSessions: () => store.list(),
+      listSessions: () => assistant.list(),
       model: () => (config.provider === undefined ? undefined : { provider: config.provider.kind, model: config.provider.model }),
       config: () => config,
     }),
-    ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
-    ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
-    ...createAgentMethods({ store, agent, canonicalize }),
+    ...createSessionMethods({ assistant, canonicalize, defaults }),
+    ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
+    ...createAgentMethods({ assistant, canonicalize }),
   };
 }
 

@@ -12,6 +12,7 @@ import { repairInterruptedRuns } from './recovery.js';
 import { DEFAULT_RUN_TIMEOUT_MS, abortRun, executeRun } from './run.js';
 import type { AgentLogger, RunDeps } from './run.js';
 import { MAX_IDEMPOTENCY_KEY_CHARS, fingerprintTurn, replayKnownKey } from './idempotency.js';
+import { RunProgress } from './run-progress.js';
 import { RUN_RECORD_TTL_MS, RunRegistry } from './run-registry.js';
 import type { LiveRun } from './run-registry.js';
 import { RunScheduler } from './run-scheduler.js';
@@ -19,13 +20,11 @@ import { storageUnavailable } from './storage-errors.js';
 import type { ToolExecutor } from './tool-types.js';
 import type { AgentEvent, AgentService, ChatTurn, RunRecord, SubmitResult } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
-import { GatewayError, gatewayUnavailable } from '../protocol/errors.js';
+import { GatewayError, detailError, gatewayUnavailable, type DetailCode } from '../protocol/errors.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
 import type { ContentBlock } from '../messages/types.js';
-import type { SessionStore, StoredMessage } from '../sessions/types.js';
+import type { SessionMeta, SessionStore, StoredMessage } from '../sessions/types.js';
 
-/** Back-off suggested to clients refused during drain (ms). */
-export const DRAIN_RETRY_AFTER_MS = 2_000;
 /** Part of the drain budget kept for aborted runs to persist their partial replies (ms). */
 export const DRAIN_ABORT_GRACE_MS = 1_500;
 
@@ -112,7 +111,7 @@ class DefaultAgentService implements PincerAgentService {
 
   async submit(turn: ChatTurn): Promise<SubmitResult> {
     const receivedAt = Date.now();
-    if (this.#drain !== undefined) throw gatewayUnavailable('shutdown', DRAIN_RETRY_AFTER_MS);
+    if (this.#drain !== undefined) throw gatewayUnavailable('shutdown');
     this.#validate(turn);
     const runId = turn.idempotencyKey === undefined || turn.idempotencyKey === '' ? randomUUID() : turn.idempotencyKey;
     const fingerprint = fingerprintTurn(turn.sessionKey, turn.text, turn.images);
@@ -136,8 +135,9 @@ class DefaultAgentService implements PincerAgentService {
       idempotencyKey: runId,
     };
     const isNewSession = this.#store.get(turn.sessionKey) === undefined;
+    let session: SessionMeta;
     try {
-      await this.#store.append(turn.sessionKey, userMessage);
+      session = await this.#store.append(turn.sessionKey, userMessage);
     } catch (error) {
       // A GatewayError is the store refusing the input (e.g. a bad key), not a storage fault.
       const refusal = error instanceof GatewayError ? error : storageUnavailable(error);
@@ -149,8 +149,8 @@ class DefaultAgentService implements PincerAgentService {
       throw refusal;
     }
     settle.resolve();
-    if (isNewSession) this.#bus.publish({ type: 'session.changed', sessionKey: turn.sessionKey, reason: 'created' });
-    this.#bus.publish({ type: 'session.message', sessionKey: turn.sessionKey, message: userMessage });
+    if (isNewSession) this.#bus.publish({ type: 'session.changed', sessionKey: turn.sessionKey, reason: 'created', session });
+    this.#bus.publish({ type: 'session.message', sessionKey: turn.sessionKey, message: userMessage, messageCount: session.messageCount });
     this.#schedule(live, turn, userMessage);
     return { runId, status: 'started', userMessage };
   }
@@ -207,7 +207,9 @@ class DefaultAgentService implements PincerAgentService {
       if (run.error !== undefined) record.error = run.error;
       this.#registry.remember(record, fingerprintTurn(run.sessionKey, text, images));
     }
-    for (const { sessionKey, message } of appended) this.#bus.publish({ type: 'session.message', sessionKey, message });
+    for (const { sessionKey, message } of appended) {
+      this.#bus.publish({ type: 'session.message', sessionKey, message, messageCount: this.#store.get(sessionKey)?.messageCount });
+    }
     if (appended.length > 0) this.#logger?.warn('closed runs interrupted by a previous stop', { runs: appended.length, sessionsRead });
     return appended.length;
   }
@@ -245,16 +247,19 @@ class DefaultAgentService implements PincerAgentService {
     record.endedAt = Date.now();
     record.stopReason = 'error';
     record.error = `internal error: ${error instanceof Error ? error.message : String(error)}`;
-    this.#bus.publish({
-      type: 'run.end',
-      runId: record.runId,
-      sessionKey: record.sessionKey,
-      status: 'error',
-      error: record.error,
-      stopReason: 'error',
-      startedAt: record.startedAt,
-      endedAt: record.endedAt,
-    });
+    const progress = (live.progress ??= new RunProgress(record.runId, record.sessionKey, record.sessionId));
+    this.#bus.publish(
+      progress.event({
+        type: 'run.end',
+        status: 'error',
+        error: record.error,
+        stopReason: 'error',
+        startedAt: record.startedAt,
+        endedAt: record.endedAt,
+        text: '',
+        reply: progress.reply,
+      }),
+    );
   }
 
   async #drainRuns(budgetMs: number): Promise<void> {
@@ -325,8 +330,8 @@ function turnParts(content: ContentBlock[]): { text: string; images: { mediaType
   return { text, images };
 }
 
-function invalid(message: string, code?: string): never {
-  throw new GatewayError('INVALID_REQUEST', message, code === undefined ? {} : { details: { code } });
+function invalid(message: string, code?: DetailCode): never {
+  throw code === undefined ? new GatewayError('INVALID_REQUEST', message) : detailError(code, message);
 }
 
 function requirePositiveInt(name: string, value: number): void {

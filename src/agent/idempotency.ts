@@ -1,5 +1,5 @@
 /**
- * Idempotency of turns (protocol.md §6.1): a client's idempotency key becomes
+ * Idempotency of turns (docs/protocol.md §6.1): a client's idempotency key becomes
  * the runId, one key space for every channel. A key seen before never starts
  * a second run or stores a second user message: the same request gets the
  * existing run back, a different request under that key is refused.
@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 
 import type { RunRegistry } from './run-registry.js';
 import type { SubmitResult } from './types.js';
-import { GatewayError } from '../protocol/errors.js';
+import { GatewayError, detailError } from '../protocol/errors.js';
 
 /** Longest accepted idempotency key (chars); it becomes the runId on every event. */
 export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
@@ -28,9 +28,7 @@ export function fingerprintTurn(sessionKey: string, text: string, images: readon
  */
 export async function replayKnownKey(registry: RunRegistry, runId: string, sameRequest: boolean): Promise<SubmitResult> {
   if (!sameRequest) {
-    throw new GatewayError('INVALID_REQUEST', 'idempotency key reused with different parameters', {
-      details: { code: 'IDEMPOTENCY_CONFLICT' },
-    });
+    throw detailError('IDEMPOTENCY_CONFLICT', 'idempotency key reused with different parameters');
   }
   const live = registry.live(runId);
   if (live?.phase === 'accepting') await live.accepted;

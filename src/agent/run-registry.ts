@@ -4,6 +4,7 @@
  * idempotency.ts makes, repeated keys. Pruned lazily: no timers.
  */
 
+import type { RunProgress } from './run-progress.js';
 import type { RunRecord } from './types.js';
 
 /** How long an ended run stays answerable (ms); docs/protocol.md §6.1 asks for ≥ 10 min. */
@@ -26,6 +27,8 @@ export interface LiveRun {
   readonly ended: Promise<void>;
   /** Ends the run early while it still waits for its turn; false once it started. */
   cancelQueued?: () => boolean;
+  /** Numbers the run's events and keeps its reply so far; set when the run starts. */
+  progress?: RunProgress;
 }
 
 interface EndedRun {

@@ -8,7 +8,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { buildModelRequest, readWorkspaceInstructions } from './context.js';
 import { runAgentLoop } from './loop.js';
-import type { AgentLoopResult, LoopEvent, LoopMessage } from './loop.js';
+import type { AgentLoopResult, LoopMessage } from './loop.js';
+import { RunProgress } from './run-progress.js';
 import type { LiveRun } from './run-registry.js';
 import { describeStorageError } from './storage-errors.js';
 import type { ToolExecutor } from './tool-types.js';
@@ -69,8 +70,12 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   const provider = deps.provider;
   record.provider = provider?.name ?? 'pincer';
   record.model = provider?.model ?? 'none';
-  publish(deps, { type: 'run.start', runId, sessionKey, startedAt: record.startedAt, provider: record.provider, model: record.model });
-  deps.bus.publish({ type: 'session.changed', sessionKey, reason: 'run.start' });
+  const session = deps.store.get(sessionKey);
+  if (session !== undefined) record.sessionId = session.sessionId;
+  const progress = new RunProgress(runId, sessionKey, record.sessionId);
+  run.progress = progress;
+  deps.bus.publish(progress.event({ type: 'run.start', startedAt: record.startedAt, provider: record.provider, model: record.model }));
+  deps.bus.publish({ type: 'session.changed', sessionKey, reason: 'run.start', session, activeRunId: runId });
 
   const timeoutMs = positiveOr(turn.timeoutMs, deps.defaultTimeoutMs);
   const timer = setTimeout(() => abortRun(run, 'timeout'), Math.min(timeoutMs, MAX_TIMER_MS));
@@ -96,19 +101,22 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   if (stored.error !== undefined) record.error = stored.error;
   record.text = replyText(outcome.messages);
   if (outcome.result !== undefined) record.usage = outcome.result.usage;
-  const end: RunEvent = {
+  const after = deps.store.get(sessionKey);
+  const end = progress.event({
     type: 'run.end',
-    runId,
-    sessionKey,
     status: stored.status,
     stopReason: stored.stopReason,
     startedAt: record.startedAt,
     endedAt,
-  };
+    text: record.text,
+    reply: progress.reply,
+  }) as Extract<RunEvent, { type: 'run.end' }>;
   if (final !== undefined) end.message = final;
   if (stored.error !== undefined) end.error = stored.error;
+  if (record.usage !== undefined) end.usage = record.usage;
+  if (after !== undefined) end.messageCount = after.messageCount;
   deps.bus.publish(end);
-  deps.bus.publish({ type: 'session.changed', sessionKey, reason: 'run.end' });
+  deps.bus.publish({ type: 'session.changed', sessionKey, reason: 'run.end', session: after });
 }
 
 /** Abort a live run once; the first reason wins. */
@@ -142,7 +150,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
     return failed(provider, `could not read the session history: ${describeStorageError(error)}`);
   }
   if (run.controller.signal.aborted) return aborted(run, provider);
-  const { runId, sessionKey } = run.record;
+  const progress = run.progress as RunProgress;
   const result = await runAgentLoop({
     provider,
     request,
@@ -156,7 +164,8 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
         run.record.provider = event.provider;
         run.record.model = event.model;
       }
-      publish(deps, toRunEvent(event, runId, sessionKey));
+      const published = progress.fromLoop(event);
+      if (published !== undefined) deps.bus.publish(published);
     },
   });
   const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
@@ -169,14 +178,15 @@ async function persist(deps: RunDeps, run: LiveRun, outcome: RunOutcome): Promis
   const messages: StoredMessage[] = [];
   for (const message of outcome.messages) {
     const stored: StoredMessage = { ...message, id: randomUUID(), runId };
+    let meta;
     try {
-      await deps.store.append(sessionKey, stored);
+      meta = await deps.store.append(sessionKey, stored);
     } catch (error) {
       deps.logger?.error('could not store the reply', { runId, sessionKey, error: errorText(error) });
       return { status: 'error', stopReason: 'error', error: `could not save the reply: ${describeStorageError(error)}`, messages };
     }
     messages.push(stored);
-    deps.bus.publish({ type: 'session.message', sessionKey, message: stored });
+    deps.bus.publish({ type: 'session.message', sessionKey, message: stored, messageCount: meta.messageCount });
   }
   return { status: outcome.status, stopReason: outcome.stopReason, error: outcome.error, messages };
 }
@@ -200,14 +210,6 @@ function closingMessage(provider: Provider | undefined, stopReason: 'aborted' | 
   };
   if (errorMessage !== undefined) message.errorMessage = errorMessage;
   return message;
-}
-
-function toRunEvent(event: LoopEvent, runId: string, sessionKey: string): RunEvent {
-  return { ...event, runId, sessionKey };
-}
-
-function publish(deps: RunDeps, event: RunEvent): void {
-  deps.bus.publish(event);
 }
 
 function lastAssistant(messages: StoredMessage[]): StoredMessage | undefined {

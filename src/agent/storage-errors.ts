@@ -3,7 +3,7 @@
  * condition (disk full, read-only) and leaves out file paths.
  */
 
-import { GatewayError } from '../protocol/errors.js';
+import { detailError, type GatewayError } from '../protocol/errors.js';
 
 /** Suggested client back-off after a storage failure (ms). */
 export const STORAGE_RETRY_AFTER_MS = 5_000;
@@ -28,9 +28,7 @@ export function describeStorageError(error: unknown): string {
 
 /** The retryable UNAVAILABLE a submit rejects with when its message could not be stored. */
 export function storageUnavailable(error: unknown): GatewayError {
-  return new GatewayError('UNAVAILABLE', `message not saved: ${describeStorageError(error)}; nothing was stored, retry later`, {
-    details: { code: 'STORAGE_UNAVAILABLE' },
-    retryable: true,
+  return detailError('STORAGE_UNAVAILABLE', `message not saved: ${describeStorageError(error)}; nothing was stored, retry later`, {
     retryAfterMs: STORAGE_RETRY_AFTER_MS,
     cause: error,
   });

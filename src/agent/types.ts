@@ -3,43 +3,96 @@
  * abort and await them. Channels map RunEvents onto their wire protocols.
  */
 
-import type { ContentBlock, Usage } from '../messages/types.js';
+import type { ContentBlock, ToolCallBlock, Usage } from '../messages/types.js';
 import type { FailedModelCall } from '../providers/types.js';
-import type { StoredMessage } from '../sessions/types.js';
+import type { SessionMeta, StoredMessage } from '../sessions/types.js';
 
 export type RunStatus = 'ok' | 'error' | 'aborted';
+
+/** The reply of a run so far: its assistant text across messages, then the tool calls it made. */
+export interface ReplySoFar {
+  text: string;
+  toolCalls: ToolCallBlock[];
+}
+
+/** Fields every run event carries, so a consumer needs no state of its own and no store look-up. */
+interface RunEventBase {
+  runId: string;
+  sessionKey: string;
+  /** The session's id when the run started (absent if the session was gone). */
+  sessionId?: string;
+  /** 1, 2, 3, … per run, in publish order. */
+  seq: number;
+}
 
 /** Events of one run, published on the bus in this order:
  * run.start → (model | text.delta | thinking.delta | tool.call | tool.result | usage)* → run.end.
  * `model` says another model than the one last announced answers from here on (failover). 
  * Exactly one run.end per run, and nothing for that run after it. The final
- * assistant message is persisted before run.end is published. */
-export type RunEvent =
-  | { type: 'run.start'; runId: string; sessionKey: string; startedAt: number; provider: string; model: string }
-  | { type: 'text.delta'; runId: string; sessionKey: string; delta: string; text: string }
-  | { type: 'thinking.delta'; runId: string; sessionKey: string; delta: string; text: string }
-  | { type: 'tool.call'; runId: string; sessionKey: string; toolCallId: string; name: string; arguments: Record<string, unknown> }
-  | { type: 'tool.result'; runId: string; sessionKey: string; toolCallId: string; name: string; content: ContentBlock[]; isError: boolean }
-  | { type: 'usage'; runId: string; sessionKey: string; usage: Usage }
-  | { type: 'model'; runId: string; sessionKey: string; provider: string; model: string; failedOver?: FailedModelCall[] }
-  | {
-      type: 'run.end';
-      runId: string;
-      sessionKey: string;
-      status: RunStatus;
-      /** The persisted assistant message (partial when aborted; may be absent if nothing was produced). */
-      message?: StoredMessage;
-      error?: string;
-      /** 'rpc' after an abort call, else the model's reason. */
-      stopReason: string;
-      startedAt: number;
-      endedAt: number;
-    };
+ * assistant message is persisted before run.end is published. Deltas are
+ * never empty. */
+export type RunEvent = RunEventBase &
+  (
+    | { type: 'run.start'; startedAt: number; provider: string; model: string }
+    | {
+        type: 'text.delta';
+        delta: string;
+        /** Text of the current assistant message so far. */
+        text: string;
+        /** 1-based index of the current assistant message in the run (a new one starts after tool calls). */
+        itemIndex: number;
+        reply: ReplySoFar;
+      }
+    | { type: 'thinking.delta'; delta: string; text: string }
+    | { type: 'tool.call'; toolCallId: string; name: string; arguments: Record<string, unknown>; reply: ReplySoFar }
+    | { type: 'tool.result'; toolCallId: string; name: string; content: ContentBlock[]; isError: boolean }
+    /** Running total of the run so far. */
+    | { type: 'usage'; usage: Usage }
+    | { type: 'model'; provider: string; model: string; failedOver?: FailedModelCall[] }
+    | {
+        type: 'run.end';
+        status: RunStatus;
+        /** The persisted assistant message (partial when aborted; may be absent if nothing was produced). */
+        message?: StoredMessage;
+        error?: string;
+        /** 'rpc' after an abort call, else the model's reason. */
+        stopReason: string;
+        startedAt: number;
+        endedAt: number;
+        /** The reply text: the last assistant message that has any ('' when none). */
+        text: string;
+        /** What was streamed, for consumers that show the run as it went. */
+        reply: ReplySoFar;
+        /** Usage summed over the run's model calls; absent when no model was called. */
+        usage?: Usage;
+        /** The session's message count once the run's messages are stored: the final message's seq. */
+        messageCount?: number;
+      }
+  );
 
-/** Session-level events, for subscribers of sessions.* events. */
+/** Why a session changed. */
+export type SessionChange = 'created' | 'patched' | 'reset' | 'deleted' | 'run.start' | 'run.end';
+
+/** Session-level events, for subscribers of sessions.* events. Each carries what a consumer shows. */
 export type SessionEvent =
-  | { type: 'session.message'; sessionKey: string; message: StoredMessage }
-  | { type: 'session.changed'; sessionKey: string; reason: 'created' | 'patched' | 'reset' | 'deleted' | 'run.start' | 'run.end' };
+  | {
+      type: 'session.message';
+      sessionKey: string;
+      message: StoredMessage;
+      /** The session's message count with this message: its 1-based seq. */
+      messageCount?: number;
+      /** Added by chat.inject rather than by a run. */
+      injected?: boolean;
+    }
+  | {
+      type: 'session.changed';
+      sessionKey: string;
+      reason: SessionChange;
+      /** The session as it is now; absent once deleted. */
+      session?: SessionMeta;
+      /** A run of the session that is running, if any. */
+      activeRunId?: string;
+    };
 
 export type AgentEvent = RunEvent | SessionEvent;
 
@@ -68,6 +121,8 @@ export interface RunRecord {
   runId: string;
   sessionKey: string;
   status: 'running' | RunStatus;
+  /** The session's id when the run started. */
+  sessionId?: string;
   startedAt: number;
   endedAt?: number;
   stopReason?: string;

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { DRAIN_RETRY_AFTER_MS } from '../protocol/errors.js';
 import type { Logger } from '../util/logger.js';
 import { handleHealthRoute } from './health-routes.js';
 import { errorBody, rejectUpgrade, SECURITY_HEADERS, sendJson } from './http-response.js';
@@ -23,8 +24,8 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Node's default is 2000. */
 export const MAX_HEADERS_COUNT = 100;
-/** Retry-After on 503s while starting or draining. */
-const RETRY_AFTER_S = '2';
+/** Retry-After on 503s while starting or draining, seconds. */
+const RETRY_AFTER_S = String(DRAIN_RETRY_AFTER_MS / 1000);
 
 /** An HTTP route: returns true when it handled the request, false to let the next one try. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;

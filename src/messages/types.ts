@@ -11,6 +11,9 @@ export type ContentBlock =
   | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
   | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } };
 
+/** A tool call the model made, as it appears in an assistant message. */
+export type ToolCallBlock = Extract<ContentBlock, { type: 'toolCall' }>;
+
 /** Token counts of one model call or, summed, of a run. */
 export interface Usage {
   input: number;

@@ -6,7 +6,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { GatewayError } from '../protocol/errors.js';
+import { detailError, type GatewayError } from '../protocol/errors.js';
 
 /** Longest accepted key, raw or canonical, in characters (all ASCII, so also bytes). */
 export const MAX_SESSION_KEY_CHARS = 512;
@@ -65,7 +65,7 @@ export function canonicalizeSessionKey(raw: string, options: SessionKeyOptions):
   }
   checkRest(rest);
   if (!options.agentIds.some((id) => id.toLowerCase() === agentId)) {
-    throw new GatewayError('INVALID_REQUEST', `unknown agent: ${agentId}`, { details: { code: 'UNKNOWN_AGENT' } });
+    throw detailError('UNKNOWN_AGENT', `unknown agent: ${agentId}`);
   }
   const canonical = `${KEY_PREFIX}${agentId}:${rest}`;
   if (canonical.length > MAX_SESSION_KEY_CHARS) {
@@ -123,7 +123,5 @@ function checkSegment(segment: string, what: string): void {
 }
 
 function invalidKey(reason: string): GatewayError {
-  return new GatewayError('INVALID_REQUEST', `invalid session key: ${reason}`, {
-    details: { code: 'INVALID_SESSION_KEY' },
-  });
+  return detailError('INVALID_SESSION_KEY', `invalid session key: ${reason}`);
 }

@@ -68,7 +68,7 @@ export function testMapEvent(event: AgentEvent): WireEvent[] {
 
 /** A text.delta bus event for tests. */
 export function deltaEvent(sessionKey: string, delta: string, runId = 'run-1'): AgentEvent {
-  return { type: 'text.delta', runId, sessionKey, delta, text: delta };
+  return { type: 'text.delta', runId, sessionKey, seq: 2, delta, text: delta, itemIndex: 1, reply: { text: delta, toolCalls: [] } };
 }
 
 export async function startHarness(config: HarnessOptions = {}): Promise<Harness> {

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { SESSIONS_DIR_NAME } from '../../src/assistant.js';
+import { SESSIONS_DIR_NAME } from '../../src/start-assistant.js';
 import { FileSessionStore } from '../../src/sessions/file-session-store.js';
 import type { StoredMessage } from '../../src/sessions/types.js';
 import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-model-server.js';

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
 import type { Usage } from '../../messages/types.js';
 import { describeAcceptedModels, resolveModelAgent } from './models.js';
-import { OpenAiRequestError, invalidParam } from './request-error.js';
+import { OpenAiRequestError, fromGatewayError, invalidParam } from './request-error.js';
 import { startRun, type ActiveRun, type RunOutcome } from './run-watch.js';
 import { resolveSessionRoute, type EphemeralKind, type SessionRoute } from './session-routing.js';
 import type { TurnInput } from './turn-input.js';
@@ -74,7 +74,7 @@ export function resolveRoute(
 
 /** True when the session already holds messages (then earlier request messages are not replayed). */
 export function sessionHasHistory(ctx: EndpointContext, sessionKey: string): boolean {
-  return (ctx.deps.store.get(sessionKey)?.messageCount ?? 0) > 0;
+  return (ctx.deps.assistant.describe(sessionKey)?.messageCount ?? 0) > 0;
 }
 
 export interface RunHooks {
@@ -105,7 +105,7 @@ export async function startClientRun(
     }
   });
   try {
-    run = await startRun(deps.agent, deps.bus, {
+    run = await startRun(deps.assistant, {
       sessionKey,
       runId,
       turn,
@@ -121,21 +121,7 @@ export async function startClientRun(
 
 /** Agent refusals → OpenAI errors; anything unexpected → a generic 500 (logged). */
 function mapSubmitError(err: unknown, deps: OpenAiHttpDeps): OpenAiRequestError {
-  if (err instanceof GatewayError) {
-    switch (err.code) {
-      case 'INVALID_REQUEST':
-        return new OpenAiRequestError(err.message, { status: 400 });
-      case 'UNAVAILABLE': {
-        const headers: Record<string, string> = {};
-        if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
-        return new OpenAiRequestError(err.message, { status: 503, type: 'server_error', code: 'unavailable', headers });
-      }
-      case 'AGENT_TIMEOUT':
-        return new OpenAiRequestError(err.message, { status: 504, type: 'server_error', code: 'timeout' });
-      default:
-        return new OpenAiRequestError(err.message, { status: 403, type: 'permission_error', code: 'forbidden' });
-    }
-  }
+  if (err instanceof GatewayError) return fromGatewayError(err);
   deps.logger.error('openai-http submit failed', { error: err instanceof Error ? err.stack : String(err) });
   return new OpenAiRequestError('Internal server error.', { status: 500, type: 'server_error' });
 }

@@ -16,7 +16,7 @@ import type { EndpointContext } from './endpoint-support.js';
 import { readJsonBody, sendJson, sendOpenAiError, sendUnauthorized } from './http-io.js';
 import { listModels } from './models.js';
 import { isOpenAiHttpPath, requestPath } from './paths.js';
-import { OpenAiRequestError } from './request-error.js';
+import { OpenAiRequestError, fromGatewayError } from './request-error.js';
 import { handleResponses } from './responses.js';
 import { DEFAULT_MAX_BODY_BYTES, type OpenAiHttpDeps, type OpenAiHttpHandler } from './types.js';
 
@@ -176,8 +176,8 @@ function replyWithError(deps: OpenAiHttpDeps, res: ServerResponse, err: unknown)
   let error: OpenAiRequestError;
   if (err instanceof OpenAiRequestError) {
     error = err;
-  } else if (err instanceof GatewayError && err.code === 'INVALID_REQUEST') {
-    error = new OpenAiRequestError(err.message);
+  } else if (err instanceof GatewayError) {
+    error = fromGatewayError(err);
   } else {
     deps.logger.error('openai-http request failed', { error: err instanceof Error ? err.stack : String(err) });
     error = new OpenAiRequestError('Internal server error.', { status: 500, type: 'server_error' });

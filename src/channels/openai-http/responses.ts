@@ -67,7 +67,7 @@ function responseSessionKey(ctx: EndpointContext, body: ResponsesBody, agentId: 
   const hasHeader = SESSION_KEY_HEADERS.some((header) => ctx.req.headers[header] !== undefined);
   const previous = body.previous_response_id;
   if (!hasHeader && previous !== undefined && previous !== null) {
-    const record = ctx.deps.agent.getRun(previous);
+    const record = ctx.deps.assistant.run(previous);
     if (record === undefined || !previous.startsWith('resp_')) {
       throw invalidParam('previous_response_id', `Previous response with id '${previous}' not found.`, 'previous_response_not_found');
     }

@@ -1,13 +1,13 @@
 /**
- * Run one agent turn for an HTTP call: subscribe to the run's events on the
- * bus *before* submitting (so no delta is lost), submit, forward text deltas
- * and resolve with the run's outcome at `run.end`.
+ * Run one agent turn for an HTTP call: watch the run's events (before
+ * sending, so no delta is lost), send the turn through the assistant, forward
+ * text deltas and resolve with the run's outcome, which its `run.end` carries
+ * whole (reply text, usage totals): the watcher is a small fold.
  */
 
-import type { AgentEvent, AgentService, RunEvent, RunStatus } from '../../agent/types.js';
-import type { OutboundBus } from '../../bus/types.js';
+import type { RunEvent, RunStatus } from '../../agent/types.js';
+import type { Assistant } from '../../assistant/types.js';
 import type { Usage } from '../../messages/types.js';
-import { messageText } from '../../messages/message-text.js';
 import type { TurnInput } from './turn-input.js';
 
 /** When our bus queue overflows we fall back to polling the run, at most this long. */
@@ -41,14 +41,10 @@ export interface ActiveRun {
 }
 
 /**
- * Submit a turn and watch it. Rejects with what `agent.submit` rejects with
+ * Send a turn and watch it. Rejects with what `assistant.send` rejects with
  * (GatewayError on bad input or when unavailable); nothing stays subscribed then.
  */
-export async function startRun(
-  agent: AgentService,
-  bus: OutboundBus<AgentEvent>,
-  input: StartRunInput,
-): Promise<ActiveRun> {
+export async function startRun(assistant: Assistant, input: StartRunInput): Promise<ActiveRun> {
   const { runId, sessionKey } = input;
   let streamed = '';
   let lastUsage: Usage | undefined;
@@ -64,36 +60,29 @@ export async function startRun(
     settle(result);
   };
 
-  const subscription = bus.subscribe(
-    (event) => {
-      if (settled || !isRunEvent(event)) return;
-      if (event.type === 'text.delta') {
-        streamed += event.delta;
-        input.onDelta?.(event.delta);
-      } else if (event.type === 'usage') {
-        lastUsage = event.usage;
-      } else if (event.type === 'run.end') {
-        // The record holds the run's totals (usage over every model call, the final reply text).
-        const record = agent.getRun(runId);
-        finish({
-          status: event.status,
-          text: record?.text || messageText(event.message) || streamed,
-          usage: record?.usage ?? event.message?.usage ?? lastUsage,
-          stopReason: event.stopReason,
-          error: event.error,
-        });
-      }
-    },
-    {
-      filter: (event) => isRunEvent(event) && event.runId === runId,
-      onOverflow: () => {
-        void waitForRecord(agent, runId, streamed, input.onDelta).then(finish);
-      },
-    },
-  );
+  const onEvent = (event: RunEvent): void => {
+    if (settled) return;
+    if (event.type === 'text.delta') {
+      streamed += event.delta;
+      input.onDelta?.(event.delta);
+    } else if (event.type === 'usage') {
+      lastUsage = event.usage;
+    } else if (event.type === 'run.end') {
+      finish({
+        status: event.status,
+        text: event.text || streamed,
+        usage: event.usage ?? event.message?.usage ?? lastUsage,
+        stopReason: event.stopReason,
+        error: event.error,
+      });
+    }
+  };
+  const subscription = assistant.watchRun(runId, onEvent, {
+    onLost: () => void waitForRecord(assistant, runId, streamed, input.onDelta).then(finish),
+  });
 
   try {
-    const submitted = await agent.submit({
+    const submitted = await assistant.send({
       sessionKey,
       text: input.turn.text,
       images: input.turn.images.length > 0 ? input.turn.images : undefined,
@@ -103,7 +92,7 @@ export async function startRun(
     });
     if (submitted.status !== 'started') {
       // The key names a run that already exists (only possible on a UUID clash): report that run.
-      void waitForRecord(agent, submitted.runId, streamed, input.onDelta).then(finish);
+      void waitForRecord(assistant, submitted.runId, streamed, input.onDelta).then(finish);
     }
   } catch (err) {
     settled = true;
@@ -115,19 +104,19 @@ export async function startRun(
     runId,
     outcome,
     abort: () => {
-      if (!settled) agent.abort(sessionKey, runId);
+      if (!settled) assistant.abort(sessionKey, runId);
     },
   };
 }
 
 /** Map a finished run record onto an outcome; sends any text the subscriber missed as one delta. */
 async function waitForRecord(
-  agent: AgentService,
+  assistant: Assistant,
   runId: string,
   streamed: string,
   onDelta: ((delta: string) => void) | undefined,
 ): Promise<RunOutcome> {
-  const record = await agent.wait(runId, OVERFLOW_WAIT_MS);
+  const record = await assistant.wait(runId, OVERFLOW_WAIT_MS);
   if (record === undefined || record.status === 'running') {
     return { status: 'error', text: streamed, stopReason: 'error', error: 'run state lost' };
   }
@@ -140,8 +129,4 @@ async function waitForRecord(
     stopReason: record.stopReason ?? record.status,
     error: record.error,
   };
-}
-
-function isRunEvent(event: AgentEvent): event is RunEvent {
-  return 'runId' in event;
 }

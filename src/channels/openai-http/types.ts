@@ -4,9 +4,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AgentEvent, AgentService } from '../../agent/types.js';
-import type { OutboundBus } from '../../bus/types.js';
-import type { SessionStore } from '../../sessions/types.js';
+import type { Assistant } from '../../assistant/types.js';
 import type { AuthRateLimiter } from '../../security/auth-rate-limiter.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
 
@@ -33,9 +31,8 @@ export interface OpenAiHttpLogger {
 }
 
 export interface OpenAiHttpDeps {
-  agent: AgentService;
-  bus: OutboundBus<AgentEvent>;
-  store: SessionStore;
+  /** The façade every call goes through (send, watch, abort, describe). */
+  assistant: Assistant;
   getAuthSecret: AuthSecretResolver;
   /** Session key canonicaliser (docs/protocol.md §4.3); throws GatewayError on a bad key. */
   canonicalize(raw: string): string;

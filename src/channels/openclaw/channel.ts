@@ -17,7 +17,7 @@ import {
   CLOSE_POLICY_VIOLATION,
   CLOSE_REASONS,
   CLOSE_SERVICE_RESTART,
-} from '../../protocol/close-codes.js';
+} from './close-codes.js';
 import { parseFrame, type ParsedFrame } from '../../protocol/frame-parser.js';
 import { serialiseErrorResponse, serialiseOkResponse } from '../../protocol/frames.js';
 import { CHANNEL_EVENTS, CONNECT_METHOD, EVENT_SHUTDOWN, listFeatureMethods } from '../../protocol/method-names.js';
@@ -40,7 +40,6 @@ export const MAX_PENDING_PER_IP = 16;
 export const CHALLENGE_DELAY_MS = 25;
 /** How long a closing socket may take to answer our close frame before it is destroyed. */
 export const CLOSE_TIMEOUT_MS = 2000;
-export const DRAIN_RETRY_AFTER_MS = 5000;
 export const RESTART_EXPECTED_MS = 5000;
 
 export interface OpenClawChannelOptions {
@@ -68,8 +67,6 @@ export interface OpenClawChannelOptions {
   challengeDelayMs?: number;
   /** Close handshake budget, ms (default 2000). */
   closeTimeoutMs?: number;
-  /** retryAfterMs for connects refused while draining (default 5000). */
-  drainRetryAfterMs?: number;
   /** shutdown.restartExpectedMs on restart (default 5000). */
   restartExpectedMs?: number;
   /** Flood limits (defaults: 100 consecutive errors, 50 req/s for 5 s). */
@@ -158,7 +155,6 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     },
     version: options.version,
     startedAt,
-    drainRetryAfterMs: options.drainRetryAfterMs ?? DRAIN_RETRY_AFTER_MS,
   };
 
   const dispatchContext: DispatchContext = {

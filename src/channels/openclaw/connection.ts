@@ -14,7 +14,7 @@ import {
   CLOSE_TRY_AGAIN_LATER,
   CLOSE_UNSUPPORTED_DATA,
   truncateCloseReason,
-} from '../../protocol/close-codes.js';
+} from './close-codes.js';
 import { completeEventFrame, eventFramePrefix, serialiseUnsequencedEvent, toJson } from '../../protocol/frames.js';
 import { EVENT_CONNECT_CHALLENGE } from '../../protocol/method-names.js';
 import { SCOPE_READ, type OperatorScope } from '../../protocol/scopes.js';

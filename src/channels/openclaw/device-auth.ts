@@ -5,8 +5,8 @@
  * be replay-checked and is ignored.
  */
 
-import { GatewayError } from '../../protocol/errors.js';
-import { CLOSE_POLICY_VIOLATION } from '../../protocol/close-codes.js';
+import { detailError, type DetailCode, type GatewayError } from '../../protocol/errors.js';
+import { CLOSE_POLICY_VIOLATION } from './close-codes.js';
 import type { ConnectParams, DeviceBlock } from '../../protocol/connect-params.js';
 import { decodeBase64Url, deviceIdOf, publicKeyFromRaw, verifyEd25519 } from '../../security/ed25519.js';
 
@@ -78,6 +78,6 @@ export function verifyDevice(params: ConnectParams, challengeNonce: string, now:
   throw deviceError('device signature invalid', 'DEVICE_AUTH_SIGNATURE_INVALID');
 }
 
-function deviceError(message: string, code: string): GatewayError {
-  return new GatewayError('INVALID_REQUEST', message, { details: { code }, closeCode: CLOSE_POLICY_VIOLATION });
+function deviceError(message: string, code: DetailCode): GatewayError {
+  return detailError(code, message, { closeCode: CLOSE_POLICY_VIOLATION });
 }

@@ -5,8 +5,8 @@
  */
 
 import * as v from 'valibot';
-import { GatewayError, type ErrorShape } from '../../protocol/errors.js';
-import { CLOSE_POLICY_VIOLATION, CLOSE_REASONS } from '../../protocol/close-codes.js';
+import { GatewayError, detailError, type ErrorShape } from '../../protocol/errors.js';
+import { CLOSE_POLICY_VIOLATION, CLOSE_REASONS } from './close-codes.js';
 import type { ParsedFrame } from '../../protocol/frame-parser.js';
 import { serialiseErrorResponse, serialiseOkResponse } from '../../protocol/frames.js';
 import { formatFirstIssue } from '../../protocol/issue-message.js';
@@ -61,11 +61,9 @@ export function dispatchFrame(conn: Connection, parsed: ParsedFrame, ctx: Dispat
     respondError(
       conn,
       id,
-      {
-        code: 'FORBIDDEN',
-        message: `missing scope: ${entry.scope}`,
-        details: { code: 'MISSING_SCOPE', missingScope: entry.scope, requiredScopes: [entry.scope] },
-      },
+      detailError('MISSING_SCOPE', `missing scope: ${entry.scope}`, {
+        extra: { missingScope: entry.scope, requiredScopes: [entry.scope] },
+      }).toShape(),
       ctx,
     );
     return;

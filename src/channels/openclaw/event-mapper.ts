@@ -9,9 +9,8 @@
  * Nothing follows a run's terminal chat event.
  */
 
-import type { AgentEvent, RunEvent } from '../../agent/types.js';
+import type { AgentEvent, ReplySoFar, RunEvent, SessionEvent } from '../../agent/types.js';
 import type { ContentBlock } from '../../messages/types.js';
-import type { SessionMeta } from '../../sessions/types.js';
 import { messageText } from '../../messages/message-text.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 import type { WireEvent } from './method-types.js';
@@ -23,16 +22,10 @@ import {
   type WireMessage,
 } from './message-shape.js';
 
-/** Live per-run records kept at most; the oldest is dropped beyond this. */
-export const MAX_TRACKED_RUNS = 1024;
-/** Ended runIds remembered so that stragglers are dropped. */
-export const MAX_ENDED_RUNS = 4096;
-/** chat.inject announces its message as a run with this runId prefix (§3.3). */
+/** chat.inject announces its message as a chat final with this runId prefix (§3.3); no run has it. */
 export const INJECT_RUN_PREFIX = 'inject-';
 
 export interface EventMapperOptions {
-  /** Session metadata lookup: adds sessionId, message seq and session rows when given. */
-  lookupSession?: (sessionKey: string) => SessionMeta | undefined;
   /** Model defaults for session rows in sessions.changed. */
   defaults?: SessionDefaults;
   /** Clock, epoch ms. */
@@ -41,138 +34,76 @@ export interface EventMapperOptions {
 
 export type EventMapper = (event: AgentEvent) => WireEvent[];
 
-interface RunState {
-  sessionKey: string;
-  /** Agent payload seq of the last agent event (starts at 1). */
-  agentSeq: number;
-  /** Chat payload seq of the last chat event (never decreases). */
-  chatSeq: number;
-  /** Text of the run's earlier assistant messages; chat deltas carry prefix + current text. */
-  chatPrefix: string;
-  /** Text of the current assistant message (agent assistant stream). */
-  itemText: string;
-  itemIndex: number;
-  /** toolCall blocks of the run so far; chat deltas carry them after the text. */
-  toolCalls: ContentBlock[];
-  startedAt: number;
-}
+type RunEndEvent = Extract<RunEvent, { type: 'run.end' }>;
 
-/** Create a mapper with its own bounded per-run state. */
+/**
+ * Create the mapper: a pure function of each event (and the clock). Run
+ * events carry their seq, session id and reply so far, so it keeps no
+ * per-run state and reads no store.
+ */
 export function createEventMapper(options: EventMapperOptions = {}): EventMapper {
   const now = options.now ?? Date.now;
-  const runs = new Map<string, RunState>();
-  const ended = new Set<string>();
 
-  function stateOf(event: RunEvent): RunState | undefined {
-    if (ended.has(event.runId)) return undefined;
-    let state = runs.get(event.runId);
-    if (state === undefined) {
-      // Also covers a mapper created mid-run: pick the run up from here.
-      state = {
-        sessionKey: event.sessionKey,
-        agentSeq: 0,
-        chatSeq: 0,
-        chatPrefix: '',
-        itemText: '',
-        itemIndex: 1,
-        toolCalls: [],
-        startedAt: event.type === 'run.start' ? event.startedAt : now(),
-      };
-      if (runs.size >= MAX_TRACKED_RUNS) {
-        const oldest = runs.keys().next().value;
-        if (oldest !== undefined) runs.delete(oldest);
-      }
-      runs.set(event.runId, state);
-    }
-    return state;
-  }
-
-  function markEnded(runId: string): void {
-    runs.delete(runId);
-    ended.add(runId);
-    if (ended.size > MAX_ENDED_RUNS) {
-      const oldest = ended.values().next().value;
-      if (oldest !== undefined) ended.delete(oldest);
-    }
-  }
-
-  function agentEvent(runId: string, state: RunState, stream: string, data: Record<string, unknown>): WireEvent {
-    state.agentSeq += 1;
-    const payload: Record<string, unknown> = { runId, sessionKey: state.sessionKey };
-    const sessionId = options.lookupSession?.(state.sessionKey)?.sessionId;
-    if (sessionId !== undefined) payload.sessionId = sessionId;
+  /** run.start becomes two agent events (start, model), so later events sit one above their run seq. */
+  function agentEvent(event: RunEvent, seq: number, stream: string, data: Record<string, unknown>): WireEvent {
+    const payload: Record<string, unknown> = { runId: event.runId, sessionKey: event.sessionKey };
+    if (event.sessionId !== undefined) payload.sessionId = event.sessionId;
     payload.agentId = DEFAULT_AGENT_ID;
     payload.stream = stream;
     payload.data = data;
-    payload.seq = state.agentSeq;
+    payload.seq = seq;
     payload.ts = now();
-    return { event: 'agent', payload, audience: 'read', sessionKey: state.sessionKey };
+    return { event: 'agent', payload, audience: 'read', sessionKey: event.sessionKey };
   }
 
-  function chatEvent(runId: string, state: RunState, fields: Record<string, unknown>): WireEvent {
-    // Mirror the agent seq like OpenClaw does; never below the previous chat seq.
-    state.chatSeq = Math.max(state.chatSeq, state.agentSeq);
-    const payload = { runId, sessionKey: state.sessionKey, agentId: DEFAULT_AGENT_ID, seq: state.chatSeq, ...fields };
-    return { event: 'chat', payload, audience: 'read', sessionKey: state.sessionKey };
+  /** Chat events mirror the seq of the agent event they go with, as OpenClaw's do. */
+  function chatEvent(event: RunEvent, seq: number, fields: Record<string, unknown>): WireEvent {
+    const payload = { runId: event.runId, sessionKey: event.sessionKey, agentId: DEFAULT_AGENT_ID, seq, ...fields };
+    return { event: 'chat', payload, audience: 'read', sessionKey: event.sessionKey };
   }
 
   function mapRun(event: RunEvent): WireEvent[] {
-    if (event.type === 'run.start') ended.delete(event.runId);
-    if (event.type === 'run.end' && event.runId.startsWith(INJECT_RUN_PREFIX) && !runs.has(event.runId)) {
-      return mapInject(event);
-    }
-    const state = stateOf(event);
-    if (state === undefined) return [];
+    const seq = event.seq + 1;
     switch (event.type) {
       case 'run.start':
-        state.startedAt = event.startedAt;
         return [
-          agentEvent(event.runId, state, 'lifecycle', { phase: 'start', startedAt: event.startedAt }),
-          agentEvent(event.runId, state, 'lifecycle', { phase: 'model', provider: event.provider, model: event.model }),
+          agentEvent(event, event.seq, 'lifecycle', { phase: 'start', startedAt: event.startedAt }),
+          agentEvent(event, seq, 'lifecycle', { phase: 'model', provider: event.provider, model: event.model }),
         ];
       case 'text.delta': {
-        if (event.delta === '') return [];
-        // event.text is cumulative per assistant message; it restarts (text === delta) after tool calls.
-        if (event.text === event.delta && state.itemText !== '') {
-          state.chatPrefix += state.itemText;
-          state.itemIndex += 1;
-        }
-        state.itemText = event.text;
-        const agent = agentEvent(event.runId, state, 'assistant', {
+        const agent = agentEvent(event, seq, 'assistant', {
           text: event.text,
           delta: event.delta,
-          itemId: `${event.runId}:${state.itemIndex}`,
+          itemId: `${event.runId}:${event.itemIndex}`,
         });
-        const chat = chatEvent(event.runId, state, {
+        const chat = chatEvent(event, seq, {
           state: 'delta',
           deltaText: event.delta,
-          message: { role: 'assistant', content: deltaContent(state), timestamp: now() },
+          message: { role: 'assistant', content: replyContent(event.reply), timestamp: now() },
         });
         return [agent, chat];
       }
       case 'thinking.delta':
-        if (event.delta === '') return [];
-        return [agentEvent(event.runId, state, 'thinking', { text: event.text, delta: event.delta })];
+        return [agentEvent(event, seq, 'thinking', { text: event.text, delta: event.delta })];
       case 'tool.call': {
-        state.toolCalls.push({ type: 'toolCall', id: event.toolCallId, name: event.name, arguments: event.arguments });
-        const agent = agentEvent(event.runId, state, 'tool', {
+        const agent = agentEvent(event, seq, 'tool', {
           phase: 'start',
           name: event.name,
           toolCallId: event.toolCallId,
           args: event.arguments,
         });
         // Chat-only clients (the built-in web chat) render the call while the tool runs.
-        const chat = chatEvent(event.runId, state, {
+        const chat = chatEvent(event, seq, {
           state: 'delta',
           deltaText: '',
-          message: { role: 'assistant', content: deltaContent(state), timestamp: now() },
+          message: { role: 'assistant', content: replyContent(event.reply), timestamp: now() },
         });
         return [agent, chat];
       }
       case 'tool.result':
         // Only `result`: openclaw-node turns both `result` and `end` into a tool_result chunk.
         return [
-          agentEvent(event.runId, state, 'tool', {
+          agentEvent(event, seq, 'tool', {
             phase: 'result',
             name: event.name,
             toolCallId: event.toolCallId,
@@ -184,27 +115,26 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
         // Same phase as at the start, so clients showing the model follow the failover.
         const data: Record<string, unknown> = { phase: 'model', provider: event.provider, model: event.model, fallback: true };
         if (event.failedOver !== undefined) data.failedOver = event.failedOver;
-        return [agentEvent(event.runId, state, 'lifecycle', data)];
+        return [agentEvent(event, seq, 'lifecycle', data)];
       }
       case 'usage':
         return [
-          agentEvent(event.runId, state, 'usage', {
+          agentEvent(event, seq, 'usage', {
             inputTokens: event.usage.input,
             outputTokens: event.usage.output,
             totalTokens: event.usage.totalTokens,
           }),
         ];
       case 'run.end':
-        markEnded(event.runId);
-        return mapRunEnd(event, state);
+        return mapRunEnd(event, seq);
     }
   }
 
-  function mapRunEnd(event: Extract<RunEvent, { type: 'run.end' }>, state: RunState): WireEvent[] {
-    const startedAt = event.startedAt || state.startedAt;
-    const text = event.message !== undefined ? messageText(event.message) : state.chatPrefix + state.itemText;
+  function mapRunEnd(event: RunEndEvent, seq: number): WireEvent[] {
+    const { startedAt } = event;
+    const text = event.message !== undefined ? messageText(event.message) : event.reply.text;
     if (event.status === 'ok') {
-      const lifecycle = agentEvent(event.runId, state, 'lifecycle', {
+      const lifecycle = agentEvent(event, seq, 'lifecycle', {
         phase: 'end',
         startedAt,
         endedAt: event.endedAt,
@@ -215,13 +145,13 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
       const fields: Record<string, unknown> = {
         state: 'final',
         stopReason: event.stopReason,
-        message: shapeRunMessage(event, state, text),
+        message: shapeRunMessage(event, text),
       };
       if (event.message?.usage !== undefined) fields.usage = shapeUsage(event.message.usage);
-      return [lifecycle, chatEvent(event.runId, state, fields)];
+      return [lifecycle, chatEvent(event, seq, fields)];
     }
     if (event.status === 'aborted') {
-      const lifecycle = agentEvent(event.runId, state, 'lifecycle', {
+      const lifecycle = agentEvent(event, seq, 'lifecycle', {
         phase: 'end',
         status: 'cancelled',
         aborted: true,
@@ -230,97 +160,79 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
         endedAt: event.endedAt,
       });
       const fields: Record<string, unknown> = { state: 'aborted', stopReason: event.stopReason };
-      if (event.message !== undefined || text !== '') fields.message = shapeRunMessage(event, state, text);
-      return [lifecycle, chatEvent(event.runId, state, fields)];
+      if (event.message !== undefined || text !== '') fields.message = shapeRunMessage(event, text);
+      return [lifecycle, chatEvent(event, seq, fields)];
     }
     const errorMessage = event.error ?? 'agent run failed';
-    const lifecycle = agentEvent(event.runId, state, 'lifecycle', {
+    const lifecycle = agentEvent(event, seq, 'lifecycle', {
       phase: 'error',
       error: errorMessage,
       startedAt,
       endedAt: event.endedAt,
     });
     const fields: Record<string, unknown> = { state: 'error', errorMessage, errorKind: classifyError(errorMessage) };
-    if (event.message !== undefined) fields.message = shapeRunMessage(event, state, text);
-    return [lifecycle, chatEvent(event.runId, state, fields)];
-  }
-
-  function shapeRunMessage(
-    event: Extract<RunEvent, { type: 'run.end' }>,
-    state: RunState,
-    text: string,
-  ): WireMessage | Record<string, unknown> {
-    if (event.message === undefined) {
-      return { role: 'assistant', content: text === '' ? [] : [{ type: 'text', text }], timestamp: event.endedAt };
-    }
-    return shapeMessage(event.message, seqOf(state.sessionKey));
+    if (event.message !== undefined) fields.message = shapeRunMessage(event, text);
+    return [lifecycle, chatEvent(event, seq, fields)];
   }
 
   /** A just-persisted message is the newest row of its session: its seq is the message count. */
-  function seqOf(sessionKey: string): { seq?: number } {
-    const seq = options.lookupSession?.(sessionKey)?.messageCount;
-    return seq === undefined ? {} : { seq };
+  function shapeRunMessage(event: RunEndEvent, text: string): WireMessage | Record<string, unknown> {
+    if (event.message === undefined) {
+      return { role: 'assistant', content: text === '' ? [] : [{ type: 'text', text }], timestamp: event.endedAt };
+    }
+    return shapeMessage(event.message, { seq: event.messageCount });
   }
 
-  function mapInject(event: Extract<RunEvent, { type: 'run.end' }>): WireEvent[] {
-    markEnded(event.runId);
-    const message =
-      event.message === undefined
-        ? { role: 'assistant', content: [], timestamp: event.endedAt }
-        : shapeMessage(event.message, seqOf(event.sessionKey));
+  function mapMessage(event: Extract<SessionEvent, { type: 'session.message' }>): WireEvent[] {
+    const message = shapeMessage(event.message, { seq: event.messageCount });
     const payload: Record<string, unknown> = {
-      runId: event.runId,
       sessionKey: event.sessionKey,
       agentId: DEFAULT_AGENT_ID,
-      seq: 0,
-      state: 'final',
-      stopReason: event.stopReason,
       message,
+      messageId: event.message.id,
     };
-    return [{ event: 'chat', payload, audience: 'read', sessionKey: event.sessionKey }];
-  }
-
-  function mapSession(event: Exclude<AgentEvent, RunEvent>): WireEvent[] {
-    const meta = options.lookupSession?.(event.sessionKey);
-    if (event.type === 'session.message') {
-      const seq = meta?.messageCount;
-      const message = shapeMessage(event.message, seqOf(event.sessionKey));
-      const payload: Record<string, unknown> = {
+    if (event.messageCount !== undefined) payload.messageSeq = event.messageCount;
+    const wires: WireEvent[] = [{ event: 'session.message', payload, audience: 'session-messages', sessionKey: event.sessionKey }];
+    if (event.injected === true) {
+      // OpenClaw announces an injected message to chat clients as one final with seq 0 (A-13).
+      const final = {
+        runId: `${INJECT_RUN_PREFIX}${event.message.id}`,
         sessionKey: event.sessionKey,
         agentId: DEFAULT_AGENT_ID,
+        seq: 0,
+        state: 'final',
+        stopReason: event.message.stopReason ?? 'stop',
         message,
-        messageId: event.message.id,
       };
-      if (seq !== undefined) payload.messageSeq = seq;
-      return [{ event: 'session.message', payload, audience: 'session-messages', sessionKey: event.sessionKey }];
+      wires.push({ event: 'chat', payload: final, audience: 'read', sessionKey: event.sessionKey });
     }
+    return wires;
+  }
+
+  function mapChange(event: Extract<SessionEvent, { type: 'session.changed' }>): WireEvent[] {
     const payload: Record<string, unknown> = { sessionKey: event.sessionKey, agentId: DEFAULT_AGENT_ID, reason: event.reason };
     if (event.reason === 'run.start' || event.reason === 'run.end') {
       payload.phase = event.reason === 'run.start' ? 'start' : 'end';
-      const runId = findRunId(event.sessionKey) ?? meta?.lastRunId ?? undefined;
+      const runId = event.activeRunId ?? event.session?.lastRunId ?? undefined;
       if (runId !== undefined) payload.runId = runId;
     }
     payload.ts = now();
-    if (meta !== undefined && options.defaults !== undefined && event.reason !== 'deleted') {
-      payload.session = shapeSessionRow(meta, {
+    if (event.session !== undefined && options.defaults !== undefined && event.reason !== 'deleted') {
+      payload.session = shapeSessionRow(event.session, {
         defaults: options.defaults,
         includeDerivedTitle: true,
-        hasActiveRun: findRunId(event.sessionKey) !== undefined,
+        hasActiveRun: event.activeRunId !== undefined,
       });
     }
     return [{ event: 'sessions.changed', payload, audience: 'sessions', sessionKey: event.sessionKey }];
   }
 
-  function findRunId(sessionKey: string): string | undefined {
-    for (const [runId, state] of runs) if (state.sessionKey === sessionKey) return runId;
-    return undefined;
-  }
-
   return (event) => {
     switch (event.type) {
       case 'session.message':
+        return mapMessage(event);
       case 'session.changed':
-        return mapSession(event);
+        return mapChange(event);
       default:
         return mapRun(event);
     }
@@ -328,9 +240,8 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
 }
 
 /** The run's text so far, then its tool calls. */
-function deltaContent(state: RunState): ContentBlock[] {
-  const text = state.chatPrefix + state.itemText;
-  return text === '' ? [...state.toolCalls] : [{ type: 'text', text }, ...state.toolCalls];
+function replyContent(reply: ReplySoFar): ContentBlock[] {
+  return reply.text === '' ? [...reply.toolCalls] : [{ type: 'text', text: reply.text }, ...reply.toolCalls];
 }
 
 /** OpenClaw's chat error kinds (§4.1), guessed from the model error text. */

@@ -74,9 +74,8 @@ export function createFanOut(deps: FanOutDeps): FanOut {
   }
 
   function onBusEvent(event: AgentEvent): void {
-    // With nobody listening, skip the work, except run.end: the mapper must still drop the run's state.
-    const listening = deps.authenticatedCount() > 0;
-    if (!listening && event.type !== 'run.end') return;
+    // With nobody listening, skip the work: the mapper keeps no state that would miss the event.
+    if (deps.authenticatedCount() === 0) return;
     let wires: WireEvent[];
     try {
       wires = deps.mapEvent(event);
@@ -84,7 +83,7 @@ export function createFanOut(deps: FanOutDeps): FanOut {
       deps.logger.error('event mapping failed', { type: event.type, error: error instanceof Error ? error.stack : String(error) });
       return;
     }
-    if (listening) for (const wire of wires) deliver(wire);
+    for (const wire of wires) deliver(wire);
   }
 
   function subscribe(): void {

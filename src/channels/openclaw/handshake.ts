@@ -6,12 +6,12 @@
  */
 
 import * as v from 'valibot';
-import { GatewayError, gatewayUnavailable } from '../../protocol/errors.js';
+import { GatewayError, detailError, gatewayUnavailable, type DetailCode } from '../../protocol/errors.js';
 import {
   CLOSE_POLICY_VIOLATION,
   CLOSE_PROTOCOL_ERROR,
   CLOSE_TRY_AGAIN_LATER,
-} from '../../protocol/close-codes.js';
+} from './close-codes.js';
 import {
   ConnectParamsSchema,
   MAX_PROTOCOL,
@@ -47,8 +47,6 @@ export interface HandshakeDeps {
   version: string;
   /** Epoch ms the gateway started, for `snapshot.uptimeMs`. */
   startedAt: number;
-  /** `retryAfterMs` of the refusal while draining. */
-  drainRetryAfterMs: number;
 }
 
 /** What the connection knows before `connect`. */
@@ -81,7 +79,7 @@ export interface HandshakeResult {
  */
 export function performHandshake(rawParams: unknown, input: HandshakeInput, deps: HandshakeDeps): HandshakeResult {
   if (deps.isDraining()) {
-    const refusal = gatewayUnavailable('shutdown', deps.drainRetryAfterMs);
+    const refusal = gatewayUnavailable('shutdown');
     throw new GatewayError(refusal.code, refusal.message, {
       details: refusal.details,
       retryable: true,
@@ -100,9 +98,8 @@ export function performHandshake(rawParams: unknown, input: HandshakeInput, deps
 
   const protocol = negotiateProtocol(params.minProtocol, params.maxProtocol);
   if (protocol === undefined) {
-    throw new GatewayError('INVALID_REQUEST', 'protocol mismatch', {
-      details: {
-        code: 'PROTOCOL_MISMATCH',
+    throw detailError('PROTOCOL_MISMATCH', 'protocol mismatch', {
+      extra: {
         clientMinProtocol: params.minProtocol,
         clientMaxProtocol: params.maxProtocol,
         expectedProtocol: MAX_PROTOCOL,
@@ -114,8 +111,7 @@ export function performHandshake(rawParams: unknown, input: HandshakeInput, deps
 
   const role = params.role ?? OPERATOR_ROLE;
   if (role !== OPERATOR_ROLE) {
-    throw new GatewayError('INVALID_REQUEST', `unsupported role: ${role} (only operator is accepted)`, {
-      details: { code: 'ROLE_UNSUPPORTED' },
+    throw detailError('ROLE_UNSUPPORTED', `unsupported role: ${role} (only operator is accepted)`, {
       closeCode: CLOSE_POLICY_VIOLATION,
     });
   }
@@ -139,9 +135,8 @@ function checkSecret(params: ConnectParams, input: HandshakeInput, deps: Handsha
   const key = authLimiterKey(input.ip, input.origin);
   const decision = deps.limiter.check(key, input.now);
   if (!decision.allowed) {
-    throw new GatewayError('INVALID_REQUEST', 'unauthorized: too many failed authentication attempts (retry later)', {
-      details: { code: 'AUTH_RATE_LIMITED', authReason: 'rate_limited', recommendedNextStep: 'wait_then_retry' },
-      retryable: true,
+    throw detailError('AUTH_RATE_LIMITED', 'unauthorized: too many failed authentication attempts (retry later)', {
+      extra: { authReason: 'rate_limited', recommendedNextStep: 'wait_then_retry' },
       retryAfterMs: decision.retryAfterMs,
       closeCode: CLOSE_POLICY_VIOLATION,
     });
@@ -174,9 +169,9 @@ function checkSecret(params: ConnectParams, input: HandshakeInput, deps: Handsha
 }
 
 /** Pincer issues no device tokens, so a retry with one can never help (§1.2). */
-function authError(message: string, code: string, authReason: string): GatewayError {
-  return new GatewayError('INVALID_REQUEST', message, {
-    details: { code, authReason, canRetryWithDeviceToken: false, recommendedNextStep: 'update_auth_credentials' },
+function authError(message: string, code: DetailCode, authReason: string): GatewayError {
+  return detailError(code, message, {
+    extra: { authReason, canRetryWithDeviceToken: false, recommendedNextStep: 'update_auth_credentials' },
     closeCode: CLOSE_POLICY_VIOLATION,
   });
 }

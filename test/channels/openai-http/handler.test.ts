@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { AgentEvent } from '../../../src/agent/types.js';
 import { createEventBus } from '../../../src/bus/event-bus.js';
+import { createAssistant } from '../../../src/assistant/assistant.js';
 import { createOpenAiHttpHandler } from '../../../src/channels/openai-http/handler.js';
 import { GatewayError, gatewayUnavailable } from '../../../src/protocol/errors.js';
 import { createAuthRateLimiter } from '../../../src/security/auth-rate-limiter.js';
@@ -38,9 +39,7 @@ before(async () => {
   await store.open();
   agent = new ScriptedAgent(bus, store);
   const handler = createOpenAiHttpHandler({
-    agent,
-    bus,
-    store,
+    assistant: createAssistant({ store, bus, agent }),
     getAuthSecret: () => ({ mode: 'token', secret: TOKEN }),
     canonicalize: (raw) => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS }),
     agentIds: AGENT_IDS,

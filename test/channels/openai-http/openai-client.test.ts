@@ -14,6 +14,7 @@ import OpenAI from 'openai';
 import { createAgentService, type PincerAgentService } from '../../../src/agent/agent-service.js';
 import type { AgentEvent } from '../../../src/agent/types.js';
 import { createEventBus } from '../../../src/bus/event-bus.js';
+import { createAssistant } from '../../../src/assistant/assistant.js';
 import { createOpenAiHttpHandler } from '../../../src/channels/openai-http/handler.js';
 import { createProvider } from '../../../src/providers/create-provider.js';
 import { FileSessionStore } from '../../../src/sessions/file-session-store.js';
@@ -54,9 +55,7 @@ before(async () => {
   });
   await agent.recoverInterruptedRuns();
   const handler = createOpenAiHttpHandler({
-    agent,
-    bus,
-    store,
+    assistant: createAssistant({ store, bus, agent }),
     getAuthSecret: () => ({ mode: 'token', secret: TOKEN }),
     canonicalize: (raw) => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS }),
     agentIds: AGENT_IDS,

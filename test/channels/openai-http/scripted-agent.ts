@@ -7,6 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { RunProgress } from '../../../src/agent/run-progress.js';
 import type { AgentEvent, AgentService, ChatTurn, RunRecord, RunStatus, SubmitResult } from '../../../src/agent/types.js';
 import type { OutboundBus } from '../../../src/bus/types.js';
 import type { GatewayError } from '../../../src/protocol/errors.js';
@@ -102,18 +103,20 @@ export class ScriptedAgent implements AgentService {
         if (ms !== Infinity) setTimeout(resolve, ms);
       });
     const startedAt = Date.now();
-    this.#bus.publish({ type: 'run.start', runId, sessionKey, startedAt, provider: 'scripted', model: 'scripted' });
+    const progress = new RunProgress(runId, sessionKey, this.#store.get(sessionKey)?.sessionId);
+    this.#bus.publish(progress.event({ type: 'run.start', startedAt, provider: 'scripted', model: 'scripted' }));
     let text = '';
     for (const delta of script.deltas) {
       await pause(script.delayMs ?? 1);
       if (aborted) break;
       text += delta;
-      this.#bus.publish({ type: 'text.delta', runId, sessionKey, delta, text });
+      const event = progress.fromLoop({ type: 'text.delta', delta, text });
+      if (event !== undefined) this.#bus.publish(event);
     }
     if (!aborted && script.end === 'hang') await pause(Infinity);
     const usage = script.usage ?? DEFAULT_USAGE;
     const status: RunStatus = aborted ? 'aborted' : script.end === 'error' ? 'error' : 'ok';
-    if (status === 'ok') this.#bus.publish({ type: 'usage', runId, sessionKey, usage });
+    if (status === 'ok') this.#bus.publish(progress.event({ type: 'usage', usage }));
     const message: StoredMessage = {
       id: randomUUID(),
       role: 'assistant',
@@ -124,7 +127,7 @@ export class ScriptedAgent implements AgentService {
       stopReason: status === 'aborted' ? 'aborted' : status === 'error' ? 'error' : 'stop',
       errorMessage: status === 'error' ? script.error : undefined,
     };
-    await this.#store.append(sessionKey, message);
+    const meta = await this.#store.append(sessionKey, message);
     const stopReason = aborted ? 'rpc' : (script.stopReason ?? (status === 'error' ? 'error' : 'stop'));
     this.#records.set(runId, {
       runId,
@@ -138,16 +141,20 @@ export class ScriptedAgent implements AgentService {
       usage,
     });
     this.#abortHooks.delete(runId);
-    this.#bus.publish({
-      type: 'run.end',
-      runId,
-      sessionKey,
-      status,
-      message,
-      error: status === 'error' ? script.error : undefined,
-      stopReason,
-      startedAt,
-      endedAt: Date.now(),
-    });
+    this.#bus.publish(
+      progress.event({
+        type: 'run.end',
+        status,
+        message,
+        error: status === 'error' ? script.error : undefined,
+        stopReason,
+        startedAt,
+        endedAt: Date.now(),
+        text,
+        reply: progress.reply,
+        usage,
+        messageCount: meta.messageCount,
+      }),
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventMapper, classifyError, MAX_TRACKED_RUNS } from '../../../src/channels/openclaw/event-mapper.js';
+import { createEventMapper, classifyError } from '../../../src/channels/openclaw/event-mapper.js';
+import { RunProgress } from '../../../src/agent/run-progress.js';
 import type { AgentEvent, RunEvent } from '../../../src/agent/types.js';
 import type { WireEvent } from '../../../src/channels/openclaw/method-types.js';
 import type { SessionMeta, StoredMessage } from '../../../src/sessions/types.js';
@@ -26,28 +27,49 @@ function assistantMessage(text: string, overrides: Partial<StoredMessage> = {}):
   };
 }
 
-function runEvents(runId = RUN, end: Partial<Extract<RunEvent, { type: 'run.end' }>> = {}): RunEvent[] {
+type RunEnd = Extract<RunEvent, { type: 'run.end' }>;
+type LoopStep =
+  | { type: 'text.delta'; delta: string; text: string }
+  | { type: 'thinking.delta'; delta: string; text: string }
+  | { type: 'tool.call'; toolCallId: string; name: string; arguments: Record<string, unknown> }
+  | { type: 'tool.result'; toolCallId: string; name: string; content: StoredMessage['content']; isError: boolean }
+  | { type: 'usage'; usage: { input: number; output: number; totalTokens: number } };
+
+/** A run's events as the agent publishes them: numbered, with the reply so far (RunProgress, as in run.ts). */
+function runOf(
+  runId: string,
+  steps: LoopStep[],
+  end?: Partial<Omit<RunEnd, 'type' | 'runId' | 'sessionKey' | 'seq' | 'reply'>>,
+  start: { startedAt?: number; provider?: string; model?: string; sessionId?: string } = {},
+): RunEvent[] {
+  const progress = new RunProgress(runId, KEY, start.sessionId);
   const events: RunEvent[] = [
-    { type: 'run.start', runId, sessionKey: KEY, startedAt: 100, provider: 'fake', model: 'fake-model' },
+    progress.event({ type: 'run.start', startedAt: start.startedAt ?? 1, provider: start.provider ?? 'fake', model: start.model ?? 'm' }),
   ];
+  for (const step of steps) {
+    const event = progress.fromLoop(step);
+    if (event !== undefined) events.push(event);
+  }
+  if (end !== undefined) {
+    events.push(progress.event({ type: 'run.end', status: 'ok', stopReason: 'stop', startedAt: 1, endedAt: 2, text: '', reply: progress.reply, ...end }));
+  }
+  return events;
+}
+
+function runEvents(runId = RUN, end: Partial<RunEnd> = {}): RunEvent[] {
+  const steps: LoopStep[] = [];
   let text = '';
   for (const delta of REPLY) {
     text += delta;
-    events.push({ type: 'text.delta', runId, sessionKey: KEY, delta, text });
+    steps.push({ type: 'text.delta', delta, text });
   }
-  events.push({ type: 'usage', runId, sessionKey: KEY, usage: { input: 10, output: 12, totalTokens: 22 } });
-  events.push({
-    type: 'run.end',
+  steps.push({ type: 'usage', usage: { input: 10, output: 12, totalTokens: 22 } });
+  return runOf(
     runId,
-    sessionKey: KEY,
-    status: 'ok',
-    message: assistantMessage(text),
-    stopReason: 'stop',
-    startedAt: 100,
-    endedAt: 200,
-    ...end,
-  });
-  return events;
+    steps,
+    { status: 'ok', message: assistantMessage(text), stopReason: 'stop', startedAt: 100, endedAt: 200, text, ...end },
+    { startedAt: 100, provider: 'fake', model: 'fake-model' },
+  );
 }
 
 function mapAll(events: AgentEvent[], mapper = createEventMapper()): WireEvent[] {
@@ -142,20 +164,13 @@ describe('createEventMapper: a completed run', () => {
 describe('createEventMapper: terminal states', () => {
   it('maps an aborted run to lifecycle end aborted:true and chat aborted stopReason rpc (item 38)', () => {
     const mapper = createEventMapper();
-    const events: RunEvent[] = [
-      { type: 'run.start', runId: 'r', sessionKey: KEY, startedAt: 1, provider: 'fake', model: 'm' },
-      { type: 'text.delta', runId: 'r', sessionKey: KEY, delta: 'Hel', text: 'Hel' },
-      {
-        type: 'run.end',
-        runId: 'r',
-        sessionKey: KEY,
-        status: 'aborted',
-        message: assistantMessage('Hel', { runId: 'r', stopReason: 'aborted' }),
-        stopReason: 'rpc',
-        startedAt: 1,
-        endedAt: 2,
-      },
-    ];
+    const events = runOf('r', [{ type: 'text.delta', delta: 'Hel', text: 'Hel' }], {
+      status: 'aborted',
+      message: assistantMessage('Hel', { runId: 'r', stopReason: 'aborted' }),
+      stopReason: 'rpc',
+      startedAt: 1,
+      endedAt: 2,
+    });
     const wire = mapAll(events, mapper);
     const lifecycle = wire.at(-2)!.payload as Payload;
     assert.equal(lifecycle.stream, 'lifecycle');
@@ -169,18 +184,12 @@ describe('createEventMapper: terminal states', () => {
   });
 
   it('leaves out the message of an aborted run that produced nothing', () => {
-    const wire = mapAll([
-      { type: 'run.start', runId: 'r', sessionKey: KEY, startedAt: 1, provider: 'fake', model: 'm' },
-      { type: 'run.end', runId: 'r', sessionKey: KEY, status: 'aborted', stopReason: 'rpc', startedAt: 1, endedAt: 2 },
-    ]);
+    const wire = mapAll(runOf('r', [], { status: 'aborted', stopReason: 'rpc', startedAt: 1, endedAt: 2 }));
     assert.equal('message' in (wire.at(-1)!.payload as Payload), false);
   });
 
   it('maps a failed run to lifecycle error and chat error with errorMessage', () => {
-    const wire = mapAll([
-      { type: 'run.start', runId: 'r', sessionKey: KEY, startedAt: 1, provider: 'fake', model: 'm' },
-      { type: 'run.end', runId: 'r', sessionKey: KEY, status: 'error', error: 'HTTP 500: boom', stopReason: 'error', startedAt: 1, endedAt: 2 },
-    ]);
+    const wire = mapAll(runOf('r', [], { status: 'error', error: 'HTTP 500: boom', stopReason: 'error', startedAt: 1, endedAt: 2 }));
     const lifecycle = wire.at(-2)!.payload as Payload;
     assert.deepEqual(lifecycle.data, { phase: 'error', error: 'HTTP 500: boom', startedAt: 1, endedAt: 2 });
     const error = wire.at(-1)!.payload as Payload;
@@ -189,14 +198,13 @@ describe('createEventMapper: terminal states', () => {
     assert.equal(error.errorKind, 'unknown');
   });
 
-  it('emits nothing for a run after its terminal event (item 28)', () => {
-    const mapper = createEventMapper();
-    mapAll(runEvents('r1'), mapper);
-    assert.deepEqual(mapper({ type: 'text.delta', runId: 'r1', sessionKey: KEY, delta: 'late', text: 'late' }), []);
-    assert.deepEqual(
-      mapper({ type: 'run.end', runId: 'r1', sessionKey: KEY, status: 'ok', stopReason: 'stop', startedAt: 1, endedAt: 2 }),
-      [],
-    );
+  it('keeps no state: the same events map to the same frames, whatever came before (item 28 rests on the run)', () => {
+    const events = runEvents('r1');
+    const fresh = mapAll(events, createEventMapper({ now: () => 7 }));
+    const used = createEventMapper({ now: () => 7 });
+    mapAll(runEvents('r0'), used);
+    assert.deepEqual(mapAll(events, used), fresh);
+    assert.deepEqual(mapAll(events.slice(3), createEventMapper({ now: () => 7 })), fresh.slice(6));
   });
 
   it('keeps runs apart: each has its own seq from 1', () => {
@@ -211,40 +219,32 @@ describe('createEventMapper: terminal states', () => {
     }
   });
 
-  it('picks up a run whose start it never saw', () => {
-    const wire = mapAll([{ type: 'text.delta', runId: 'x', sessionKey: KEY, delta: 'a', text: 'a' }]);
-    assert.equal((wire[0]!.payload as Payload).seq, 1);
+  it('picks up a run whose start it never saw, numbering from the event itself', () => {
+    const [, delta] = runOf('x', [{ type: 'text.delta', delta: 'a', text: 'a' }]);
+    const wire = mapAll([delta!]);
+    assert.equal((wire[0]!.payload as Payload).seq, 3);
   });
 
-  it('keeps its per-run state bounded', () => {
+  it('numbers many interleaved runs without tracking them', () => {
     const mapper = createEventMapper();
-    for (let i = 0; i < MAX_TRACKED_RUNS + 50; i += 1) {
-      mapper({ type: 'run.start', runId: `r${i}`, sessionKey: KEY, startedAt: 1, provider: 'p', model: 'm' });
-    }
-    // The newest run is still tracked and numbered.
-    const wire = mapper({ type: 'text.delta', runId: `r${MAX_TRACKED_RUNS + 49}`, sessionKey: KEY, delta: 'a', text: 'a' });
+    const runs = Array.from({ length: 1100 }, (_, i) => runOf(`r${i}`, [{ type: 'text.delta', delta: 'a', text: 'a' }]));
+    for (const events of runs) mapper(events[0]!);
+    const wire = mapper(runs.at(-1)![1]!);
     assert.equal((wire[0]!.payload as Payload).seq, 3);
   });
 });
 
 describe('createEventMapper: tools and thinking', () => {
   it('maps thinking, tool call and tool result, and starts a new assistant item after tools', () => {
-    const wire = mapAll([
-      { type: 'run.start', runId: 'r', sessionKey: KEY, startedAt: 1, provider: 'p', model: 'm' },
-      { type: 'thinking.delta', runId: 'r', sessionKey: KEY, delta: 'hmm', text: 'hmm' },
-      { type: 'text.delta', runId: 'r', sessionKey: KEY, delta: 'Let me look.', text: 'Let me look.' },
-      { type: 'tool.call', runId: 'r', sessionKey: KEY, toolCallId: 'c1', name: 'read', arguments: { path: 'a.txt' } },
-      {
-        type: 'tool.result',
-        runId: 'r',
-        sessionKey: KEY,
-        toolCallId: 'c1',
-        name: 'read',
-        content: [{ type: 'text', text: 'data' }],
-        isError: false,
-      },
-      { type: 'text.delta', runId: 'r', sessionKey: KEY, delta: 'Done.', text: 'Done.' },
-    ]);
+    const wire = mapAll(
+      runOf('r', [
+        { type: 'thinking.delta', delta: 'hmm', text: 'hmm' },
+        { type: 'text.delta', delta: 'Let me look.', text: 'Let me look.' },
+        { type: 'tool.call', toolCallId: 'c1', name: 'read', arguments: { path: 'a.txt' } },
+        { type: 'tool.result', toolCallId: 'c1', name: 'read', content: [{ type: 'text', text: 'data' }], isError: false },
+        { type: 'text.delta', delta: 'Done.', text: 'Done.' },
+      ]),
+    );
     const agent = payloads(wire, 'agent');
     assert.deepEqual(agent.find((p) => p.stream === 'thinking')?.data, { text: 'hmm', delta: 'hmm' });
     const tools = agent.filter((p) => p.stream === 'tool').map((p) => p.data);
@@ -275,26 +275,21 @@ describe('createEventMapper: chat.inject and session events', () => {
     lastRunId: null,
   };
   const options = {
-    lookupSession: (key: string) => (key === KEY ? meta : undefined),
     defaults: { model: 'fake-model', provider: 'fake', contextTokens: 128000 },
     now: () => 42,
   };
 
   it('announces an injected message as one chat final with seq 0', () => {
-    const message = assistantMessage('[capture]\n\nnote', { id: 'c0e3', runId: 'inject-c0e3', provider: 'pincer', model: 'gateway-injected' });
-    const wire = createEventMapper(options)({
-      type: 'run.end',
-      runId: 'inject-c0e3',
-      sessionKey: KEY,
-      status: 'ok',
-      message,
-      stopReason: 'stop',
-      startedAt: 5,
-      endedAt: 5,
-    });
-    assert.equal(wire.length, 1);
-    const p = wire[0]!.payload as Payload;
-    assert.equal(wire[0]!.event, 'chat');
+    const message = assistantMessage('[capture]\n\nnote', { id: 'c0e3', runId: undefined, provider: 'pincer', model: 'gateway-injected' });
+    const wire = createEventMapper(options)({ type: 'session.message', sessionKey: KEY, message, messageCount: 3, injected: true });
+    assert.deepEqual(
+      wire.map((w) => w.event),
+      ['session.message', 'chat'],
+    );
+    const chat = wire.filter((w) => w.event === 'chat');
+    assert.equal(chat.length, 1);
+    const p = chat[0]!.payload as Payload;
+    assert.equal(chat[0]!.event, 'chat');
     assert.equal(p.runId, 'inject-c0e3');
     assert.equal(p.seq, 0);
     assert.equal(p.state, 'final');
@@ -303,14 +298,14 @@ describe('createEventMapper: chat.inject and session events', () => {
   });
 
   it('adds the sessionId to agent events when the session is known', () => {
-    const wire = createEventMapper(options)({ type: 'run.start', runId: 'r', sessionKey: KEY, startedAt: 1, provider: 'p', model: 'm' });
+    const wire = createEventMapper(options)(runOf('r', [], undefined, { sessionId: 'sid-1' })[0]!);
     assert.equal((wire[0]!.payload as Payload).sessionId, 'sid-1');
     assert.equal((wire[0]!.payload as Payload).ts, 42);
   });
 
   it('sends session.message to message subscribers with messageId and messageSeq', () => {
     const message: StoredMessage = { id: 'm3', role: 'user', content: [{ type: 'text', text: 'hi' }], timestamp: 9, idempotencyKey: 'k' };
-    const [w] = createEventMapper(options)({ type: 'session.message', sessionKey: KEY, message });
+    const [w] = createEventMapper(options)({ type: 'session.message', sessionKey: KEY, message, messageCount: 3 });
     assert.equal(w!.event, 'session.message');
     assert.equal(w!.audience, 'session-messages');
     assert.equal(w!.sessionKey, KEY);
@@ -324,8 +319,7 @@ describe('createEventMapper: chat.inject and session events', () => {
 
   it('sends sessions.changed to session subscribers, with phase and runId for runs', () => {
     const mapper = createEventMapper(options);
-    mapper({ type: 'run.start', runId: 'r9', sessionKey: KEY, startedAt: 1, provider: 'p', model: 'm' });
-    const [w] = mapper({ type: 'session.changed', sessionKey: KEY, reason: 'run.start' });
+    const [w] = mapper({ type: 'session.changed', sessionKey: KEY, reason: 'run.start', session: meta, activeRunId: 'r9' });
     assert.equal(w!.event, 'sessions.changed');
     assert.equal(w!.audience, 'sessions');
     const p = w!.payload as Payload;
@@ -334,7 +328,7 @@ describe('createEventMapper: chat.inject and session events', () => {
     assert.equal(p.ts, 42);
     assert.equal(p.session.key, KEY);
     assert.equal(p.session.hasActiveRun, true);
-    const [patched] = mapper({ type: 'session.changed', sessionKey: KEY, reason: 'patched' });
+    const [patched] = mapper({ type: 'session.changed', sessionKey: KEY, reason: 'patched', session: meta, activeRunId: 'r9' });
     assert.equal((patched!.payload as Payload).reason, 'patched');
     assert.equal((patched!.payload as Payload).phase, undefined);
   });

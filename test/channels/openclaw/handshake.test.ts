@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as v from 'valibot';
 import type { MethodTable } from '../../../src/channels/openclaw/method-types.js';
-import { startHarness, TEST_TOKEN, waitUntil, type Harness } from '../../helpers/openclaw-channel-harness.js';
+import { deltaEvent, startHarness, TEST_TOKEN, waitUntil, type Harness } from '../../helpers/openclaw-channel-harness.js';
 import { ProtocolClient } from '../../helpers/protocol-client.js';
 import { rawUpgrade, readServerFrames, encodeClientFrame, parseClosePayload } from '../../helpers/raw-upgrade.js';
 
@@ -366,7 +366,7 @@ describe('before authentication', () => {
     const watcher = await h.open();
     await watcher.challenge();
     const authed = await h.connected();
-    h.bus.publish({ type: 'text.delta', runId: 'r', sessionKey: 'agent:main:main', delta: 'hi', text: 'hi' });
+    h.bus.publish(deltaEvent('agent:main:main', 'hi', 'r'));
     await authed.nextEvent('chat');
     assert.equal(watcher.events.length, 0);
     assert.equal(watcher.frames.length, 1);

@@ -5,10 +5,10 @@
  */
 
 import * as v from 'valibot';
-import type { AgentService, ChatTurn, RunRecord } from '../../../agent/types.js';
-import { GatewayError } from '../../../protocol/errors.js';
+import type { ChatTurn, RunRecord } from '../../../agent/types.js';
+import type { Assistant } from '../../../assistant/types.js';
+import { GatewayError, detailError } from '../../../protocol/errors.js';
 import { DEFAULT_AGENT_ID, MAIN_SESSION_NAME, MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
-import type { SessionStore } from '../../../sessions/types.js';
 import type { MethodContext, MethodTable } from '../method-types.js';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../../agent/idempotency.js';
 import { AttachmentsSchema, toImages, toRunTimeoutMs, toThinkingLevel } from './chat.js';
@@ -25,8 +25,7 @@ export const AGENT_FINAL_GRACE_MS = 30_000;
 export const MAX_EXTRA_SYSTEM_PROMPT_CHARS = 100_000;
 
 export interface AgentMethodDeps {
-  store: SessionStore;
-  agent: AgentService;
+  assistant: Assistant;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize: (raw: string) => string;
   /** Clock, epoch ms. */
@@ -56,11 +55,11 @@ const WaitParams = v.object({
 
 /** Build `agent` and `agent.wait`. */
 export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
-  const { store, agent, canonicalize } = deps;
+  const { assistant, canonicalize } = deps;
   const now = deps.now ?? Date.now;
 
   function finalOf(record: RunRecord): Record<string, unknown> {
-    const meta = store.get(record.sessionKey);
+    const sessionId = assistant.describe(record.sessionKey)?.sessionId ?? record.sessionId;
     const text = record.text ?? '';
     const aborted = record.status === 'aborted';
     return {
@@ -74,7 +73,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
           aborted,
           stopReason: record.stopReason ?? (aborted ? 'rpc' : 'stop'),
           agentMeta: {
-            sessionId: meta?.sessionId ?? null,
+            sessionId: sessionId ?? null,
             provider: record.provider ?? null,
             model: record.model ?? null,
             usage: shapeRunUsage(record),
@@ -89,7 +88,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
     let record: RunRecord | undefined;
     let failure: unknown;
     try {
-      record = await agent.wait(runId, waitMs);
+      record = await assistant.wait(runId, waitMs);
     } catch (error) {
       failure = error;
     }
@@ -113,7 +112,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
       scope: 'operator.write',
       async handler(params, ctx) {
         if (params.agentId !== undefined && params.agentId.toLowerCase() !== DEFAULT_AGENT_ID) {
-          throw new GatewayError('INVALID_REQUEST', `unknown agent: ${params.agentId}`, { details: { code: 'UNKNOWN_AGENT' } });
+          throw detailError('UNKNOWN_AGENT', `unknown agent: ${params.agentId}`);
         }
         const sessionKey = canonicalize(params.sessionKey ?? MAIN_SESSION_NAME);
         const turn: ChatTurn = { sessionKey, text: params.message };
@@ -128,14 +127,14 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
           turn.extraSystemPrompt = params.extraSystemPrompt;
         }
         ctx.watchSession(sessionKey);
-        const submitted = await agent.submit(turn);
+        const submitted = await assistant.send(turn);
         const { runId } = submitted;
         if (submitted.status === 'started' || submitted.status === 'in_flight') {
           void sendFinal(runId, timeoutMs === undefined ? AGENT_FINAL_WAIT_MS : timeoutMs + AGENT_FINAL_GRACE_MS, ctx);
           return { runId, sessionKey, agentId: DEFAULT_AGENT_ID, status: 'accepted', acceptedAt: now() };
         }
         // A duplicate of a finished run: one res with the recorded outcome (§6.2).
-        const record = agent.getRun(runId);
+        const record = assistant.run(runId);
         if (record === undefined) return { runId, status: submitted.status };
         if (record.status === 'error') throw runError(record);
         return finalOf(record);
@@ -147,9 +146,9 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
       scope: 'operator.read',
       async handler(params) {
         const timeoutMs = Math.min(params.timeoutMs ?? DEFAULT_AGENT_WAIT_MS, MAX_AGENT_WAIT_MS);
-        const record = await agent.wait(params.runId, timeoutMs);
+        const record = await assistant.wait(params.runId, timeoutMs);
         if (record === undefined) {
-          throw new GatewayError('INVALID_REQUEST', `unknown run: ${params.runId}`, { details: { code: 'RUN_NOT_FOUND' } });
+          throw detailError('RUN_NOT_FOUND', `unknown run: ${params.runId}`);
         }
         if (record.status === 'running') return { runId: record.runId, status: 'timeout' };
         const result: Record<string, unknown> = {

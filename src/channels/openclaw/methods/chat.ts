@@ -1,16 +1,15 @@
 /**
- * chat.* methods (docs/protocol.md §3.3): history, send, abort, inject. Runs go
- * through the AgentService; their progress reaches clients as bus events.
+ * chat.* methods (docs/protocol.md §3.3): history, send, abort, inject. Each
+ * validates, calls the assistant and shapes the answer; a run's progress
+ * reaches clients as bus events through the fan-out.
  */
 
-import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import type { AgentEvent, AgentService, ChatTurn } from '../../../agent/types.js';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../../agent/idempotency.js';
+import type { ChatTurn } from '../../../agent/types.js';
+import type { Assistant } from '../../../assistant/types.js';
 import { GatewayError } from '../../../protocol/errors.js';
 import { MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
-import type { SessionStore, StoredMessage } from '../../../sessions/types.js';
-import { INJECT_RUN_PREFIX } from '../event-mapper.js';
 import { shapeMessage, type WireMessage } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
 
@@ -29,16 +28,11 @@ export const MIN_RUN_TIMEOUT_MS = 1_000;
 export const MAX_RUN_TIMEOUT_MS = 3_600_000;
 
 export interface ChatMethodDeps {
-  store: SessionStore;
-  agent: AgentService;
+  assistant: Assistant;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize: (raw: string) => string;
   /** policy.maxPayload: no chat.history res may exceed it, bytes. */
   maxPayloadBytes: number;
-  /** Where chat.inject announces its message. */
-  bus?: { publish(event: AgentEvent): void };
-  /** Clock, epoch ms. */
-  now?: () => number;
 }
 
 const SessionKeyString = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SESSION_KEY_CHARS));
@@ -77,8 +71,7 @@ const InjectParams = v.object({
 
 /** Build chat.history, chat.send, chat.abort and chat.inject. */
 export function createChatMethods(deps: ChatMethodDeps): MethodTable {
-  const { store, agent, canonicalize } = deps;
-  const now = deps.now ?? Date.now;
+  const { assistant, canonicalize } = deps;
 
   return {
     'chat.history': {
@@ -87,12 +80,11 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
       async handler(params, ctx) {
         const sessionKey = canonicalize(params.sessionKey);
         ctx.watchSession(sessionKey);
-        const page = await store.history(sessionKey, { limit: params.limit ?? DEFAULT_HISTORY_LIMIT });
+        const page = await assistant.history(sessionKey, { limit: params.limit ?? DEFAULT_HISTORY_LIMIT });
         const first = page.totalMessages - page.messages.length + 1;
         const messages = page.messages.map((m, i) => shapeMessage(m, { seq: first + i, maxChars: params.maxChars }));
-        const sessionId = store.get(sessionKey)?.sessionId;
         const payload: Record<string, unknown> = { sessionKey };
-        if (sessionId !== undefined) payload.sessionId = sessionId;
+        if (page.sessionId !== undefined) payload.sessionId = page.sessionId;
         payload.totalMessages = page.totalMessages;
         const fitted = fitToBudget(messages, deps.maxPayloadBytes - RES_ENVELOPE_BYTES - byteLength(payload));
         payload.messages = fitted;
@@ -119,7 +111,7 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
         if (timeoutMs !== undefined) turn.timeoutMs = timeoutMs;
         ctx.watchSession(sessionKey);
         // submit resolves once the user message is durable: only then may we ack (§3.3).
-        const result = await agent.submit(turn);
+        const result = await assistant.send(turn);
         return { runId: result.runId, status: result.status };
       },
     },
@@ -129,7 +121,7 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
       scope: 'operator.write',
       handler(params) {
         const sessionKey = canonicalize(params.sessionKey);
-        const runIds = agent.abort(sessionKey, params.runId);
+        const runIds = assistant.abort(sessionKey, params.runId);
         return { ok: true, aborted: runIds.length > 0, runIds };
       },
     },
@@ -139,36 +131,9 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
       scope: 'operator.write',
       async handler(params, ctx) {
         const sessionKey = canonicalize(params.sessionKey);
-        const id = randomUUID();
-        const runId = `${INJECT_RUN_PREFIX}${id}`;
-        const text = params.label === undefined || params.label === '' ? params.message : `[${params.label}]\n\n${params.message}`;
-        const timestamp = now();
-        const message: StoredMessage = {
-          id,
-          role: 'assistant',
-          content: [{ type: 'text', text }],
-          timestamp,
-          runId,
-          stopReason: 'stop',
-          usage: { input: 0, output: 0, totalTokens: 0, cacheRead: 0, cacheWrite: 0 },
-          provider: 'pincer',
-          model: 'gateway-injected',
-        };
-        await store.append(sessionKey, message);
+        const message = await assistant.inject(sessionKey, { text: params.message, label: params.label });
         ctx.watchSession(sessionKey);
-        deps.bus?.publish({ type: 'session.message', sessionKey, message });
-        // The event mapper turns a run.end of an inject- run into the single chat final OpenClaw sends (A-13).
-        deps.bus?.publish({
-          type: 'run.end',
-          runId,
-          sessionKey,
-          status: 'ok',
-          message,
-          stopReason: 'stop',
-          startedAt: timestamp,
-          endedAt: timestamp,
-        });
-        return { ok: true, messageId: id };
+        return { ok: true, messageId: message.id };
       },
     },
   };

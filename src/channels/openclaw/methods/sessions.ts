@@ -1,13 +1,14 @@
 /**
- * sessions.* methods and chat.subscribe (docs/protocol.md §3.2). Handlers return
- * payloads or throw GatewayError; session changes are announced on the bus.
+ * sessions.* methods and chat.subscribe (docs/protocol.md §3.2). Handlers
+ * validate, call the assistant (which announces session changes) and shape
+ * the answer, or throw GatewayError.
  */
 
 import * as v from 'valibot';
-import type { AgentEvent, AgentService } from '../../../agent/types.js';
+import type { Assistant } from '../../../assistant/types.js';
 import { GatewayError, sessionNotFound } from '../../../protocol/errors.js';
 import { DEFAULT_AGENT_ID, MAIN_SESSION_KEY, MAIN_SESSION_NAME } from '../../../sessions/session-key.js';
-import type { SessionMeta, SessionStore } from '../../../sessions/types.js';
+import type { SessionMeta } from '../../../sessions/types.js';
 import { shapeSessionRow, type SessionDefaults, type SessionRow } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
 
@@ -17,17 +18,12 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 /** Longest session label, characters. */
 export const MAX_LABEL_CHARS = 100;
-/** How long delete/reset wait for aborted runs to write their partial reply, ms. */
-export const ABORT_SETTLE_MS = 5_000;
 
 export interface SessionMethodDeps {
-  store: SessionStore;
-  agent: AgentService;
+  assistant: Assistant;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize: (raw: string) => string;
   defaults: SessionDefaults;
-  /** Where session.changed events go (sessions.subscribe sockets). */
-  bus?: { publish(event: AgentEvent): void };
 }
 
 const KeyString = v.pipe(v.string(), v.minLength(1));
@@ -55,24 +51,10 @@ const NoParams = v.object({});
 
 /** Build the sessions.* entries and chat.subscribe. */
 export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
-  const { store, agent, canonicalize, defaults } = deps;
-
-  function publishChanged(sessionKey: string, reason: 'created' | 'patched' | 'reset' | 'deleted'): void {
-    deps.bus?.publish({ type: 'session.changed', sessionKey, reason });
-  }
-
-  function activeKeys(): Set<string> {
-    return new Set(agent.activeRuns().map((run) => run.sessionKey));
-  }
+  const { assistant, canonicalize, defaults } = deps;
 
   function entryOf(meta: SessionMeta): SessionRow {
-    return shapeSessionRow(meta, { defaults, includeDerivedTitle: true, hasActiveRun: activeKeys().has(meta.key) });
-  }
-
-  /** Abort the session's runs and let them settle, so nothing writes to it afterwards. */
-  async function stopRuns(key: string): Promise<void> {
-    const runIds = agent.abort(key);
-    await Promise.all(runIds.map((runId) => agent.wait(runId, ABORT_SETTLE_MS)));
+    return shapeSessionRow(meta, { defaults, includeDerivedTitle: true, hasActiveRun: assistant.activeSessionKeys().has(meta.key) });
   }
 
   return {
@@ -82,14 +64,14 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       async handler(params) {
         const limit = Math.min(params.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
         const offset = params.offset ?? 0;
-        const all = store.list();
+        const all = assistant.list();
         const page = all.slice(offset, offset + limit);
-        const active = activeKeys();
+        const active = assistant.activeSessionKeys();
         const sessions = await Promise.all(
           page.map(async (meta) => {
             const lastMessage =
               params.includeLastMessage === true
-                ? ((await store.history(meta.key, { limit: 1 })).messages.at(-1) ?? null)
+                ? ((await assistant.history(meta.key, { limit: 1 })).messages.at(-1) ?? null)
                 : undefined;
             return shapeSessionRow(meta, {
               defaults,
@@ -119,7 +101,7 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       handler(params) {
         const key = canonicalize(params.key);
         // The main session exists from the start (created lazily); WebClaw must never be told otherwise.
-        if (key !== MAIN_SESSION_KEY && store.get(key) === undefined) throw sessionNotFound(params.key);
+        if (key !== MAIN_SESSION_KEY && assistant.describe(key) === undefined) throw sessionNotFound(params.key);
         return { ok: true, key, agentId: DEFAULT_AGENT_ID };
       },
     },
@@ -129,10 +111,7 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       scope: 'operator.write',
       async handler(params) {
         const key = canonicalize(params.key);
-        const existed = store.get(key) !== undefined;
-        const meta = params.label === undefined ? await store.ensure(key) : await store.setLabel(key, labelOf(params.label));
-        if (!existed) publishChanged(key, 'created');
-        else if (params.label !== undefined) publishChanged(key, 'patched');
+        const meta = await assistant.patch(key, { label: params.label });
         return { ok: true, key, entry: entryOf(meta) };
       },
     },
@@ -142,11 +121,7 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       scope: 'operator.write',
       async handler(params) {
         const key = canonicalize(params.key);
-        if (key === MAIN_SESSION_KEY) throw new GatewayError('INVALID_REQUEST', 'cannot delete the main session');
-        if (store.get(key) === undefined) return { ok: true, key, deleted: false };
-        await stopRuns(key);
-        const deleted = await store.delete(key);
-        if (deleted) publishChanged(key, 'deleted');
+        const deleted = await assistant.delete(key);
         return { ok: true, key, deleted };
       },
     },
@@ -156,12 +131,8 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       scope: 'operator.write',
       async handler(params) {
         const key = canonicalize(params.key);
-        if (key !== MAIN_SESSION_KEY && store.get(key) === undefined) throw sessionNotFound(params.key);
-        await stopRuns(key);
-        // History after a reset is empty; no reset marker row (WebClaw renders only user/assistant/toolResult).
-        if (!(await store.reset(key))) await store.ensure(key);
-        const meta = store.get(key) ?? (await store.ensure(key));
-        publishChanged(key, 'reset');
+        const meta = await assistant.reset(key);
+        if (meta === undefined) throw sessionNotFound(params.key);
         return { ok: true, key, entry: entryOf(meta) };
       },
     },
@@ -216,11 +187,4 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       },
     },
   };
-}
-
-/** A blank label clears it, like null. */
-function labelOf(label: string | null): string | null {
-  if (label === null) return null;
-  const trimmed = label.trim();
-  return trimmed === '' ? null : trimmed;
 }

@@ -1,11 +1,14 @@
 /**
  * Part of the composition root (main.ts): the session store, the event bus,
- * the provider and the agent service that every channel shares.
+ * the provider, the agent service and, over them, the assistant façade that
+ * every channel shares.
  */
 
 import { join } from 'node:path';
 import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
+import { createAssistant } from './assistant/assistant.js';
+import type { Assistant } from './assistant/types.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
@@ -19,7 +22,10 @@ import type { Logger } from './util/logger.js';
 /** Sub-directory of the state dir holding the session files. */
 export const SESSIONS_DIR_NAME = 'sessions';
 
-export interface Assistant {
+/** What start-up builds: the façade channels use, and the parts main.ts wires (drain, recovery). */
+export interface StartedAssistant {
+  /** The façade: the only thing channels are given. */
+  readonly assistant: Assistant;
   readonly store: FileSessionStore;
   readonly bus: OutboundBus<AgentEvent>;
   readonly agent: PincerAgentService;
@@ -37,7 +43,7 @@ export async function startAssistant(
   logger: Logger,
   cleanups: (() => void | Promise<void>)[],
   signal?: AbortSignal,
-): Promise<Assistant> {
+): Promise<StartedAssistant> {
   const storeLogger = logger.child({ component: 'sessions' });
   const store = new FileSessionStore({
     dir: join(config.stateDir, SESSIONS_DIR_NAME),
@@ -63,7 +69,8 @@ export async function startAssistant(
   });
   agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  if (signal?.aborted) return { store, bus, agent, cooldowns };
+  const assistant = createAssistant({ store, bus, agent });
+  if (signal?.aborted) return { assistant, store, bus, agent, cooldowns };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -75,5 +82,5 @@ export async function startAssistant(
   }
   const missingKey = describeMissingProviderKey(config);
   if (missingKey !== undefined) agentLogger.warn(missingKey);
-  return { store, bus, agent, cooldowns };
+  return { assistant, store, bus, agent, cooldowns };
 }

@@ -1,5 +1,7 @@
 /**
- * WebSocket close codes and reasons Pincer uses (docs/protocol.md §1.3).
+ * WebSocket close codes and reasons of the OpenClaw channel (docs/protocol.md §1.3).
+ * The error table (protocol/errors.ts) is shared by every channel; close codes
+ * are this channel's own.
  */
 
 export const CLOSE_NORMAL = 1000;
