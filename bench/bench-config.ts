@@ -30,6 +30,10 @@ export interface BenchCounts {
   /** Chat turns for the memory slope, spread over this many sessions. */
   chatTurns: number;
   chatSessions: number;
+  /** Streamed 64 KB runs watched for bytes per watcher. */
+  streamCostRounds: number;
+  /** 5 KiB chunks of the large reply (2,000: the 10 MB of issue 13 item 6). */
+  largeReplyChunks: number;
 }
 
 export const FULL_COUNTS: BenchCounts = {
@@ -51,6 +55,8 @@ export const FULL_COUNTS: BenchCounts = {
   concurrentRounds: 5,
   chatTurns: 1_000,
   chatSessions: 20,
+  streamCostRounds: 5,
+  largeReplyChunks: 2000,
 };
 
 export const QUICK_COUNTS: BenchCounts = {
@@ -72,6 +78,8 @@ export const QUICK_COUNTS: BenchCounts = {
   concurrentRounds: 1,
   chatTurns: 40,
   chatSessions: 4,
+  streamCostRounds: 1,
+  largeReplyChunks: 200,
 };
 
 /** Authenticated handshakes in flight at once when opening many sockets (Pincer allows 16 pending per IP). */
