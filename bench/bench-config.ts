@@ -34,6 +34,10 @@ export interface BenchCounts {
   streamCostRounds: number;
   /** 5 KiB chunks of the large reply (2,000: the 10 MB of issue 13 item 6). */
   largeReplyChunks: number;
+  /** Start-up with stored state: sessions written straight to disk, messages in each, and how many a crash cut. */
+  recoverySessions: number;
+  recoveryMessages: number;
+  recoveryCutSessions: number;
 }
 
 export const FULL_COUNTS: BenchCounts = {
@@ -57,6 +61,9 @@ export const FULL_COUNTS: BenchCounts = {
   chatSessions: 20,
   streamCostRounds: 5,
   largeReplyChunks: 2000,
+  recoverySessions: 1_000,
+  recoveryMessages: 1_000,
+  recoveryCutSessions: 10,
 };
 
 export const QUICK_COUNTS: BenchCounts = {
@@ -80,6 +87,9 @@ export const QUICK_COUNTS: BenchCounts = {
   chatSessions: 4,
   streamCostRounds: 1,
   largeReplyChunks: 200,
+  recoverySessions: 40,
+  recoveryMessages: 100,
+  recoveryCutSessions: 4,
 };
 
 /** Authenticated handshakes in flight at once when opening many sockets (Pincer allows 16 pending per IP). */

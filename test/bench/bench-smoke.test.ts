@@ -37,6 +37,9 @@ const EXPECTED_FIGURES = [
   'stream_bytes_per_watcher_x_reply',
   'stream_peak_rss_mib',
   'large_reply_rss_growth_x_reply',
+  'recovery_cold_ready_ms',
+  'recovery_warm_ready_ms',
+  'recovery_crash_ready_ms',
 ];
 /** Figures compared with the floor. */
 const FLOOR_FIGURES = ['ready_ms', 'idle_rss_mib', 'handshake_p99_ms', 'rtt_p99_ms', 'pipelined_rps', 'fan_out_dps', 'idle_connections_growth_mib'];
