@@ -319,7 +319,7 @@ class DefaultAgentService implements PincerAgentService {
   }
 }
 
-/** Images first, then the text exactly as received (WebClaw matches on it, protocol.md §5.1–5.2). */
+/** Images first, then the text exactly as received (WebClaw matches on it, docs/protocol.md §5.1–5.2). */
 function userContent(turn: ChatTurn): ContentBlock[] {
   const content: ContentBlock[] = (turn.images ?? []).map((image) => ({
     type: 'image',

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 
 import type { RunRecord } from './types.js';
 
-/** How long an ended run stays answerable (ms); protocol.md §6.1 asks for ≥ 10 min. */
+/** How long an ended run stays answerable (ms); docs/protocol.md §6.1 asks for ≥ 10 min. */
 export const RUN_RECORD_TTL_MS = 10 * 60 * 1000;
 /** Ended records kept at most; the oldest go first when a burst exceeds it. */
 export const MAX_ENDED_RUN_RECORDS = 5_000;

@@ -58,7 +58,7 @@ interface RunOutcome {
 
 /** Execute one accepted run whose user message is stored. Resolves when run.end is published. */
 export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<void> {
-  // The submit result must reach the client before the run's first event (protocol.md §3.3).
+  // The submit result must reach the client before the run's first event (docs/protocol.md §3.3).
   await nextTurn();
   const { record, controller } = run;
   const { runId, sessionKey } = record;

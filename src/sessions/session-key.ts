@@ -1,5 +1,5 @@
 /**
- * Session keys (protocol.md §4.3): canonical form `agent:<agentId>:<rest>`,
+ * Session keys (docs/protocol.md §4.3): canonical form `agent:<agentId>:<rest>`,
  * lowercased. Canonicalisation only lowercases ASCII and adds the default
  * agent prefix; it never strips or replaces characters, so distinct canonical
  * keys always mean distinct sessions, and storage names are hashes of them.

@@ -1,5 +1,5 @@
 /**
- * Bus events → OpenClaw wire events (protocol.md §4). One mapper serves every
+ * Bus events → OpenClaw wire events (docs/protocol.md §4). One mapper serves every
  * connection: each bus event is mapped once, and the channel fans the result
  * out (and serialises it) once per event, not once per socket.
  *

@@ -3,7 +3,7 @@
  * subscription; a run's streamed deltas are coalesced first (delta-throttle.ts),
  * each AgentEvent is mapped to wire events, each payload is serialised once,
  * and every connection's frame is that text with its own `seq` spliced in
- * (protocol.md §1.1, §4).
+ * (docs/protocol.md §1.1, §4).
  */
 
 import type { AgentEvent } from '../../agent/types.js';

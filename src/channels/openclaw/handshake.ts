@@ -1,5 +1,5 @@
 /**
- * The `connect` request (protocol.md §2): params, protocol negotiation,
+ * The `connect` request (docs/protocol.md §2): params, protocol negotiation,
  * shared-secret check, optional device signature, server-assigned scopes and
  * the `hello-ok` payload. Pure apart from the limiter: the connection layer
  * sends the result and closes on failure.
@@ -156,18 +156,18 @@ function checkSecret(params: ConnectParams, input: HandshakeInput, deps: Handsha
   const presented = fromParams ?? input.upgradeCredential;
   if (presented === undefined || presented === null || presented === '') {
     throw secret.mode === 'token'
-      ? authError("unauthorized: gateway token missing (provide this gateway's auth token)", 'AUTH_TOKEN_MISSING', 'token_missing')
-      : authError("unauthorized: gateway password missing (provide this gateway's auth password)", 'AUTH_PASSWORD_MISSING', 'password_missing');
+      ? authError("unauthorized: gateway token missing (provide this gateway's auth.token)", 'AUTH_TOKEN_MISSING', 'token_missing')
+      : authError("unauthorized: gateway password missing (provide this gateway's auth.password)", 'AUTH_PASSWORD_MISSING', 'password_missing');
   }
   if (!secretsEqual(presented, secret.secret)) {
     deps.limiter.recordFailure(key, input.now);
     throw secret.mode === 'token'
       ? authError(
-          "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)",
+          "unauthorized: gateway token mismatch (use this gateway's auth.token, or the token `pincer token` prints)",
           'AUTH_TOKEN_MISMATCH',
           'token_mismatch',
         )
-      : authError("unauthorized: gateway password mismatch (use this gateway's gateway.auth.password)", 'AUTH_PASSWORD_MISMATCH', 'password_mismatch');
+      : authError("unauthorized: gateway password mismatch (use this gateway's auth.password)", 'AUTH_PASSWORD_MISMATCH', 'password_mismatch');
   }
   deps.limiter.recordSuccess(key);
   return secret;

@@ -1,6 +1,6 @@
 /**
  * Stored messages and session metadata as OpenClaw clients expect them on the
- * wire (protocol.md §5.1 and the sessions.list row of §3.2). Content is always
+ * wire (docs/protocol.md §5.1 and the sessions.list row of §3.2). Content is always
  * a block array, user rows included: WebClaw renders a plain string as an
  * empty bubble. Nothing here carries a filesystem path.
  */

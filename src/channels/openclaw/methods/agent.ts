@@ -1,5 +1,5 @@
 /**
- * `agent` and `agent.wait` (protocol.md §3.4, §6.2). `agent` answers twice on
+ * `agent` and `agent.wait` (docs/protocol.md §3.4, §6.2). `agent` answers twice on
  * the same request id: `accepted` at once, then the run's final once it ends
  * (openclaw-node's chat() and the CLI's --expect-final wait for the second).
  */

@@ -1,5 +1,5 @@
 /**
- * chat.* methods (protocol.md §3.3): history, message.get, send, abort, inject. Runs go
+ * chat.* methods (docs/protocol.md §3.3): history, message.get, send, abort, inject. Runs go
  * through the AgentService; their progress reaches clients as bus events.
  */
 

@@ -1,5 +1,5 @@
 /**
- * sessions.* methods and chat.subscribe (protocol.md §3.2). Handlers return
+ * sessions.* methods and chat.subscribe (docs/protocol.md §3.2). Handlers return
  * payloads or throw GatewayError; session changes are announced on the bus.
  */
 

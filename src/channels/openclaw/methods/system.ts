@@ -1,5 +1,5 @@
 /**
- * System methods (protocol.md §3.1): health, status, agents.list,
+ * System methods (docs/protocol.md §3.1): health, status, agents.list,
  * models.list and config.get. Small, path-free answers built from what
  * main.ts hands in.
  */
