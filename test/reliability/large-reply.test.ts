@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { STREAM_DELTA_MAX_CHARS } from '../../src/channels/openclaw/fan-out.js';
 import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-model-server.js';
 import { ProtocolClient } from '../helpers/protocol-client.js';
 import { makeTempHome } from '../helpers/spawn-cli.js';
@@ -89,6 +90,9 @@ describe('a 10 MB model reply', { timeout: 180_000 }, () => {
     assert.ok(reply.startsWith(end!.payload.data.terminalReply.text));
     assert.deepEqual(client.seqErrors, []);
     assert.equal(client.closeInfo, undefined);
+    const deltas = client.events.filter((e) => e.event === 'chat' && e.payload?.runId === runId && e.payload?.state === 'delta');
+    assert.ok(deltas.length >= 1, 'the stream started');
+    for (const delta of deltas) assert.ok(delta.payload.message.content[0].text.length <= STREAM_DELTA_MAX_CHARS, 'no delta past the cap');
 
     const history = await client.request('chat.history', { sessionKey }, { timeoutMs: WAIT_MS });
     assert.equal(history.ok, true, JSON.stringify(history.error));

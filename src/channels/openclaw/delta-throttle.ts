@@ -5,9 +5,9 @@
  * Per run, the first delta leaves at once; later ones are merged (deltas
  * joined, the reply so far taken from the newest) and leave when both
  * enough time passed and the text grew by a fraction of what was sent, or
- * after a longer hold. Any other event of the run, an event of its session,
- * and the run's end first flush what is held, so order is kept and the end
- * is never delayed.
+ * after a longer hold that grows with the text. Any other event of the run,
+ * an event of its session, and the run's end first flush what is held, so
+ * order is kept and the end is never delayed.
  */
 
 import type { AgentEvent, RunEvent } from '../../agent/types.js';
@@ -16,6 +16,12 @@ import type { AgentEvent, RunEvent } from '../../agent/types.js';
 export const DELTA_MIN_INTERVAL_MS = 150;
 /** Longest a delta is held when the text grew too little to send it, ms. */
 export const DELTA_MAX_HOLD_MS = 1000;
+/**
+ * The longer hold grows with the text already sent, at this many characters per
+ * ms (256 KB a second): re-sending a long text on a slow stream then costs a
+ * bounded rate, not one copy per second whatever its size.
+ */
+export const DELTA_HOLD_CHARS_PER_MS = 256;
 /** Text growth, as a fraction of the text already sent, that lets a delta leave after the min interval. */
 export const DELTA_GROWTH_RATIO = 0.25;
 /** Runs with held deltas tracked at most; beyond this the oldest is flushed and forgotten. */
@@ -126,7 +132,8 @@ export function createDeltaThrottle(emit: (event: AgentEvent) => void, options: 
     const pending = run.pending;
     if (pending === undefined) return;
     const grown = pending.text.length - run.baseLength >= growthRatio * run.baseLength;
-    const dueAt = run.lastSentAt + (grown ? minIntervalMs : maxHoldMs);
+    const hold = Math.max(maxHoldMs, run.baseLength / DELTA_HOLD_CHARS_PER_MS);
+    const dueAt = run.lastSentAt + (grown ? minIntervalMs : hold);
     const at = now();
     if (at >= dueAt) {
       flush(run);

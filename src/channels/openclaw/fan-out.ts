@@ -27,6 +27,8 @@ export interface FanOutDeps {
   logger: ChannelLogger;
   /** Delta coalescing (defaults in delta-throttle.ts). */
   throttle?: DeltaThrottleOptions;
+  /** Deltas whose text so far is longer are not sent, characters (default STREAM_DELTA_MAX_CHARS). */
+  streamDeltaMaxChars?: number;
 }
 
 export interface FanOut {
@@ -41,6 +43,12 @@ export interface FanOut {
   readonly timers: number;
 }
 
+/**
+ * Longest text so far a streamed delta is sent with, characters. Each delta of
+ * a huge reply would cost the gateway several copies of the text (JSON, frame,
+ * socket buffer) for a view nobody reads live; the run's end brings the reply.
+ */
+export const STREAM_DELTA_MAX_CHARS = 1024 * 1024;
 /** Room left in a frame for the `seq` spliced into it, bytes. */
 const SEQ_RESERVE_BYTES = 32;
 
@@ -51,6 +59,7 @@ export function createFanOut(deps: FanOutDeps): FanOut {
   let framesSent = 0;
   // A huge reply's deltas are dropped one after another: log them by sampling.
   const oversized = new SampledLog(deps.logger);
+  const streamDeltaMaxChars = deps.streamDeltaMaxChars ?? STREAM_DELTA_MAX_CHARS;
 
   function deliver(wire: WireEvent): void {
     const room = deps.maxPayload - SEQ_RESERVE_BYTES;
@@ -102,7 +111,9 @@ export function createFanOut(deps: FanOutDeps): FanOut {
       deps.logger.error('event mapping failed', { type: event.type, error: error instanceof Error ? error.stack : String(error) });
       return;
     }
-    if (listening) for (const wire of wires) deliver(wire);
+    // The mapper still saw the delta (its state follows the text); past the cap only the run's end carries the reply.
+    if (!listening || isOverlongDelta(event, streamDeltaMaxChars)) return;
+    for (const wire of wires) deliver(wire);
   }
 
   function subscribe(): void {
@@ -150,4 +161,8 @@ export function isInAudience(conn: Connection, wire: WireEvent): boolean {
     default:
       return false;
   }
+}
+
+function isOverlongDelta(event: AgentEvent, maxChars: number): boolean {
+  return (event.type === 'text.delta' || event.type === 'thinking.delta') && event.text.length > maxChars;
 }

@@ -1,6 +1,6 @@
 /**
  * Fits chat.history pages and chat.message.get text pages under a byte
- * budget (protocol.md §3.3, issue 13 item 6). Newest messages come first; a
+ * budget (docs/protocol.md §3.3, issue 13 item 6). Newest messages come first; a
  * message that can never fit whole is cut with `truncated: true`, and its
  * text is read page by page from an offset.
  */
