@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
-import type { Usage } from '../../sessions/types.js';
+import type { Usage } from '../../messages/types.js';
 import { describeAcceptedModels, resolveModelAgent } from './models.js';
 import { OpenAiRequestError, invalidParam } from './request-error.js';
 import { startRun, type ActiveRun, type RunOutcome } from './run-watch.js';

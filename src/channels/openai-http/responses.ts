@@ -7,7 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { Usage } from '../../sessions/types.js';
+import type { Usage } from '../../messages/types.js';
 import {
   SESSION_KEY_RESPONSE_HEADER,
   nowSeconds,

@@ -24,10 +24,10 @@ import { expandScopes, grantScopes, type OperatorScope } from '../../protocol/sc
 import { secretsEqual, type AuthSecret, type AuthSecretResolver } from '../../security/secret-compare.js';
 import type { AuthRateLimiter } from '../../security/auth-rate-limiter.js';
 import { authLimiterKey } from '../../security/client-address.js';
+import { DEFAULT_AGENT_ID, MAIN_SESSION_KEY, MAIN_SESSION_NAME } from '../../sessions/session-key.js';
 import { verifyDevice } from './device-auth.js';
 
 export const OPERATOR_ROLE = 'operator';
-export const DEFAULT_AGENT_ID = 'main';
 
 /** `hello-ok.policy` (§2.4). */
 export interface ConnectionPolicy {
@@ -200,8 +200,8 @@ function buildHelloOk(
       uptimeMs: Math.max(0, input.now - deps.startedAt),
       sessionDefaults: {
         defaultAgentId: DEFAULT_AGENT_ID,
-        mainKey: 'main',
-        mainSessionKey: `agent:${DEFAULT_AGENT_ID}:main`,
+        mainKey: MAIN_SESSION_NAME,
+        mainSessionKey: MAIN_SESSION_KEY,
         scope: 'per-sender',
       },
       authMode,
