@@ -5,7 +5,7 @@
  * text is read page by page from an offset.
  */
 
-import type { ContentBlock } from '../../sessions/types.js';
+import type { ContentBlock } from '../../messages/types.js';
 import type { WireMessage } from './message-shape.js';
 import { cutMessage, cutTextToBytes } from './reply-cut.js';
 

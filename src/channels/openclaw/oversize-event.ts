@@ -5,7 +5,7 @@
  * dropped (its text stays in chat.history).
  */
 
-import type { ContentBlock } from '../../sessions/types.js';
+import type { ContentBlock } from '../../messages/types.js';
 import type { WireEvent } from './method-types.js';
 import { CUT_MARKER_BYTES, cutMessageText, cutTextToBytes, withoutText } from './reply-cut.js';
 

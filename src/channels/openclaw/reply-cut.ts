@@ -4,7 +4,7 @@
  * `truncated: true`; chat.message.get reads the rest page by page.
  */
 
-import type { ContentBlock } from '../../sessions/types.js';
+import type { ContentBlock } from '../../messages/types.js';
 
 /** Room for the fields added with a cut (`"truncated":true` and a margin), bytes. */
 export const CUT_MARKER_BYTES = 64;

@@ -12,7 +12,8 @@ import { MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
 import type { SessionStore, StoredMessage } from '../../../sessions/types.js';
 import { INJECT_RUN_PREFIX } from '../event-mapper.js';
 import { byteLength, fitHistoryPage, pageMessageText } from '../history-page.js';
-import { messageText, shapeMessage } from '../message-shape.js';
+import { messageText } from '../../../messages/message-text.js';
+import { shapeMessage } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
 
 /** chat.history page size when the client gives none. */
