@@ -7,7 +7,9 @@
  * enough time passed and the text grew by a fraction of what was sent, or
  * after a longer hold that grows with the text. Any other event of the run,
  * an event of its session, and the run's end first flush what is held, so
- * order is kept and the end is never delayed.
+ * order is kept and the end is never delayed. Each merge removes one event of
+ * the run, so later events of the run leave with their `seq` lowered by the
+ * merges so far: the run's events stay numbered 1, 2, 3, … as they leave.
  */
 
 import type { AgentEvent, RunEvent } from '../../agent/types.js';
@@ -61,6 +63,8 @@ interface RunThrottle {
   baseLength: number;
   timer: NodeJS.Timeout | undefined;
   timerDueAt: number;
+  /** Deltas merged into others so far: what every later seq of the run is lowered by. */
+  merged: number;
 }
 
 /** Create a throttle that hands events to `emit` in per-run order. `emit` must not throw. */
@@ -89,6 +93,7 @@ export function createDeltaThrottle(emit: (event: AgentEvent) => void, options: 
         baseLength: 0,
         timer: undefined,
         timerDueAt: 0,
+        merged: 0,
       };
       runs.set(event.runId, run);
     }
@@ -103,7 +108,7 @@ export function createDeltaThrottle(emit: (event: AgentEvent) => void, options: 
     run.lastSentAt = now();
     run.sentLength = event.text.length;
     run.sentKind = event.type;
-    emit(event);
+    emit(renumbered(event, run));
   }
 
   function disarm(run: RunThrottle): void {
@@ -123,6 +128,7 @@ export function createDeltaThrottle(emit: (event: AgentEvent) => void, options: 
       run.pending = event;
     } else {
       run.pending = { ...event, delta: run.pending.delta + event.delta };
+      run.merged += 1;
     }
     schedule(run);
   }
@@ -158,6 +164,8 @@ export function createDeltaThrottle(emit: (event: AgentEvent) => void, options: 
         if (event.type === 'run.end') runs.delete(event.runId);
         // After a tool call or other step, the next delta is news: let it leave at once.
         else run.lastSentAt = Number.NEGATIVE_INFINITY;
+        emit(renumbered(event, run));
+        return;
       }
     }
     emit(event);
@@ -176,4 +184,9 @@ export function createDeltaThrottle(emit: (event: AgentEvent) => void, options: 
       return timers;
     },
   };
+}
+
+/** The event as it leaves: its seq lowered by the run's merges so far. */
+function renumbered<E extends RunEvent>(event: E, run: RunThrottle): E {
+  return run.merged === 0 ? event : { ...event, seq: event.seq - run.merged };
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentEvent, RunEvent } from '../../../src/agent/types.js';
+import { RunProgress } from '../../../src/agent/run-progress.js';
 import { createDeltaThrottle } from '../../../src/channels/openclaw/delta-throttle.js';
 
 const RUN = 'run-1';
@@ -32,6 +33,22 @@ function collect(options: Parameters<typeof createDeltaThrottle>[1] = {}) {
 }
 
 describe('delta throttle', () => {
+  it('keeps a run numbered 1, 2, 3, … as it leaves, however many deltas it merged', () => {
+    const { out, throttle } = collect();
+    const progress = new RunProgress(RUN, KEY, undefined);
+    throttle.push(progress.event({ type: 'run.start', startedAt: 0, provider: 'p', model: 'm' }));
+    let text = '';
+    for (let i = 0; i < 50; i++) {
+      text += `w${i} `;
+      throttle.push(progress.fromLoop({ type: 'text.delta', delta: `w${i} `, text })!);
+    }
+    throttle.push(progress.fromLoop({ type: 'usage', usage: { input: 1, output: 2, totalTokens: 3 } })!);
+    throttle.push(progress.event({ type: 'run.end', status: 'ok', stopReason: 'stop', startedAt: 0, endedAt: 1, text, reply: progress.reply }));
+    const seqs = out.map((event) => (event as RunEvent).seq);
+    assert.ok(out.length < 20, `the burst was merged (${out.length} events left)`);
+    assert.deepEqual(seqs, seqs.map((_, i) => i + 1));
+  });
+
   it('sends the first delta of a run at once and merges a burst into one delta before the end', () => {
     const { out, throttle } = collect();
     const chunks = Array.from({ length: 2000 }, (_, i) => `c${i} `);
