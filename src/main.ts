@@ -17,25 +17,18 @@ import { httpUrlFor } from './util/host-format.js';
 import { createLogger, resolveLogFormat } from './util/logger.js';
 import { readPackageVersion } from './util/package-info.js';
 import { startAssistant, type StartedAssistant } from './start-assistant.js';
-import { createOpenClawChannel, type ChannelStats } from './channels/openclaw/channel.js';
-import { createEventMapper } from './channels/openclaw/event-mapper.js';
-import type { MethodTable } from './channels/openclaw/method-types.js';
-import type { SessionDefaults } from './channels/openclaw/message-shape.js';
-import { createAgentMethods } from './channels/openclaw/methods/agent.js';
-import { createChatMethods } from './channels/openclaw/methods/chat.js';
-import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
-import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
-import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
-import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
-import { createLazyRoute } from './gateway/lazy-route.js';
+import type { ChannelHost, ChannelStarter, StartedChannel } from './channels/channel-host.js';
+import { startOpenAiHttpChannel } from './channels/openai-http/index.js';
+import { startOpenClawChannel, type ChannelStats } from './channels/openclaw/index.js';
+import { startWebChannel } from './channels/web/index.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
 /** The agents this gateway runs; the first is the default. */
 const AGENT_IDS = [DEFAULT_AGENT_ID];
-/** Part of the drain budget kept for telling sockets `shutdown` and closing them, ms. */
-const SOCKET_CLOSE_RESERVE_MS = 1_000;
+/** Every channel, started in this order; each decides from the config whether it runs. */
+const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel];
 
 export interface StartPincerOptions {
   /** An already loaded config. When absent, one is loaded from flags, overrides and env. */
@@ -135,46 +128,34 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
 
     const authLimiter = createAuthRateLimiter();
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
-    if (config.gateway.websocket) {
-      const channel = createOpenClawChannel({
-        getAuthSecret: auth.getAuthSecret,
-        methods: buildOpenClawMethods(config, started, canonicalize, version),
-        bus: started.bus,
-        mapEvent: createEventMapper({ defaults: sessionDefaults(config) }),
-        isDraining: () => gateway.phase !== 'ready',
-        logger: logger.child({ component: 'openclaw' }),
-        authLimiter,
-        options: { ...config.gateway, port: address.port, version, budget: { maxRequestsPerSecond: config.gateway.maxRequestsPerSecond } },
-      });
-      gateway.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
-      readChannelStats = () => channel.stats();
-      gateway.onDrain('openclaw', async ({ deadlineMs }) => {
-        // Let runs finish (or persist as aborted) first, so watchers see their last events before `shutdown`.
-        await started.agent.drain(Math.max(0, deadlineMs - Date.now() - SOCKET_CLOSE_RESERVE_MS));
-        await channel.shutdown('shutdown');
-      });
-      cleanups.push(() => channel.close());
-    } else {
+    const host: ChannelHost = {
+      config,
+      assistant: started.assistant,
+      events: started.bus,
+      getAuthSecret: auth.getAuthSecret,
+      authLimiter,
+      canonicalize,
+      agentIds: AGENT_IDS,
+      version,
+      port: address.port,
+      logger,
+      isDraining: () => gateway.phase !== 'ready',
+      addRoute: (route) => gateway.addRoute(route),
+      setUpgradeHandler: (handler) => gateway.setUpgradeHandler(handler),
+      onDrain: (name, hook) => gateway.onDrain(name, ({ deadlineMs }) => hook(deadlineMs)),
+      drainRuns: (budgetMs) => started.agent.drain(budgetMs),
+      onClose: (cleanup) => cleanups.push(cleanup),
+    };
+    const channels: StartedChannel[] = [];
+    for (const start of CHANNELS) {
+      const channel = start(host);
+      if (channel !== undefined) channels.push(channel);
+    }
+    if (!channels.some((channel) => channel.drainsRuns === true)) {
       gateway.onDrain('agent', ({ deadlineMs }) => started.agent.drain(Math.max(0, deadlineMs - Date.now())));
     }
-
-    if (config.openaiHttp.enabled) {
-      // Imported on the first /v1 request: most gateways never serve it, so start-up skips its modules.
-      gateway.addRoute(
-        createLazyRoute(isOpenAiHttpPath, async () => {
-          const { createOpenAiHttpHandler } = await import('./channels/openai-http/handler.js');
-          return createOpenAiHttpHandler({
-            assistant: started.assistant,
-            getAuthSecret: auth.getAuthSecret,
-            canonicalize,
-            agentIds: AGENT_IDS,
-            logger: logger.child({ component: 'openai-http' }),
-            rateLimiter: authLimiter,
-          });
-        }),
-      );
-    }
-    gateway.addRoute(createWebHandler({ assetsDir: defaultWebAssetsDir() }));
+    const openclaw = channels.find((channel) => channel.name === 'openclaw');
+    readChannelStats = () => openclaw?.stats?.() as ChannelStats | undefined;
 
     throwIfCancelled();
     gateway.markStarted();
@@ -236,33 +217,3 @@ async function runCleanups(cleanups: (() => void | Promise<void>)[], logger: Log
   }
 }
 
-/** Every OpenClaw method, from the groups in channels/openclaw/methods/. */
-function buildOpenClawMethods(
-  config: PincerConfig,
-  { assistant }: StartedAssistant,
-  canonicalize: (raw: string) => string,
-  version: string,
-): MethodTable {
-  const defaults = sessionDefaults(config);
-  return {
-    ...createSystemMethods({
-      version,
-      startedAt: Date.now(),
-      listSessions: () => assistant.list(),
-      model: () => (config.provider === undefined ? undefined : { provider: config.provider.kind, model: config.provider.model }),
-      config: () => config,
-    }),
-    ...createSessionMethods({ assistant, canonicalize, defaults }),
-    ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
-    ...createAgentMethods({ assistant, canonicalize }),
-  };
-}
-
-/** Model fields of session rows, as OpenClaw reports them. */
-function sessionDefaults(config: PincerConfig): SessionDefaults {
-  return {
-    model: config.provider?.model ?? '',
-    provider: config.provider?.kind ?? '',
-    contextTokens: DEFAULT_CONTEXT_TOKENS,
-  };
-}

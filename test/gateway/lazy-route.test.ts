@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HttpRoute } from '../../src/gateway/gateway-server.js';
-import { createLazyRoute } from '../../src/gateway/lazy-route.js';
+import { createLazyRoute } from '../../src/util/lazy-route.js';
 import { startGateway, type StartedGateway } from '../helpers/start-gateway.js';
 
 const servers: Server[] = [];

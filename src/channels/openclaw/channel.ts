@@ -77,7 +77,8 @@ export interface OpenClawChannelDeps {
   getAuthSecret: AuthSecretResolver;
   /** Every method of the channel, merged by main.ts (system, sessions, chat, agent). */
   methods: MethodTable;
-  bus: OutboundBus<AgentEvent>;
+  /** Where run and session events come from (subscribe only). */
+  bus: Pick<OutboundBus<AgentEvent>, 'subscribe'>;
   mapEvent: (event: AgentEvent) => WireEvent[];
   isDraining(): boolean;
   logger: ChannelLogger;

@@ -16,7 +16,7 @@ import { createDeltaThrottle, type DeltaThrottleOptions } from './delta-throttle
 import { cutReplyText, payloadTextChars, withoutReplyText } from './oversize-event.js';
 
 export interface FanOutDeps {
-  bus: OutboundBus<AgentEvent>;
+  bus: Pick<OutboundBus<AgentEvent>, 'subscribe'>;
   mapEvent: (event: AgentEvent) => WireEvent[];
   /** Authenticated connections, in registration order. */
   connections: () => Iterable<Connection>;

@@ -3,7 +3,10 @@
  * so start-up does not pay for channels that a gateway may never serve.
  */
 
-import type { HttpRoute } from './gateway-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** An HTTP route: true when it handled the request, false to let the next one try. */
+type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 /**
  * Wrap `load` (which builds the real route, typically via a dynamic import)

@@ -1,0 +1,62 @@
+/**
+ * What main.ts hands every channel, and what a channel gives back. Each
+ * channel folder's index.ts exports one ChannelStarter; main.ts starts them
+ * from a list. Channels meet the assistant through its façade and the
+ * process through these hooks, never through each other or gateway/.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AgentEvent } from '../agent/types.js';
+import type { Assistant } from '../assistant/types.js';
+import type { OutboundBus } from '../bus/types.js';
+import type { PincerConfig } from '../config/schema.js';
+import type { AuthRateLimiter } from '../security/auth-rate-limiter.js';
+import type { AuthSecretResolver } from '../security/secret-compare.js';
+import type { Logger } from '../util/logger.js';
+
+/** An HTTP route: true when it handled the request, false to let the next one try. */
+export type ChannelRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+/** Takes over an HTTP upgrade; must answer or destroy the socket. */
+export type ChannelUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
+
+export interface ChannelHost {
+  config: PincerConfig;
+  /** The one way to the assistant. */
+  assistant: Assistant;
+  /** Run and session events, to subscribe to (fan-out); channels never publish. */
+  events: Pick<OutboundBus<AgentEvent>, 'subscribe'>;
+  getAuthSecret: AuthSecretResolver;
+  /** Shared by every surface that checks the secret, so guesses count once per client. */
+  authLimiter: AuthRateLimiter;
+  /** Raw client key → canonical key; throws GatewayError on an invalid key. */
+  canonicalize(raw: string): string;
+  /** Configured agents; the first is the default. */
+  agentIds: readonly string[];
+  version: string;
+  /** The bound port. */
+  port: number;
+  logger: Logger;
+  /** True from the start of the drain: refuse new work with a retryable UNAVAILABLE. */
+  isDraining(): boolean;
+  addRoute(route: ChannelRoute): void;
+  setUpgradeHandler(handler: ChannelUpgradeHandler): void;
+  /** Work to finish within the drain budget (epoch-ms deadline); hooks run in parallel. */
+  onDrain(name: string, hook: (deadlineMs: number) => Promise<void>): void;
+  /** Let runs end (aborting them near the budget); resolves when none is left. */
+  drainRuns(budgetMs: number): Promise<void>;
+  /** Release on close, after the drain; last registered first. */
+  onClose(cleanup: () => void | Promise<void>): void;
+}
+
+/** What a started channel tells main.ts. */
+export interface StartedChannel {
+  name: string;
+  /** True when the channel's drain hook lets the runs end itself (so main.ts does not). */
+  drainsRuns?: boolean;
+  /** Counters for tests and leak checks. */
+  stats?(): unknown;
+}
+
+/** Start a channel on the host; undefined when the config turns it off. */
+export type ChannelStarter = (host: ChannelHost) => StartedChannel | undefined;

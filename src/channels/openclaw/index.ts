@@ -1,0 +1,77 @@
+/**
+ * The OpenClaw WebSocket channel's face: builds the method table over the
+ * assistant, the event mapper and the channel, and hooks them into the host
+ * (upgrades, drain, close). Off when `gateway.websocket` is false.
+ */
+
+import type { PincerConfig } from '../../config/schema.js';
+import type { ChannelHost, ChannelStarter } from '../channel-host.js';
+import { createOpenClawChannel } from './channel.js';
+import { createEventMapper } from './event-mapper.js';
+import type { SessionDefaults } from './message-shape.js';
+import type { MethodTable } from './method-types.js';
+import { createAgentMethods } from './methods/agent.js';
+import { createChatMethods } from './methods/chat.js';
+import { createSessionMethods } from './methods/sessions.js';
+import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './methods/system.js';
+
+export type { ChannelStats } from './channel.js';
+
+/** Part of the drain budget kept for telling sockets `shutdown` and closing them, ms. */
+export const SOCKET_CLOSE_RESERVE_MS = 1_000;
+
+/** Start the OpenClaw channel on the host. */
+export const startOpenClawChannel: ChannelStarter = (host) => {
+  const { config } = host;
+  if (!config.gateway.websocket) return undefined;
+  const channel = createOpenClawChannel({
+    getAuthSecret: host.getAuthSecret,
+    methods: buildMethods(host),
+    bus: host.events,
+    mapEvent: createEventMapper({ defaults: sessionDefaults(config) }),
+    isDraining: host.isDraining,
+    logger: host.logger.child({ component: 'openclaw' }),
+    authLimiter: host.authLimiter,
+    options: {
+      ...config.gateway,
+      port: host.port,
+      version: host.version,
+      budget: { maxRequestsPerSecond: config.gateway.maxRequestsPerSecond },
+    },
+  });
+  host.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
+  host.onDrain('openclaw', async (deadlineMs) => {
+    // Let runs finish (or persist as aborted) first, so watchers see their last events before `shutdown`.
+    await host.drainRuns(Math.max(0, deadlineMs - Date.now() - SOCKET_CLOSE_RESERVE_MS));
+    await channel.shutdown('shutdown');
+  });
+  host.onClose(() => channel.close());
+  return { name: 'openclaw', drainsRuns: true, stats: () => channel.stats() };
+};
+
+/** Every OpenClaw method, from the groups in methods/. */
+function buildMethods(host: ChannelHost): MethodTable {
+  const { config, assistant, canonicalize } = host;
+  const defaults = sessionDefaults(config);
+  return {
+    ...createSystemMethods({
+      version: host.version,
+      startedAt: Date.now(),
+      listSessions: () => assistant.list(),
+      model: () => (config.provider === undefined ? undefined : { provider: config.provider.kind, model: config.provider.model }),
+      config: () => config,
+    }),
+    ...createSessionMethods({ assistant, canonicalize, defaults }),
+    ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
+    ...createAgentMethods({ assistant, canonicalize }),
+  };
+}
+
+/** Model fields of session rows, as OpenClaw reports them. */
+function sessionDefaults(config: PincerConfig): SessionDefaults {
+  return {
+    model: config.provider?.model ?? '',
+    provider: config.provider?.kind ?? '',
+    contextTokens: DEFAULT_CONTEXT_TOKENS,
+  };
+}
