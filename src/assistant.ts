@@ -3,6 +3,7 @@
  * the provider and the agent service that every channel shares.
  */
 
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
@@ -10,7 +11,9 @@ import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import type { PincerConfig } from './config/schema.js';
+import type { McpManager } from './mcp/mcp-manager.js';
 import { createProvider, describeProvider } from './providers/create-provider.js';
+import type { ToolSpec } from './providers/types.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
 import type { Logger } from './util/logger.js';
 
@@ -21,6 +24,10 @@ export interface Assistant {
   readonly store: FileSessionStore;
   readonly bus: OutboundBus<AgentEvent>;
   readonly agent: PincerAgentService;
+  /** The enabled built-in tools. */
+  readonly builtinTools: readonly ToolSpec[];
+  /** Present when at least one MCP server is configured. */
+  readonly mcp: McpManager | undefined;
 }
 
 /**
@@ -31,6 +38,7 @@ export async function startAssistant(
   config: PincerConfig,
   logger: Logger,
   cleanups: (() => void | Promise<void>)[],
+  version: string,
 ): Promise<Assistant> {
   const storeLogger = logger.child({ component: 'sessions' });
   const store = new FileSessionStore({
@@ -44,20 +52,41 @@ export async function startAssistant(
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
   const provider = config.provider === undefined ? undefined : createProvider(config.provider);
   const agentLogger = logger.child({ component: 'agent' });
-  const { tools, executeTool } = createBuiltinTools(config);
+  const builtin = createBuiltinTools(config);
+  const mcp = await startMcp(config, logger, version);
+  // Stop the servers after the drain (runs are over), before the store closes.
+  if (mcp !== undefined) cleanups.push(() => mcp.close());
   const agent = createAgentService({
     store,
     bus,
     provider,
-    tools,
-    executeTool,
+    tools: mcp === undefined ? builtin.tools : () => [...builtin.tools, ...mcp.tools()],
+    executeTool: mcp === undefined ? builtin.executeTool : (call, signal) => (mcp.owns(call.name) ? mcp.callTool(call.name, call.arguments, signal) : builtin.executeTool(call, signal)),
     options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
     logger: agentLogger,
   });
-  agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
+  agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
   else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
-  return { store, bus, agent };
+  return { store, bus, agent, builtinTools: builtin.tools, mcp };
+}
+
+/**
+ * Start the MCP servers in the background (they never delay /ready). The
+ * manager, and the MCP SDK with it, is imported only when a server is
+ * configured, so other gateways pay nothing for it.
+ */
+async function startMcp(config: PincerConfig, logger: Logger, version: string): Promise<McpManager | undefined> {
+  if (Object.keys(config.mcp.servers).length === 0) return undefined;
+  // Local servers without a cwd run in the workspace, which may not exist yet.
+  await mkdir(config.agent.workspaceDir, { recursive: true, mode: 0o700 });
+  const { startMcpManager } = await import('./mcp/mcp-manager.js');
+  return startMcpManager({
+    config: config.mcp,
+    logger: logger.child({ component: 'mcp' }),
+    clientVersion: version,
+    defaultCwd: config.agent.workspaceDir,
+  });
 }
