@@ -25,6 +25,7 @@ import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
+import { createToolMethods } from './channels/openclaw/methods/tools.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
 import { createLazyRoute } from './gateway/lazy-route.js';
@@ -105,7 +106,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   try {
     // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (protocol.md §8.6).
 
-    const assistant = await startAssistant(config, logger, cleanups);
+    const assistant = await startAssistant(config, logger, cleanups, version);
 
     const authLimiter = createAuthRateLimiter();
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
@@ -223,6 +224,7 @@ function buildOpenClawMethods(
     ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
     ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ store, agent, canonicalize }),
+    ...createToolMethods({ builtinTools: () => assistant.builtinTools, mcpServers: () => assistant.mcp?.servers() ?? [], agentId: DEFAULT_AGENT_ID }),
   };
 }
 
