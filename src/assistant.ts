@@ -12,10 +12,12 @@ import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import type { PincerConfig } from './config/schema.js';
 import type { McpManager } from './mcp/mcp-manager.js';
-import { createProvider, describeProvider } from './providers/create-provider.js';
+import { createModelChain, describeProvider } from './providers/create-provider.js';
+import { ModelCooldowns } from './providers/model-cooldowns.js';
 import type { ToolSpec } from './providers/types.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
 import type { Logger } from './util/logger.js';
+import { readPackageVersion } from './util/package-info.js';
 
 /** Sub-directory of the state dir holding the session files. */
 export const SESSIONS_DIR_NAME = 'sessions';
@@ -24,6 +26,8 @@ export interface Assistant {
   readonly store: FileSessionStore;
   readonly bus: OutboundBus<AgentEvent>;
   readonly agent: PincerAgentService;
+  /** Models that failed recently and are skipped until their cooldown ends. */
+  readonly cooldowns: ModelCooldowns;
   /** The enabled built-in tools. */
   readonly builtinTools: readonly ToolSpec[];
   /** Present when at least one MCP server is configured. */
@@ -33,12 +37,13 @@ export interface Assistant {
 /**
  * Open the store, repair runs a crash cut short, and build the agent.
  * Pushes the matching clean-ups (run last-first after the drain) onto `cleanups`.
+ * When `signal` is aborted after the store opened, the repair is skipped (the caller stops the start).
  */
 export async function startAssistant(
   config: PincerConfig,
   logger: Logger,
   cleanups: (() => void | Promise<void>)[],
-  version: string,
+  signal?: AbortSignal,
 ): Promise<Assistant> {
   const storeLogger = logger.child({ component: 'sessions' });
   const store = new FileSessionStore({
@@ -50,10 +55,11 @@ export async function startAssistant(
 
   const bus = createEventBus<AgentEvent>();
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
-  const provider = config.provider === undefined ? undefined : createProvider(config.provider);
+  const cooldowns = new ModelCooldowns();
+  const provider = config.provider === undefined ? undefined : createModelChain(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
   const builtin = createBuiltinTools(config);
-  const mcp = await startMcp(config, logger, version);
+  const mcp = await startMcp(config, logger);
   // Stop the servers after the drain (runs are over), before the store closes.
   if (mcp !== undefined) cleanups.push(() => mcp.close());
   const agent = createAgentService({
@@ -66,11 +72,18 @@ export async function startAssistant(
     logger: agentLogger,
   });
   agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
+  // A shutdown signal while the store opened: leave the repair to the next start.
+  if (signal?.aborted) return { store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
-  else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
-  return { store, bus, agent, builtinTools: builtin.tools, mcp };
+  else {
+    agentLogger.info('model provider', {
+      provider: describeProvider(config.provider),
+      fallbacks: config.provider.fallbacks.map((fallback) => describeProvider(fallback)),
+    });
+  }
+  return { store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp };
 }
 
 /**
@@ -78,7 +91,7 @@ export async function startAssistant(
  * manager, and the MCP SDK with it, is imported only when a server is
  * configured, so other gateways pay nothing for it.
  */
-async function startMcp(config: PincerConfig, logger: Logger, version: string): Promise<McpManager | undefined> {
+async function startMcp(config: PincerConfig, logger: Logger): Promise<McpManager | undefined> {
   if (Object.keys(config.mcp.servers).length === 0) return undefined;
   // Local servers without a cwd run in the workspace, which may not exist yet.
   await mkdir(config.agent.workspaceDir, { recursive: true, mode: 0o700 });
@@ -86,7 +99,7 @@ async function startMcp(config: PincerConfig, logger: Logger, version: string): 
   return startMcpManager({
     config: config.mcp,
     logger: logger.child({ component: 'mcp' }),
-    clientVersion: version,
+    clientVersion: readPackageVersion(),
     defaultCwd: config.agent.workspaceDir,
   });
 }
