@@ -1,6 +1,6 @@
 /**
  * The test MCP server as a stdio child process:
- *   node mcp-stdio-server.js [normal|hang|exit-on-start|stubborn] [--starts-file PATH]
+ *   node mcp-stdio-server.js normal|hang|exit-on-start|stubborn [--starts-file PATH]
  * normal: the tools of mcp-test-server.ts. hang: reads stdin, never answers.
  * exit-on-start: prints a reason on stderr and exits 3. stubborn: normal, but
  * ignores SIGTERM and the end of stdin, so only SIGKILL stops it.
@@ -12,7 +12,9 @@
 import { appendFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
-const mode = args[0] ?? 'normal';
+const mode = args[0];
+// `node --test dist/test/` runs every file under test/ (this one too, without arguments): do nothing then.
+if (mode === undefined) process.exit(0);
 const startsAt = args.indexOf('--starts-file');
 if (startsAt !== -1) appendFileSync(args[startsAt + 1] as string, `${process.pid}\n`);
 

@@ -110,7 +110,7 @@ describe('MCP tools through the gateway (openai format)', () => {
       servers: {
         local: {
           command: process.execPath,
-          args: [SERVER_SCRIPT],
+          args: [SERVER_SCRIPT, 'normal'],
           env: { LOCAL_SECRET },
           toolFilter: { exclude: ['admin_*'] },
           timeoutMs: 1_000,
