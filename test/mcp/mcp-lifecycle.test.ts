@@ -163,9 +163,13 @@ describe('MCP tool calls', () => {
     assert.ok(!isAlive(firstPid));
   });
 
-  it('refreshes the tools on tools/list_changed', async () => {
+  it('answers calls in order and refreshes the tools on tools/list_changed', async () => {
     const manager = start({ t: stdio('normal') });
     await manager.whenSettled();
+    const rounds = 20;
+    const started = performance.now();
+    for (let i = 0; i < rounds; i++) assert.equal(text(await manager.callTool('t__echo', { text: String(i) }, signal)), `echo: ${i}`);
+    console.log(`# figure: stdio MCP tool call round trip ${((performance.now() - started) / rounds).toFixed(2)} ms (mean of ${rounds})`);
     assert.ok(!manager.tools().some((tool) => tool.name === 't__late'));
     assert.equal(text(await manager.callTool('t__add_tool', {}, signal)), 'added');
     await waitUntil('the new tool', () => manager.tools().some((tool) => tool.name === 't__late'));
