@@ -6,9 +6,9 @@
 import { enabledToolNames } from '../agent/tools/enabled-tools.js';
 import type { McpProbe } from '../mcp/probe-servers.js';
 import { loadConfig } from '../config/load-config.js';
-import { checkConfig, hasCritical, type Finding } from '../security/doctor-checks.js';
 import type { PincerConfig } from '../config/schema.js';
 import { readPackageVersion } from '../util/package-info.js';
+import { checkConfig, hasCritical, type Finding } from './doctor-checks.js';
 import { EXIT_FAILURE } from './cli-errors.js';
 import { stringOption } from './option-parsers.js';
 
@@ -30,7 +30,7 @@ export async function runDoctor(options: Record<string, unknown>): Promise<void>
   });
   const enabledTools = enabledToolNames(config);
   const mcpServers = await probeMcp(config);
-  const findings = sortFindings([...checkConfig(config, { enabledTools }), ...(await mcpFindings(mcpServers))]);
+  const findings = sortFindings([...checkConfig(config, { enabledTools }), ...mcpFindings(mcpServers)]);
   const report: DoctorReport = {
     ok: !hasCritical(findings),
     stateDir: config.stateDir,
@@ -68,10 +68,16 @@ async function probeMcp(config: PincerConfig): Promise<McpProbe[]> {
   return probeMcpServers(config, readPackageVersion());
 }
 
-async function mcpFindings(probes: readonly McpProbe[]): Promise<Finding[]> {
-  if (probes.length === 0) return [];
-  const { checkMcpProbes } = await import('../mcp/probe-servers.js');
-  return checkMcpProbes(probes);
+/** One warning per enabled MCP server that would not start. */
+function mcpFindings(probes: readonly McpProbe[]): Finding[] {
+  return probes
+    .filter((probe) => probe.state === 'failed')
+    .map((probe) => ({
+      id: 'mcp.server-unavailable',
+      severity: 'warn' as const,
+      message: `MCP server ${probe.name} did not start: ${probe.lastError ?? 'unknown error'}; the model gets none of its tools until it does`,
+      fix: `check mcp.servers.${probe.name} (command, args, url, headers), or set its enabled to false`,
+    }));
 }
 
 function sortFindings(findings: Finding[]): Finding[] {

@@ -6,7 +6,6 @@
 
 import { mkdir } from 'node:fs/promises';
 import type { PincerConfig } from '../config/schema.js';
-import type { Finding } from '../security/doctor-checks.js';
 import { createLogger } from '../util/logger.js';
 import { startMcpManager } from './mcp-manager.js';
 import type { McpServerView } from './mcp-manager.js';
@@ -35,16 +34,4 @@ export async function probeMcpServers(config: Pick<PincerConfig, 'mcp' | 'agent'
   } finally {
     await manager.close();
   }
-}
-
-/** Doctor findings for probed servers: one warning per enabled server that would not start. */
-export function checkMcpProbes(probes: readonly McpProbe[]): Finding[] {
-  return probes
-    .filter((probe) => probe.state === 'failed')
-    .map((probe) => ({
-      id: 'mcp.server-unavailable',
-      severity: 'warn' as const,
-      message: `MCP server ${probe.name} did not start: ${probe.lastError ?? 'unknown error'}; the model gets none of its tools until it does`,
-      fix: `check mcp.servers.${probe.name} (command, args, url, headers), or set its enabled to false`,
-    }));
 }

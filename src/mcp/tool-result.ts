@@ -5,7 +5,7 @@
  * exec tool's output, with a note saying how much was dropped.
  */
 
-import type { ContentBlock } from '../sessions/types.js';
+import type { ContentBlock } from '../messages/types.js';
 import type { ToolOutcome } from '../agent/tool-types.js';
 
 /** Image types the Anthropic API accepts (OpenAI takes the same); others are named, not sent. */

@@ -1,25 +1,29 @@
 /**
  * The bundled CLI (dist/pincer.mjs) must load the provider SDKs and the MCP
- * SDK only on first use: a static import in the bundle would load them at
- * every start-up, whether or not the gateway ever needs them.
+ * SDK only on first use, from their own files in dist/vendor/: a static
+ * import, or the SDK's code inside pincer.mjs, would cost every start-up.
  */
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 
 const BUNDLE = new URL('../../pincer.mjs', import.meta.url);
-const LAZY_PACKAGES = ['openai', '@anthropic-ai/sdk', '@modelcontextprotocol/sdk'];
+const VENDOR_FILES = ['openai', 'anthropic-sdk', 'mcp-sdk'];
+const PACKAGES = ['openai', '@anthropic-ai/sdk', '@modelcontextprotocol/sdk'];
 
 describe('dist/pincer.mjs', () => {
-  it('imports the SDKs only with import(), never statically', async () => {
+  it('loads each SDK from dist/vendor/ with import(), never statically', async () => {
     const bundle = await readFile(BUNDLE, 'utf8');
-    for (const name of LAZY_PACKAGES) {
-      const escaped = name.replace(/[/.]/g, '\\$&');
-      const staticImport = new RegExp(`^\\s*import\\b[^()]*?from\\s*["']${escaped}(/[^"']*)?["']`, 'm');
-      assert.doesNotMatch(bundle, staticImport, `${name} is imported statically`);
-      assert.match(bundle, new RegExp(`import\\(["']${escaped}(/[^"']*)?["']\\)`), `${name} is loaded with import()`);
-      assert.ok(!bundle.includes(`node_modules/${name}/`), `${name} is bundled instead of left external`);
+    for (const file of VENDOR_FILES) {
+      const path = `./vendor/${file}.mjs`;
+      assert.ok((await stat(new URL(`../../vendor/${file}.mjs`, import.meta.url))).size > 0, `${path} exists`);
+      assert.ok(bundle.includes(`import("${path}")`), `${path} is loaded with import()`);
+      assert.doesNotMatch(bundle, new RegExp(`^\\s*import\\b[^()]*?from\\s*["']${path.replace(/[./]/g, '\\$&')}["']`, 'm'), `${path} is imported statically`);
+    }
+    for (const name of PACKAGES) {
+      assert.ok(!bundle.includes(`node_modules/${name}/`), `${name} is bundled into pincer.mjs`);
+      assert.ok(!bundle.includes(`from "${name}`) && !bundle.includes(`import("${name}`), `${name} is imported by name`);
     }
   });
 });
