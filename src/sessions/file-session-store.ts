@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { HistoryPage, HistoryQuery, SessionMeta, SessionStore, StoredMessage } from './types.js';
 import {
   appendFileDurably,
+  FileChangedError,
   isErrnoException,
   removeFileDurably,
   TEMP_FILE_SUFFIX,
@@ -33,7 +34,9 @@ import {
 } from './session-index.js';
 import { parseSessionKey, sessionFileName } from './session-key.js';
 import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
-import { trackOpenRuns } from './open-runs.js';
+import { OpenRuns } from './open-runs.js';
+import { placeInConversation } from './conversation-order.js';
+import { encodeHeaderLines, headerOf, rewriteSessionFile } from './session-file-rewrite.js';
 import {
   decodeRecord,
   encodeRecord,
@@ -65,7 +68,7 @@ interface SessionEntry {
   meta: SessionMeta;
   fileName: string;
   /** Runs with a user row and no closing row, kept with every append (see open-runs.ts). */
-  openRuns: Set<string>;
+  openRuns: OpenRuns;
   /** Stamp of the file as of `meta`; the index entry is valid only while it holds. */
   file: FileVersion;
   /** False after a failed append: the file may hold a partial line that memory does not. */
@@ -136,12 +139,14 @@ export class FileSessionStore implements SessionStore {
           const stat = await fs.stat(join(this.#dir, fileName));
           if (isSameFileVersion(cached.file, stat)) {
             // Unchanged since we wrote it, and we only stamp files that end with a newline.
-            this.#sessions.set(cached.meta.key, { ...cached, openRuns: new Set(cached.openRuns), fileName, inSync: true });
+            this.#sessions.set(cached.meta.key, { ...cached, openRuns: new OpenRuns(cached.openRuns), fileName, inSync: true });
             return;
           }
         }
         rebuilt += 1;
-        const loaded = await loadSessionFile(this.#dir, fileName, this.#logger);
+        // The index still knows whose file it is, should its header be garbled.
+        const hint = cached === undefined ? undefined : headerOf(cached.meta);
+        const loaded = await loadSessionFile(this.#dir, fileName, this.#logger, hint);
         if (loaded) this.#sessions.set(loaded.meta.key, entryOf(loaded, fileName));
       } catch (error) {
         // An I/O error is not damage: serve every other session, leave this file alone, try again later.
@@ -202,8 +207,8 @@ export class FileSessionStore implements SessionStore {
         const record = await this.#appendRecord(entry, { type: 'message', at, message });
         if (record.type !== 'message') throw new Error('session store: record type changed in encoding');
         applyMessageToMeta(entry.meta, record.message, at);
-        trackOpenRuns(entry.openRuns, record.message);
-        history.messages.push(record.message);
+        entry.openRuns.note(record.message);
+        placeInConversation(history.messages, record.message);
         history.ids.add(record.message.id);
         this.#indexChanged();
         return { ...entry.meta };
@@ -236,9 +241,33 @@ export class FileSessionStore implements SessionStore {
     this.#assertOpen();
     const result: { sessionKey: string; runIds: string[] }[] = [];
     for (const [sessionKey, entry] of this.#sessions) {
-      if (entry.openRuns.size > 0) result.push({ sessionKey, runIds: [...entry.openRuns] });
+      if (entry.openRuns.size > 0) result.push({ sessionKey, runIds: entry.openRuns.ids() });
     }
     return result;
+  }
+
+  /**
+   * Save reply text an open run streamed since its last checkpoint, fsync'd,
+   * so a crash loses at most one interval of it. Ignored once the run closed.
+   */
+  async checkpoint(key: string, runId: string, text: string): Promise<void> {
+    this.#assertWritable(key);
+    if (text === '') return;
+    await this.#enqueue(key, () =>
+      this.#writeSession(key, async ({ entry }) => {
+        if (!entry.openRuns.has(runId)) return;
+        await this.#appendRecord(entry, { type: 'draft', at: Date.now(), runId, text });
+        entry.openRuns.addDraft(runId, text);
+      }),
+    );
+  }
+
+  /** Text checkpointed for an open run ('' when none); undefined when the run is not open or the session unknown. */
+  async partialReply(key: string, runId: string): Promise<string | undefined> {
+    this.#assertOpen();
+    if (!this.#sessions.has(key)) return undefined;
+    await this.#messages(key); // loads the drafts with the file when the index alone was read
+    return this.#sessions.get(key)?.openRuns.draft(runId);
   }
 
   /** The newest message stored with this idempotency key (user rows carry `<key>:user`), if any. */
@@ -266,11 +295,11 @@ export class FileSessionStore implements SessionStore {
       };
       const at = Date.now();
       const label = entry.meta.label;
-      const data = encodeRecord(header) + encodeRecord({ type: 'meta', at, label });
+      const data = encodeHeaderLines(header) + encodeRecord({ type: 'meta', at, label });
       entry.file = await writeFileAtomic(join(this.#dir, entry.fileName), data);
       entry.meta = createSessionMeta(header);
       applyLabelToMeta(entry.meta, label, at);
-      entry.openRuns.clear();
+      entry.openRuns = new OpenRuns();
       entry.inSync = true;
       this.#remember(key, []);
       this.#indexChanged();
@@ -331,8 +360,10 @@ export class FileSessionStore implements SessionStore {
   }
 
   /**
-   * Run `write` on the session ready for an append. When its file was removed
-   * behind the store's back, the removal stands: the session starts anew once.
+   * Run `write` on the session ready for an append. When its file was
+   * truncated, replaced or removed behind the store's back, nothing is
+   * appended to it: a clean file with every record in memory takes its place
+   * (the old one kept aside), then the write goes there.
    */
   async #writeSession<T>(key: string, write: (session: WritableSession) => Promise<T>): Promise<T> {
     const session = await this.#writableSession(key);
@@ -340,10 +371,28 @@ export class FileSessionStore implements SessionStore {
       return await write(session);
     } catch (error) {
       const missing = isErrnoException(error) && error.code === 'ENOENT';
-      if (!missing || !(await this.#isGone(session.entry.fileName))) throw error;
-      this.#forgetVanished(session.entry);
-      return write(await this.#create(key));
+      if (!(error instanceof FileChangedError) && !missing) throw error;
+      await this.#rewriteChanged(session, error);
+      return write(session);
     }
+  }
+
+  /** Replace a session file that changed behind the store with what memory holds. */
+  async #rewriteChanged({ entry, history }: WritableSession, cause: unknown): Promise<void> {
+    // Recreates the directory too if it was removed while the store was open.
+    await fs.mkdir(this.#dir, { recursive: true, mode: SESSION_DIR_MODE });
+    const { file, movedTo } = await rewriteSessionFile(this.#dir, entry.fileName, {
+      meta: entry.meta,
+      messages: history.messages,
+      openRuns: entry.openRuns,
+    });
+    entry.file = file;
+    entry.inSync = true;
+    this.#indexChanged();
+    this.#logger.warn(
+      { file: entry.fileName, key: entry.meta.key, reason: errorReason(cause), kept: history.messages.length, movedTo },
+      'session file changed behind the store; wrote a clean one with every known message',
+    );
   }
 
   /** The session ready for an append, with its messages loaded; created when new. Runs inside the queue. */
@@ -366,7 +415,7 @@ export class FileSessionStore implements SessionStore {
     const key = entry.meta.key;
     let loaded: LoadedSession | undefined;
     try {
-      loaded = await loadSessionFile(this.#dir, entry.fileName, this.#logger);
+      loaded = await loadSessionFile(this.#dir, entry.fileName, this.#logger, headerOf(entry.meta));
     } catch (error) {
       if (!(await this.#isGone(entry.fileName))) throw error;
       this.#forgetVanished(entry);
@@ -379,7 +428,7 @@ export class FileSessionStore implements SessionStore {
       return undefined;
     }
     entry.meta = loaded.meta;
-    entry.openRuns = new Set(loaded.openRuns);
+    entry.openRuns = loaded.openRuns;
     entry.file = loaded.file;
     entry.inSync = true;
     return this.#remember(key, loaded.messages);
@@ -400,8 +449,8 @@ export class FileSessionStore implements SessionStore {
     };
     // Recreates the directory too if it was removed while the store was open.
     await fs.mkdir(this.#dir, { recursive: true, mode: SESSION_DIR_MODE });
-    const file = await writeFileAtomic(join(this.#dir, fileName), encodeRecord(header));
-    const entry: SessionEntry = { meta: createSessionMeta(header), openRuns: new Set(), fileName, file, inSync: true };
+    const file = await writeFileAtomic(join(this.#dir, fileName), encodeHeaderLines(header));
+    const entry: SessionEntry = { meta: createSessionMeta(header), openRuns: new OpenRuns(), fileName, file, inSync: true };
     this.#sessions.set(key, entry);
     this.#indexChanged();
     return { entry, history: this.#remember(key, []) };
@@ -463,8 +512,10 @@ export class FileSessionStore implements SessionStore {
       throw new Error(`session store: refusing to write an invalid ${record.type} record: ${decoded.reason}`);
     }
     try {
-      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), line);
+      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), line, entry.file);
     } catch (error) {
+      // Nothing was written: the caller replaces the file.
+      if (error instanceof FileChangedError || (isErrnoException(error) && error.code === 'ENOENT')) throw error;
       // Some or all of the line may be on disk: re-read the file before the next append or read.
       entry.inSync = false;
       this.#cache.delete(entry.meta.key);
@@ -515,7 +566,7 @@ export class FileSessionStore implements SessionStore {
       this.#indexDirty = false;
       const snapshot = [...this.#sessions.values()].map((entry): [string, SessionIndexEntry] => [
         entry.fileName,
-        { meta: { ...entry.meta }, openRuns: [...entry.openRuns], file: { ...entry.file } },
+        { meta: { ...entry.meta }, openRuns: entry.openRuns.ids(), file: { ...entry.file } },
       ]);
       try {
         await writeSessionIndex(join(this.#dir, SESSION_INDEX_FILE), snapshot);
@@ -529,7 +580,7 @@ export class FileSessionStore implements SessionStore {
 }
 
 function entryOf(loaded: LoadedSession, fileName: string): SessionEntry {
-  return { meta: loaded.meta, openRuns: new Set(loaded.openRuns), file: loaded.file, fileName, inSync: true };
+  return { meta: loaded.meta, openRuns: loaded.openRuns, file: loaded.file, fileName, inSync: true };
 }
 
 function errorReason(error: unknown): string {
