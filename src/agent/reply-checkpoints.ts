@@ -54,12 +54,14 @@ export class ReplyCheckpoints {
     else this.#timer ??= setTimeout(() => this.#flush(), CHECKPOINT_INTERVAL_MS).unref();
   }
 
-  /** Stop checkpointing; resolves once no write is in flight. Text still pending is left to the run's final row. */
-  async close(): Promise<void> {
+  /**
+   * Stop checkpointing. Text still pending is left to the run's final row; a
+   * write in flight needs no wait, the session's queue puts it before that row.
+   */
+  close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#inFlight;
   }
 
   #flush(): void {

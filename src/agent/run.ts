@@ -161,7 +161,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
       if (event.type === 'text.delta') checkpoints?.add(event.delta, event.text);
     },
   });
-  await checkpoints?.close();
+  checkpoints?.close();
   const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
   return { status: result.status, messages: result.messages, stopReason, error: result.error, result };
 }
