@@ -131,6 +131,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     const host: ChannelHost = {
       config,
       assistant: started.assistant,
+      tools: { builtinTools: () => started.builtinTools, mcpServers: () => started.mcp?.servers() ?? [] },
       events: started.bus,
       getAuthSecret: auth.getAuthSecret,
       authLimiter,

@@ -11,6 +11,8 @@ import type { AgentEvent } from '../agent/types.js';
 import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
 import type { PincerConfig } from '../config/schema.js';
+import type { McpServerView } from '../mcp/mcp-manager.js';
+import type { ToolSpec } from '../providers/types.js';
 import type { AuthRateLimiter } from '../security/auth-rate-limiter.js';
 import type { AuthSecretResolver } from '../security/secret-compare.js';
 import type { Logger } from '../util/logger.js';
@@ -24,6 +26,8 @@ export interface ChannelHost {
   config: PincerConfig;
   /** The one way to the assistant. */
   assistant: Assistant;
+  /** The tools the model may be offered, for catalogues. */
+  tools: { builtinTools(): readonly ToolSpec[]; mcpServers(): readonly McpServerView[] };
   /** Run and session events, to subscribe to (fan-out); channels never publish. */
   events: Pick<OutboundBus<AgentEvent>, 'subscribe'>;
   getAuthSecret: AuthSecretResolver;

@@ -26,6 +26,7 @@ const RANKS: Record<string, number> = {
   bus: 2,
   security: 2,
   agent: 3,
+  mcp: 3,
   assistant: 4,
   gateway: 5,
   channels: 5,

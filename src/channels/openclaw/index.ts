@@ -14,6 +14,8 @@ import { createAgentMethods } from './methods/agent.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './methods/system.js';
+import { createToolMethods } from './methods/tools.js';
+import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 
 export type { ChannelStats } from './channel.js';
 
@@ -64,6 +66,7 @@ function buildMethods(host: ChannelHost): MethodTable {
     ...createSessionMethods({ assistant, canonicalize, defaults }),
     ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ assistant, canonicalize }),
+    ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
   };
 }
 
