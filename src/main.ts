@@ -29,6 +29,7 @@ import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
 import { createLazyRoute } from './gateway/lazy-route.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
+import { createRequestGate } from './security/request-gate.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
 /** The agents this gateway runs; the first is the default. */
@@ -94,6 +95,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     websocket: config.gateway.websocket,
     version,
     drainTimeoutMs: config.gateway.drainTimeoutMs,
+    maxConnections: config.gateway.maxConnections,
     logger: logger.child({ component: 'gateway' }),
   });
   /** Run after the gateway has drained, last registered first. */
@@ -108,6 +110,8 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     const assistant = await startAssistant(config, logger, cleanups);
 
     const authLimiter = createAuthRateLimiter();
+    // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
+    const requestGate = createRequestGate({ ...config.gateway, port: address.port });
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
     if (config.gateway.websocket) {
       const channel = createOpenClawChannel({
@@ -118,6 +122,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
         isDraining: () => gateway.phase !== 'ready',
         logger: logger.child({ component: 'openclaw' }),
         authLimiter,
+        gate: requestGate,
         options: { ...config.gateway, port: address.port, version, budget: { maxRequestsPerSecond: config.gateway.maxRequestsPerSecond } },
       });
       gateway.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
@@ -146,6 +151,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
             agentIds: AGENT_IDS,
             logger: logger.child({ component: 'openai-http' }),
             rateLimiter: authLimiter,
+            gate: requestGate,
           });
         }),
       );

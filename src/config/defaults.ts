@@ -31,6 +31,10 @@ export const DEFAULTS = {
     drainTimeoutMs: 10_000,
     /** A connection above this rate for 5 s in a row is closed as a flood (1008). */
     maxRequestsPerSecond: 1_000,
+    /** Proxies whose X-Forwarded-For is believed; none, so the socket's peer is the client. */
+    trustedProxies: [] as string[],
+    /** Open connections, HTTP and WebSocket together; more are closed at once. */
+    maxConnections: 4_096,
   },
   provider: {
     timeoutMs: 120_000,

@@ -110,7 +110,12 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
   const config: PincerConfig = {
     stateDir,
     configPath,
-    gateway: { ...gateway, allowedOrigins: [...gateway.allowedOrigins], allowedHosts: [...gateway.allowedHosts] },
+    gateway: {
+      ...gateway,
+      allowedOrigins: [...gateway.allowedOrigins],
+      allowedHosts: [...gateway.allowedHosts],
+      trustedProxies: [...gateway.trustedProxies],
+    },
     auth,
     provider: resolveProvider(pick('provider').map(defined), env.fallbacks, sourceOf, configPath),
     agent: {

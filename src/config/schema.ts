@@ -3,6 +3,7 @@
  * shape of the resolved config that the rest of Pincer receives.
  */
 
+import { isIP } from 'node:net';
 import * as v from 'valibot';
 
 /** Same names as the logger's levels (config/ imports nothing from the rest of src/). */
@@ -65,6 +66,20 @@ const originSchema = v.pipe(
   v.regex(/^(\*|https?:\/\/[^/\s?#]+)$/i, 'expected an origin such as https://example.com (scheme and host, no path) or *'),
 );
 
+/** A proxy address (`10.0.0.2`, `::1`) or network (`10.0.0.0/8`, `fd00::/8`) whose X-Forwarded-For is believed. */
+const trustedProxySchema = v.pipe(
+  v.string('expected an IP address or CIDR network'),
+  v.regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'expected an IP address or CIDR network such as 10.0.0.0/8'),
+  v.check((value) => isIpOrCidr(value), 'expected an IP address or CIDR network such as 10.0.0.0/8'),
+);
+
+function isIpOrCidr(value: string): boolean {
+  const [ip = '', prefix] = value.split('/');
+  const family = isIP(ip);
+  if (family === 0) return false;
+  return prefix === undefined || Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 /** `{ "enabled": bool }`, plus the tool's own options. */
 function toolSection<const E extends v.ObjectEntries>(entries: E) {
   return v.optional(section({ enabled: v.optional(v.boolean('expected true or false')), ...entries }));
@@ -103,6 +118,8 @@ export const fileConfigSchema = section({
       tickIntervalMs: v.optional(integer(10, MAX_TIMEOUT_MS, ' (ms)')),
       drainTimeoutMs: v.optional(integer(0, MAX_TIMEOUT_MS, ' (ms)')),
       maxRequestsPerSecond: v.optional(integer(1, 1_000_000, ' (requests per second)')),
+      trustedProxies: v.optional(v.array(trustedProxySchema, 'expected an array of IP addresses or CIDR networks')),
+      maxConnections: v.optional(integer(1, 1_000_000, ' (connections)')),
     }),
   ),
   auth: v.optional(
@@ -156,6 +173,10 @@ export interface GatewayConfig {
   readonly drainTimeoutMs: number;
   /** Per-connection request rate a client may exceed for at most a few seconds before it is closed. */
   readonly maxRequestsPerSecond: number;
+  /** Reverse proxies (IPs or CIDR networks) whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
+  /** Open TCP connections (HTTP and WebSocket together); more are closed at once. */
+  readonly maxConnections: number;
 }
 
 export interface AuthConfig {

@@ -11,6 +11,7 @@ import { createEventBus } from '../../../src/bus/event-bus.js';
 import { createOpenAiHttpHandler } from '../../../src/channels/openai-http/handler.js';
 import { GatewayError, gatewayUnavailable } from '../../../src/protocol/errors.js';
 import { createAuthRateLimiter } from '../../../src/security/auth-rate-limiter.js';
+import { LOOPBACK_KEY } from '../../../src/security/client-address.js';
 import { FileSessionStore } from '../../../src/sessions/file-session-store.js';
 import { canonicalizeSessionKey } from '../../../src/sessions/session-key.js';
 import { ScriptedAgent } from './scripted-agent.js';
@@ -73,7 +74,7 @@ after(async () => {
 beforeEach(() => {
   agent.refuse = undefined;
   agent.script = { deltas: ['Hello', ' from', ' the', ' fake', ' model.'] };
-  limiter.recordSuccess('ip:127.0.0.1');
+  limiter.recordSuccess(LOOPBACK_KEY);
 });
 
 async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -201,7 +202,7 @@ describe('request bodies', () => {
     await new Promise<void>((resolve, reject) => {
       const socket = connect(Number(address.port), '127.0.0.1', () => {
         socket.write(
-          `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: 1000\r\n\r\n{"model":`,
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: 1000\r\n\r\n{"model":`,
         );
         setTimeout(() => {
           socket.destroy();
