@@ -26,11 +26,13 @@ export interface Assistant {
 /**
  * Open the store, repair runs a crash cut short, and build the agent.
  * Pushes the matching clean-ups (run last-first after the drain) onto `cleanups`.
+ * When `signal` is aborted after the store opened, the repair is skipped (the caller stops the start).
  */
 export async function startAssistant(
   config: PincerConfig,
   logger: Logger,
   cleanups: (() => void | Promise<void>)[],
+  signal?: AbortSignal,
 ): Promise<Assistant> {
   const storeLogger = logger.child({ component: 'sessions' });
   const store = new FileSessionStore({
@@ -55,6 +57,8 @@ export async function startAssistant(
     logger: agentLogger,
   });
   agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
+  // A shutdown signal while the store opened: leave the repair to the next start.
+  if (signal?.aborted) return { store, bus, agent };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');

@@ -48,6 +48,16 @@ export interface StartPincerOptions {
   env?: EnvSource;
   /** Default: JSON lines on stderr at config.logLevel. */
   logger?: Logger;
+  /** Aborting it stops the start at its next step: what was opened is closed and StartCancelledError thrown. */
+  signal?: AbortSignal;
+}
+
+/** startPincer was stopped by its abort signal (a shutdown signal during start-up); nothing is left running. */
+export class StartCancelledError extends Error {
+  constructor() {
+    super('start-up cancelled');
+    this.name = 'StartCancelledError';
+  }
 }
 
 export interface PincerHandle {
@@ -86,6 +96,10 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const version = readPackageVersion();
 
+  const throwIfCancelled = (): void => {
+    if (options.signal?.aborted) throw new StartCancelledError();
+  };
+  throwIfCancelled();
   const auth = await prepareAuth(config, (error) => logger.warn('cannot read token file; rejecting connects', { err: error }));
   for (const warning of auth.tokenFile?.warnings ?? []) logger.warn(warning);
 
@@ -102,12 +116,14 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   const cleanups: (() => void | Promise<void>)[] = [];
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
 
+  throwIfCancelled();
   // Listen before building the rest so a busy port fails fast and /health answers during start-up.
   const address = await gateway.listen();
   try {
     // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (protocol.md §8.6).
-
-    const assistant = await startAssistant(config, logger, cleanups);
+    throwIfCancelled();
+    const assistant = await startAssistant(config, logger, cleanups, options.signal);
+    throwIfCancelled();
 
     const authLimiter = createAuthRateLimiter();
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
@@ -158,9 +174,12 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     }
     gateway.addRoute(createWebHandler({ assetsDir: defaultWebAssetsDir() }));
 
+    throwIfCancelled();
     gateway.markStarted();
   } catch (error) {
-    await gateway.close();
+    if (error instanceof StartCancelledError) logger.info('start-up cancelled by a shutdown signal; closing');
+    await gateway.drain(error instanceof StartCancelledError ? 'shutdown' : 'close');
+    await runCleanups(cleanups, logger);
     throw error;
   }
 
@@ -179,13 +198,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   const drain = (reason = 'shutdown'): Promise<void> => {
     closing ??= (async () => {
       await gateway.drain(reason);
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch (error) {
-          logger.warn('cleanup failed', { err: error });
-        }
-      }
+      await runCleanups(cleanups, logger);
     })();
     return closing;
   };
@@ -207,6 +220,17 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     close: () => drain('close'),
     channelStats: () => readChannelStats(),
   };
+}
+
+/** Run the clean-ups last registered first, each once; a failing one is logged and the rest still run. */
+async function runCleanups(cleanups: (() => void | Promise<void>)[], logger: Logger): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      logger.warn('cleanup failed', { err: error });
+    }
+  }
 }
 
 /** Every OpenClaw method, from the groups in channels/openclaw/methods/. */

@@ -1,17 +1,23 @@
 /** `pincer gateway`: start the gateway in the foreground until SIGTERM/SIGINT. */
 
 import type { ConfigFlags } from '../config/load-config.js';
+import { loadConfig } from '../config/load-config.js';
 import { handleShutdownSignals } from '../gateway/shutdown-signals.js';
-import { startPincer } from '../main.js';
-import { isLogLevel } from '../util/logger.js';
+import { StartCancelledError, startPincer, type PincerHandle } from '../main.js';
+import { createLogger, isLogLevel } from '../util/logger.js';
 import { numberOption, stringOption } from './option-parsers.js';
+import { takeShutdownSignals } from './signal-guard.js';
 
 /**
  * Start the gateway with the parsed flags. `websocketFromCli` is true only
  * when --no-websocket was typed, so the file and env can still decide otherwise.
  * Throws ConfigError / ListenError for the CLI to report.
+ *
+ * A signal at any moment, start-up included, drains and exits 0: during
+ * start-up the start stops at its next step and closes what it opened.
  */
 export async function runGateway(options: Record<string, unknown>, websocketFromCli: boolean): Promise<void> {
+  const signals = takeShutdownSignals();
   const logLevel = stringOption(options, 'logLevel');
   const flags: ConfigFlags = {
     host: stringOption(options, 'host'),
@@ -23,7 +29,30 @@ export async function runGateway(options: Record<string, unknown>, websocketFrom
     logLevel: isLogLevel(logLevel) ? logLevel : undefined,
     websocket: websocketFromCli ? options.websocket === true : undefined,
   };
-  const pincer = await startPincer({ flags });
+  const config = loadConfig({ flags });
+  const logger = createLogger({ level: config.logLevel });
+  const stop = new AbortController();
+  let starting: Promise<PincerHandle | undefined> | undefined;
+
+  handleShutdownSignals({
+    drain: async (reason) => {
+      stop.abort(reason);
+      const pincer = await starting?.catch(() => undefined);
+      await pincer?.drain(reason);
+    },
+    drainTimeoutMs: config.gateway.drainTimeoutMs,
+    logger,
+    target: signals,
+  });
+  logger.debug('gateway starting', { pid: process.pid, stateDir: config.stateDir });
+
+  starting = startPincer({ config, logger, signal: stop.signal }).catch((error: unknown) => {
+    if (error instanceof StartCancelledError) return undefined;
+    throw error;
+  });
+  const pincer = await starting;
+  // Cancelled by a signal: the signal handler finishes the drain and exits 0.
+  if (pincer === undefined) return;
 
   process.on('uncaughtException', (error) => {
     pincer.logger.fatal('uncaught exception', { err: error });
@@ -31,11 +60,6 @@ export async function runGateway(options: Record<string, unknown>, websocketFrom
   });
   process.on('unhandledRejection', (reason) => {
     pincer.logger.error('unhandled rejection', { err: reason });
-  });
-  handleShutdownSignals({
-    drain: (reason) => pincer.drain(reason),
-    drainTimeoutMs: pincer.config.gateway.drainTimeoutMs,
-    logger: pincer.logger,
   });
 
   if (pincer.generatedToken !== undefined) {

@@ -5,6 +5,8 @@
  * command runs, so `--help` and `--version` never touch the config.
  */
 
+// First: holds SIGTERM/SIGINT from the very start, before anything else loads.
+import { releaseShutdownSignals } from './signal-guard.js';
 import { Command, CommanderError, Option } from 'commander';
 import { LOG_LEVELS } from '../util/logger.js';
 import { readPackageVersion } from '../util/package-info.js';
@@ -90,6 +92,7 @@ function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addHelpText('after', TOKEN_HELP)
     .action(async (options: Record<string, unknown>) => {
+      releaseShutdownSignals();
       const { runToken } = await import('./token-command.js');
       await runToken(options);
     });
@@ -103,6 +106,7 @@ function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addHelpText('after', STATUS_HELP)
     .action(async (options: Record<string, unknown>) => {
+      releaseShutdownSignals();
       const { runStatus } = await import('./status-command.js');
       await runStatus(options);
     });
@@ -115,6 +119,7 @@ function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addHelpText('after', DOCTOR_HELP)
     .action(async (options: Record<string, unknown>) => {
+      releaseShutdownSignals();
       const { runDoctor } = await import('./doctor-command.js');
       await runDoctor(options);
     });
