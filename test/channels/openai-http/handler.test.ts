@@ -303,9 +303,22 @@ describe('POST /v1/chat/completions', () => {
       messages: [...messages, { role: 'assistant', content: 'Hello from the fake model.' }, { role: 'user', content: 'second question' }],
     });
     const [first, second] = agent.turns.slice(-2);
-    assert.equal(first.sessionKey, 'agent:main:openai-user:alice');
-    assert.equal(second.sessionKey, 'agent:main:openai-user:alice');
+    // Mixed case keeps the readable part and gains a hash of the original (issue 14).
+    assert.match(first.sessionKey, /^agent:main:openai-user:alice-[0-9a-f]{12}$/);
+    assert.equal(second.sessionKey, first.sessionKey);
     assert.equal(second.text, 'second question');
+  });
+
+  it('gives users that differ only in case separate sessions', async () => {
+    const keys: string[] = [];
+    for (const user of ['alice', 'Alice', 'ALICE', 'alice']) {
+      await client.chat.completions.create({ model: 'pincer', user, messages: [{ role: 'user', content: `hi from ${user}` }] });
+      keys.push(agent.turns.at(-1)!.sessionKey);
+    }
+    console.log(`sessions for alice, Alice, ALICE, alice: ${new Set(keys).size}`);
+    assert.equal(keys[0], 'agent:main:openai-user:alice');
+    assert.equal(keys[3], keys[0]);
+    assert.equal(new Set(keys).size, 3);
   });
 
   it('runs in the session named by x-pincer-session-key', async () => {
