@@ -6,9 +6,11 @@
 import { join } from 'node:path';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
+import type { ProtectedArea } from './agent/tools/workspace-path.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
+import { WORKSPACE_DIR_NAME } from './config/defaults.js';
 import type { PincerConfig } from './config/schema.js';
 import { createProvider, describeProvider } from './providers/create-provider.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
@@ -46,7 +48,7 @@ export async function startAssistant(
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
   const provider = config.provider === undefined ? undefined : createProvider(config.provider);
   const agentLogger = logger.child({ component: 'agent' });
-  const { tools, executeTool } = createBuiltinTools(config);
+  const { tools, executeTool } = createBuiltinTools(config, gatewayOwnFiles(config));
   const agent = createAgentService({
     store,
     bus,
@@ -64,4 +66,12 @@ export async function startAssistant(
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
   else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
   return { store, bus, agent };
+}
+
+/**
+ * What the file tools never touch, wherever the workspace is: the state
+ * directory (token, sessions) but for its default workspace, and the config file.
+ */
+export function gatewayOwnFiles(config: Pick<PincerConfig, 'stateDir' | 'configPath'>): ProtectedArea[] {
+  return [{ path: config.stateDir, except: join(config.stateDir, WORKSPACE_DIR_NAME) }, { path: config.configPath }];
 }

@@ -4,6 +4,7 @@
  */
 
 import { enabledToolNames } from '../agent/tools/enabled-tools.js';
+import { judgeContainment } from '../agent/tools/exec-containment.js';
 import { loadConfig } from '../config/load-config.js';
 import { checkConfig, hasCritical, type Finding } from '../security/doctor-checks.js';
 import { EXIT_FAILURE } from './cli-errors.js';
@@ -16,20 +17,26 @@ export interface DoctorReport {
   configPath: string;
   /** Built-in tools the model is offered. */
   enabledTools: string[];
+  /** How exec commands are contained, when exec is enabled. */
+  execSandbox?: 'bwrap' | 'process-group' | 'unavailable';
   findings: Finding[];
 }
 
 export async function runDoctor(options: Record<string, unknown>): Promise<void> {
   const config = loadConfig({
     flags: { stateDir: stringOption(options, 'stateDir'), configPath: stringOption(options, 'config') },
+    // Load it anyway so the overlap is reported as a finding, next to everything else.
+    allowUnsafeWorkspace: true,
   });
   const enabledTools = enabledToolNames(config);
-  const findings = checkConfig(config, { enabledTools });
+  const execContainment = enabledTools.includes('exec') ? judgeContainment(config.tools.exec.sandbox) : undefined;
+  const findings = checkConfig(config, { enabledTools, execContainment });
   const report: DoctorReport = {
     ok: !hasCritical(findings),
     stateDir: config.stateDir,
     configPath: config.configPath,
     enabledTools,
+    ...(execContainment === undefined ? {} : { execSandbox: execContainment.kind }),
     findings,
   };
   process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
@@ -42,6 +49,7 @@ function formatReport(report: DoctorReport): string {
   const lines = [
     `pincer doctor: ${report.configPath}`,
     `enabled tools: ${report.enabledTools.length === 0 ? 'none' : report.enabledTools.join(', ')}`,
+    ...(report.execSandbox === undefined ? [] : [`exec sandbox: ${report.execSandbox}`]),
     ...report.findings.flatMap((finding) => [
       `${finding.severity.toUpperCase().padEnd(8)} ${finding.id}: ${finding.message}`,
       ...(finding.fix === undefined ? [] : [`         fix: ${finding.fix}`]),

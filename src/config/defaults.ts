@@ -55,8 +55,11 @@ export const DEFAULTS = {
     writeFile: { enabled: true },
     editFile: { enabled: true },
     listDir: { enabled: true },
-    /** Off unless enabled: runs shell commands as the gateway's user (not a sandbox). */
-    exec: { enabled: false, timeoutMs: 30_000, maxOutputBytes: 64 * 1024 },
+    /**
+     * Off unless enabled. sandbox: bwrap when it works, else process-group containment;
+     * network: sandboxed commands get none; env: extra variable names passed on.
+     */
+    exec: { enabled: false, timeoutMs: 30_000, maxOutputBytes: 64 * 1024, sandbox: 'auto', network: false, env: [] as string[] },
     webFetch: { enabled: true, allowPrivateNetwork: false, timeoutMs: 15_000, maxBytes: 512 * 1024 },
   },
   logLevel: 'info',

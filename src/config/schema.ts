@@ -11,6 +11,10 @@ export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fata
 export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
 export const PROVIDER_KINDS = ['openai', 'anthropic'] as const;
+
+/** `tools.exec.sandbox`: bwrap when it works (auto), bwrap or refuse to start (bwrap), or no sandbox (none). */
+export const EXEC_SANDBOX_MODES = ['auto', 'bwrap', 'none'] as const;
+export type ExecSandboxMode = (typeof EXEC_SANDBOX_MODES)[number];
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 const MAX_PORT = 65_535;
@@ -95,6 +99,14 @@ const toolsSchema = section({
   exec: toolSection({
     timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
     maxOutputBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
+    sandbox: v.optional(v.picklist(EXEC_SANDBOX_MODES, `expected one of ${EXEC_SANDBOX_MODES.join(', ')}`)),
+    network: v.optional(v.boolean('expected true or false')),
+    env: v.optional(
+      v.array(
+        v.pipe(v.string('expected a variable name'), v.regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'expected a variable name such as GIT_AUTHOR_NAME, or a prefix such as GIT_*')),
+        'expected an array of variable names',
+      ),
+    ),
   }),
   webFetch: toolSection({
     allowPrivateNetwork: v.optional(v.boolean('expected true or false')),
@@ -213,8 +225,16 @@ export interface ToolsConfig {
   readonly writeFile: ToolToggle;
   readonly editFile: ToolToggle;
   readonly listDir: ToolToggle;
-  /** Shell commands in the workspace. Off by default; not a sandbox. */
-  readonly exec: ToolToggle & { readonly timeoutMs: number; readonly maxOutputBytes: number };
+  /** Shell commands in the workspace. Off by default. */
+  readonly exec: ToolToggle & {
+    readonly timeoutMs: number;
+    readonly maxOutputBytes: number;
+    readonly sandbox: ExecSandboxMode;
+    /** A sandboxed command may use the network. */
+    readonly network: boolean;
+    /** Variables passed on besides PATH, HOME, LANG, LC_*, TERM, TZ, USER, SHELL, TMPDIR (`NAME*` = prefix). */
+    readonly env: readonly string[];
+  };
   /** HTTP(S) GET. Private, loopback and link-local addresses are refused unless allowPrivateNetwork. */
   readonly webFetch: ToolToggle & { readonly allowPrivateNetwork: boolean; readonly timeoutMs: number; readonly maxBytes: number };
 }
