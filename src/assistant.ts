@@ -12,7 +12,8 @@ import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import { WORKSPACE_DIR_NAME } from './config/defaults.js';
 import type { PincerConfig } from './config/schema.js';
-import { createProvider, describeProvider } from './providers/create-provider.js';
+import { createModelChain, describeProvider } from './providers/create-provider.js';
+import { ModelCooldowns } from './providers/model-cooldowns.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
 import type { Logger } from './util/logger.js';
 
@@ -23,6 +24,8 @@ export interface Assistant {
   readonly store: FileSessionStore;
   readonly bus: OutboundBus<AgentEvent>;
   readonly agent: PincerAgentService;
+  /** Models that failed recently and are skipped until their cooldown ends. */
+  readonly cooldowns: ModelCooldowns;
 }
 
 /**
@@ -46,7 +49,8 @@ export async function startAssistant(
 
   const bus = createEventBus<AgentEvent>();
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
-  const provider = config.provider === undefined ? undefined : createProvider(config.provider);
+  const cooldowns = new ModelCooldowns();
+  const provider = config.provider === undefined ? undefined : createModelChain(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
   const { tools, executeTool } = createBuiltinTools(config, gatewayOwnFiles(config));
   const agent = createAgentService({
@@ -60,12 +64,17 @@ export async function startAssistant(
   });
   agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  if (signal?.aborted) return { store, bus, agent };
+  if (signal?.aborted) return { store, bus, agent, cooldowns };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
-  else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
-  return { store, bus, agent };
+  else {
+    agentLogger.info('model provider', {
+      provider: describeProvider(config.provider),
+      fallbacks: config.provider.fallbacks.map((fallback) => describeProvider(fallback)),
+    });
+  }
+  return { store, bus, agent, cooldowns };
 }
 
 /**

@@ -148,7 +148,15 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
     executeTool: deps.executeTool,
     maxIterations: deps.maxToolIterations,
     signal: run.controller.signal,
-    emit: (event) => publish(deps, toRunEvent(event, runId, sessionKey)),
+    emit: (event) => {
+      if (event.type === 'model') {
+        // Announce only a change: the failover chain names its model on every call.
+        if (event.provider === run.record.provider && event.model === run.record.model) return;
+        run.record.provider = event.provider;
+        run.record.model = event.model;
+      }
+      publish(deps, toRunEvent(event, runId, sessionKey));
+    },
   });
   const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
   return { status: result.status, messages: result.messages, stopReason, error: result.error, result };

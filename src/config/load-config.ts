@@ -15,7 +15,7 @@ import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME 
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
 import { describeUnsafeWorkspace } from './workspace-placement.js';
-import type { FileConfig, LogLevelName, PincerConfig, ProviderConfig, ToolsConfig } from './schema.js';
+import type { FileConfig, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
 import { fileConfigSchema, hostSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
 /** Values given on the command line (or by an embedding program); undefined means "not given". */
@@ -245,12 +245,38 @@ function resolveProvider(
     }
     baseUrl = result.output;
   }
-  const apiKey = merged.apiKey ?? (merged.kind === 'openai' ? fallbacks.openaiApiKey : fallbacks.anthropicApiKey);
-  return {
+  const vendorKey = (kind: ProviderKind): string | undefined => (kind === 'openai' ? fallbacks.openaiApiKey : fallbacks.anthropicApiKey);
+  const apiKey = merged.apiKey ?? vendorKey(merged.kind);
+  const primary: ModelEndpointConfig = {
     kind: merged.kind,
     model: merged.model,
+    ...(baseUrl === undefined ? {} : { baseUrl }),
+    ...(apiKey === undefined ? {} : { apiKey }),
+  };
+  return {
+    ...primary,
     timeoutMs: merged.timeoutMs ?? DEFAULTS.provider.timeoutMs,
     maxRetries: merged.maxRetries ?? DEFAULTS.provider.maxRetries,
+    fallbacks: (merged.fallbacks ?? []).map((fallback) => resolveFallback(fallback, primary, vendorKey(fallback.kind))),
+  };
+}
+
+/**
+ * A fallback on the primary's endpoint (same kind, no other baseUrl) uses the
+ * primary's key unless it names its own; one elsewhere gets only its own key
+ * or the vendor's environment key, never the primary's.
+ */
+function resolveFallback(
+  fallback: ModelEndpointConfig,
+  primary: ModelEndpointConfig,
+  vendorKey: string | undefined,
+): ModelEndpointConfig {
+  const samePlace = fallback.kind === primary.kind && (fallback.baseUrl === undefined || fallback.baseUrl === primary.baseUrl);
+  const baseUrl = fallback.baseUrl ?? (samePlace ? primary.baseUrl : undefined);
+  const apiKey = fallback.apiKey ?? (samePlace ? primary.apiKey : vendorKey);
+  return {
+    kind: fallback.kind,
+    model: fallback.model,
     ...(baseUrl === undefined ? {} : { baseUrl }),
     ...(apiKey === undefined ? {} : { apiKey }),
   };

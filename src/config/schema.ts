@@ -84,6 +84,17 @@ function isIpOrCidr(value: string): boolean {
   return prefix === undefined || Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
+/** Most models in provider.fallbacks. */
+const MAX_FALLBACKS = 10;
+
+/** One further model tried when the one before it fails (provider.fallbacks[i]). */
+const fallbackSchema = section({
+  kind: providerKindSchema,
+  model: modelSchema,
+  baseUrl: v.optional(urlSchema),
+  apiKey: v.optional(secretSchema),
+});
+
 /** `{ "enabled": bool }`, plus the tool's own options. */
 function toolSection<const E extends v.ObjectEntries>(entries: E) {
   return v.optional(section({ enabled: v.optional(v.boolean('expected true or false')), ...entries }));
@@ -148,6 +159,7 @@ export const fileConfigSchema = section({
       model: v.optional(modelSchema),
       timeoutMs: v.optional(integer(1, MAX_TIMEOUT_MS, ' (ms)')),
       maxRetries: v.optional(integer(0, 10)),
+      fallbacks: v.optional(v.pipe(v.array(fallbackSchema, 'expected an array of models'), v.maxLength(MAX_FALLBACKS, `expected at most ${MAX_FALLBACKS} fallbacks`))),
     }),
   ),
   agent: v.optional(
@@ -196,13 +208,19 @@ export interface AuthConfig {
   readonly password?: string;
 }
 
-export interface ProviderConfig {
+/** Where one model is served: the primary model or a fallback. */
+export interface ModelEndpointConfig {
   readonly kind: ProviderKind;
+  readonly model: string;
   readonly baseUrl?: string;
   readonly apiKey?: string;
-  readonly model: string;
+}
+
+export interface ProviderConfig extends ModelEndpointConfig {
   readonly timeoutMs: number;
   readonly maxRetries: number;
+  /** Further models, tried in order when the one before fails with a retryable error (default none). */
+  readonly fallbacks: readonly ModelEndpointConfig[];
 }
 
 export interface AgentConfig {

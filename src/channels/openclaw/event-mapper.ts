@@ -179,6 +179,12 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
             isError: event.isError,
           }),
         ];
+      case 'model': {
+        // Same phase as at the start, so clients showing the model follow the failover.
+        const data: Record<string, unknown> = { phase: 'model', provider: event.provider, model: event.model, fallback: true };
+        if (event.failedOver !== undefined) data.failedOver = event.failedOver;
+        return [agentEvent(event.runId, state, 'lifecycle', data)];
+      }
       case 'usage':
         return [
           agentEvent(event.runId, state, 'usage', {

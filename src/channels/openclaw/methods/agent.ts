@@ -60,7 +60,6 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
 
   function finalOf(record: RunRecord): Record<string, unknown> {
     const meta = store.get(record.sessionKey);
-    const usage = record.usage;
     const text = record.text ?? '';
     const aborted = record.status === 'aborted';
     return {
@@ -77,7 +76,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
             sessionId: meta?.sessionId ?? null,
             provider: record.provider ?? null,
             model: record.model ?? null,
-            usage: { input: usage?.input ?? 0, output: usage?.output ?? 0, total: usage?.totalTokens ?? 0 },
+            usage: shapeRunUsage(record),
           },
         },
       },
@@ -161,9 +160,26 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
         };
         if (record.status === 'error') result.error = record.error ?? 'agent run failed';
         else result.terminalReply = { disposition: 'visible', text: record.text ?? '' };
+        // Which model answered and what it used; Paperclip reads result.meta.agentMeta.
+        result.provider = record.provider ?? null;
+        result.model = record.model ?? null;
+        result.usage = shapeRunUsage(record);
+        result.result = finalOf(record).result;
         return result;
       },
     },
+  };
+}
+
+/** A run's token totals as OpenClaw's agentMeta.usage, cache counters included. */
+function shapeRunUsage(record: RunRecord): Record<string, number> {
+  const usage = record.usage;
+  return {
+    input: usage?.input ?? 0,
+    output: usage?.output ?? 0,
+    cacheRead: usage?.cacheRead ?? 0,
+    cacheWrite: usage?.cacheWrite ?? 0,
+    total: usage?.totalTokens ?? 0,
   };
 }
 
