@@ -1,7 +1,7 @@
 /**
  * Client addresses as the security checks see them: one normal form per IP,
  * the client behind a trusted reverse proxy, and the failed-auth limiter key
- * (protocol.md §8.4) shared by the WebSocket handshake and HTTP bearer auth
+ * (docs/protocol.md §8.4) shared by the WebSocket handshake and HTTP bearer auth
  * so both count against the same key.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The Origin and Host rules (protocol.md §8.2): which browser Origins and
+ * The Origin and Host rules (docs/protocol.md §8.2): which browser Origins and
  * which Host names may reach a route that reads the secret. request-gate.ts
  * applies them to WebSocket upgrades and HTTP requests alike.
  *
