@@ -1,6 +1,6 @@
 /**
  * The one gate in front of every route that reads the gateway secret: the
- * OpenClaw WebSocket upgrade and the `/v1` HTTP API alike (protocol.md §8.2).
+ * OpenClaw WebSocket upgrade and the `/v1` HTTP API alike (docs/protocol.md §8.2).
  * It runs before any credential is read, so a request it refuses never
  * reaches the secret check or the failed-auth limiter.
  *

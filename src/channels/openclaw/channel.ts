@@ -305,7 +305,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     socket.on('error', ignoreSocketError);
     if (stopped) return rejectUpgrade(socket, 503);
     const netSocket = socket as Socket;
-    // Before anything reads a credential (protocol.md §8.2).
+    // Before anything reads a credential (docs/protocol.md §8.2).
     const verdict = gate.check(req);
     if (!verdict.ok) {
       rejections.warn('upgrade refused', { status: verdict.status, reason: verdict.reason, ip: verdict.clientIp });
