@@ -3,6 +3,7 @@
  * the provider and the agent service that every channel shares.
  */
 
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
@@ -13,10 +14,13 @@ import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import { WORKSPACE_DIR_NAME } from './config/defaults.js';
 import type { PincerConfig } from './config/schema.js';
+import type { McpManager } from './mcp/mcp-manager.js';
 import { createModelChain, describeProvider } from './providers/create-provider.js';
 import { ModelCooldowns } from './providers/model-cooldowns.js';
+import type { ToolSpec } from './providers/types.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
 import type { Logger } from './util/logger.js';
+import { readPackageVersion } from './util/package-info.js';
 
 /** Sub-directory of the state dir holding the session files. */
 export const SESSIONS_DIR_NAME = 'sessions';
@@ -27,6 +31,10 @@ export interface Assistant {
   readonly agent: PincerAgentService;
   /** Models that failed recently and are skipped until their cooldown ends. */
   readonly cooldowns: ModelCooldowns;
+  /** The enabled built-in tools. */
+  readonly builtinTools: readonly ToolSpec[];
+  /** Present when at least one MCP server is configured. */
+  readonly mcp: McpManager | undefined;
 }
 
 /**
@@ -53,19 +61,22 @@ export async function startAssistant(
   const cooldowns = new ModelCooldowns();
   const provider = config.provider === undefined ? undefined : createModelChain(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
-  const { tools, executeTool } = createBuiltinTools(config, gatewayOwnFiles(config));
+  const builtin = createBuiltinTools(config, gatewayOwnFiles(config));
+  const mcp = await startMcp(config, logger);
+  // Stop the servers after the drain (runs are over), before the store closes.
+  if (mcp !== undefined) cleanups.push(() => mcp.close());
   const agent = createAgentService({
     store,
     bus,
     provider,
-    tools,
-    executeTool,
+    tools: mcp === undefined ? builtin.tools : () => [...builtin.tools, ...mcp.tools()],
+    executeTool: mcp === undefined ? builtin.executeTool : (call, signal) => (mcp.owns(call.name) ? mcp.callTool(call.name, call.arguments, signal) : builtin.executeTool(call, signal)),
     options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
     logger: agentLogger,
   });
-  agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
+  agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  if (signal?.aborted) return { store, bus, agent, cooldowns };
+  if (signal?.aborted) return { store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -77,7 +88,25 @@ export async function startAssistant(
   }
   const missingKey = describeMissingProviderKey(config);
   if (missingKey !== undefined) agentLogger.warn(missingKey);
-  return { store, bus, agent, cooldowns };
+  return { store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp };
+}
+
+/**
+ * Start the MCP servers in the background (they never delay /ready). The
+ * manager, and the MCP SDK with it, is imported only when a server is
+ * configured, so other gateways pay nothing for it.
+ */
+async function startMcp(config: PincerConfig, logger: Logger): Promise<McpManager | undefined> {
+  if (Object.keys(config.mcp.servers).length === 0) return undefined;
+  // Local servers without a cwd run in the workspace, which may not exist yet.
+  await mkdir(config.agent.workspaceDir, { recursive: true, mode: 0o700 });
+  const { startMcpManager } = await import('./mcp/mcp-manager.js');
+  return startMcpManager({
+    config: config.mcp,
+    logger: logger.child({ component: 'mcp' }),
+    clientVersion: readPackageVersion(),
+    defaultCwd: config.agent.workspaceDir,
+  });
 }
 
 /**
