@@ -25,6 +25,7 @@ import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
+import { createToolMethods } from './channels/openclaw/methods/tools.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
 import { createLazyRoute } from './gateway/lazy-route.js';
@@ -258,6 +259,7 @@ function buildOpenClawMethods(
     ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
     ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ store, agent, canonicalize }),
+    ...createToolMethods({ builtinTools: () => assistant.builtinTools, mcpServers: () => assistant.mcp?.servers() ?? [], agentId: DEFAULT_AGENT_ID }),
   };
 }
 
