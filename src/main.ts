@@ -23,6 +23,7 @@ import { startOpenClawChannel, type ChannelStats } from './channels/openclaw/ind
 import { startWebChannel } from './channels/web/index.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
+import { createRequestGate } from './security/request-gate.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
 /** The agents this gateway runs; the first is the default. */
@@ -102,6 +103,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     websocket: config.gateway.websocket,
     version,
     drainTimeoutMs: config.gateway.drainTimeoutMs,
+    maxConnections: config.gateway.maxConnections,
     logger: logger.child({ component: 'gateway' }),
   });
   /** Run after the gateway has drained, last registered first. */
@@ -127,6 +129,8 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     throwIfCancelled();
 
     const authLimiter = createAuthRateLimiter();
+    // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
+    const requestGate = createRequestGate({ ...config.gateway, port: address.port });
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
     const host: ChannelHost = {
       config,
@@ -135,6 +139,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       events: started.bus,
       getAuthSecret: auth.getAuthSecret,
       authLimiter,
+      gate: requestGate,
       canonicalize,
       agentIds: AGENT_IDS,
       version,

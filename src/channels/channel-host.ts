@@ -14,6 +14,7 @@ import type { PincerConfig } from '../config/schema.js';
 import type { McpServerView } from '../mcp/mcp-manager.js';
 import type { ToolSpec } from '../providers/types.js';
 import type { AuthRateLimiter } from '../security/auth-rate-limiter.js';
+import type { RequestGate } from '../security/request-gate.js';
 import type { AuthSecretResolver } from '../security/secret-compare.js';
 import type { Logger } from '../util/logger.js';
 
@@ -33,6 +34,8 @@ export interface ChannelHost {
   getAuthSecret: AuthSecretResolver;
   /** Shared by every surface that checks the secret, so guesses count once per client. */
   authLimiter: AuthRateLimiter;
+  /** The one Host/Origin gate for the upgrade and every HTTP route that reads the secret. */
+  gate: RequestGate;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize(raw: string): string;
   /** Configured agents; the first is the default. */

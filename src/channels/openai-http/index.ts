@@ -21,6 +21,7 @@ export const startOpenAiHttpChannel: ChannelStarter = (host) => {
         agentIds: host.agentIds,
         logger: host.logger.child({ component: 'openai-http' }),
         rateLimiter: host.authLimiter,
+        gate: host.gate,
       });
     }),
   );

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Assistant } from '../../assistant/types.js';
 import type { AuthRateLimiter } from '../../security/auth-rate-limiter.js';
+import type { RequestGate } from '../../security/request-gate.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
 
 /** Default request body cap: 1 MiB. */
@@ -42,6 +43,8 @@ export interface OpenAiHttpDeps {
   options?: OpenAiHttpOptions;
   /** Shared with the WebSocket channel so both count toward one lockout. */
   rateLimiter?: OpenAiHttpRateLimiter;
+  /** Host/Origin gate shared with the WebSocket upgrade (default: loopback Hosts and Origins only). */
+  gate?: RequestGate;
 }
 
 /** Handles the request when it is under `/v1`, else returns false and touches nothing. */

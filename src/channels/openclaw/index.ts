@@ -34,6 +34,7 @@ export const startOpenClawChannel: ChannelStarter = (host) => {
     isDraining: host.isDraining,
     logger: host.logger.child({ component: 'openclaw' }),
     authLimiter: host.authLimiter,
+    gate: host.gate,
     options: {
       ...config.gateway,
       port: host.port,
