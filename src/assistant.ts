@@ -12,6 +12,7 @@ import type { OutboundBus } from './bus/types.js';
 import type { PincerConfig } from './config/schema.js';
 import { createModelChain, describeProvider } from './providers/create-provider.js';
 import { ModelCooldowns } from './providers/model-cooldowns.js';
+import { PriceBook } from './providers/model-prices.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
 import type { Logger } from './util/logger.js';
 
@@ -24,6 +25,8 @@ export interface Assistant {
   readonly agent: PincerAgentService;
   /** Models that failed recently and are skipped until their cooldown ends. */
   readonly cooldowns: ModelCooldowns;
+  /** provider.cost over the built-in estimates. */
+  readonly prices: PriceBook;
 }
 
 /**
@@ -48,6 +51,7 @@ export async function startAssistant(
   const bus = createEventBus<AgentEvent>();
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
   const cooldowns = new ModelCooldowns();
+  const prices = new PriceBook(config.provider?.cost);
   const provider = config.provider === undefined ? undefined : createModelChain(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
   const { tools, executeTool } = createBuiltinTools(config);
@@ -59,10 +63,11 @@ export async function startAssistant(
     executeTool,
     options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
     logger: agentLogger,
+    prices,
   });
   agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  if (signal?.aborted) return { store, bus, agent, cooldowns };
+  if (signal?.aborted) return { store, bus, agent, cooldowns, prices };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -72,5 +77,5 @@ export async function startAssistant(
       fallbacks: config.provider.fallbacks.map((fallback) => describeProvider(fallback)),
     });
   }
-  return { store, bus, agent, cooldowns };
+  return { store, bus, agent, cooldowns, prices };
 }

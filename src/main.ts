@@ -25,6 +25,8 @@ import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
+import { createUsageMethods, type StatusModel } from './channels/openclaw/methods/usage.js';
+import { modelKey } from './providers/create-provider.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
 import { createLazyRoute } from './gateway/lazy-route.js';
@@ -247,7 +249,26 @@ function buildOpenClawMethods(
     ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
     ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ store, agent, canonicalize }),
+    ...createUsageMethods({
+      store,
+      canonicalize,
+      price: (model, usage) => (model === undefined ? undefined : assistant.prices.costOf(model, usage)),
+      models: () => statusModels(config, assistant),
+    }),
   };
+}
+
+/** The configured chain with each model's cooldown, for usage.status. */
+function statusModels(config: PincerConfig, assistant: Assistant): StatusModel[] {
+  if (config.provider === undefined) return [];
+  const cooling = new Map(assistant.cooldowns.list().map((state) => [state.key, state]));
+  return [config.provider, ...config.provider.fallbacks].map((endpoint) => {
+    const key = modelKey(endpoint);
+    const state = cooling.get(key);
+    const model: StatusModel = { provider: endpoint.kind, model: endpoint.model, cooldownMs: assistant.cooldowns.remainingMs(key) };
+    if (state !== undefined && model.cooldownMs > 0) model.lastError = state.lastError;
+    return model;
+  });
 }
 
 /** Model fields of session rows, as OpenClaw reports them. */

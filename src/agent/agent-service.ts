@@ -19,6 +19,7 @@ import type { ToolExecutor } from './tool-types.js';
 import type { AgentEvent, AgentService, ChatTurn, RunRecord, SubmitResult } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
 import { GatewayError, gatewayUnavailable } from '../protocol/errors.js';
+import type { PriceBook } from '../providers/model-prices.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
 import type { ContentBlock, SessionStore, StoredMessage } from '../sessions/types.js';
 
@@ -57,6 +58,8 @@ export interface CreateAgentServiceParams {
   tools?: ToolSpec[];
   options: AgentServiceOptions;
   logger?: AgentLogger;
+  /** Prices stored replies (provider.cost and the estimates); none when absent. */
+  prices?: PriceBook;
 }
 
 /** AgentService plus start-up repair. */
@@ -107,6 +110,7 @@ class DefaultAgentService implements PincerAgentService {
       workspaceDir: options.workspaceDir,
       defaultTimeoutMs: options.defaultRunTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
       logger: params.logger,
+      prices: params.prices,
     };
   }
 

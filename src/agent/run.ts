@@ -14,8 +14,9 @@ import { describeStorageError } from './storage-errors.js';
 import type { ToolExecutor } from './tool-types.js';
 import type { AgentEvent, ChatTurn, RunEvent, RunStatus } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
+import type { PriceBook } from '../providers/model-prices.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
-import type { SessionStore, StoredMessage } from '../sessions/types.js';
+import type { SessionStore, StoredMessage, Usage } from '../sessions/types.js';
 
 /** Run timeout when the turn names none (ms). */
 export const DEFAULT_RUN_TIMEOUT_MS = 10 * 60 * 1000;
@@ -46,6 +47,8 @@ export interface RunDeps {
   workspaceDir?: string;
   defaultTimeoutMs: number;
   logger?: AgentLogger;
+  /** Prices replies as they are stored; without it no reply has a cost. */
+  prices?: PriceBook;
 }
 
 interface RunOutcome {
@@ -94,7 +97,7 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   record.stopReason = stored.stopReason;
   if (stored.error !== undefined) record.error = stored.error;
   record.text = replyText(outcome.messages);
-  if (outcome.result !== undefined) record.usage = outcome.result.usage;
+  if (outcome.result !== undefined) record.usage = runUsage(outcome.result.usage, outcome.messages);
   const end: RunEvent = {
     type: 'run.end',
     runId,
@@ -159,6 +162,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
     },
   });
   const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
+  if (deps.prices !== undefined) priceReplies(result.messages, deps.prices);
   return { status: result.status, messages: result.messages, stopReason, error: result.error, result };
 }
 
@@ -178,6 +182,32 @@ async function persist(deps: RunDeps, run: LiveRun, outcome: RunOutcome): Promis
     deps.bus.publish({ type: 'session.message', sessionKey, message: stored });
   }
   return { status: outcome.status, stopReason: outcome.stopReason, error: outcome.error, messages };
+}
+
+/** Give each reply with usage its cost, when its model's price is known. */
+function priceReplies(messages: LoopMessage[], prices: PriceBook): void {
+  for (const message of messages) {
+    if (message.role !== 'assistant' || message.usage === undefined || message.model === undefined) continue;
+    const cost = prices.costOf(message.model, message.usage);
+    if (cost !== undefined) message.usage = { ...message.usage, cost };
+  }
+}
+
+/** The run's token totals, with a cost only when every reply that used tokens was priced. */
+function runUsage(total: Usage, messages: LoopMessage[]): Usage {
+  const replies = messages.filter((m) => m.role === 'assistant' && m.usage !== undefined);
+  if (replies.length === 0 || replies.some((m) => m.usage?.cost === undefined)) return total;
+  const cost = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 };
+  for (const reply of replies) {
+    const part = reply.usage?.cost;
+    if (part === undefined) continue;
+    cost.input += part.input;
+    cost.output += part.output;
+    cost.cacheRead += part.cacheRead;
+    cost.cacheWrite += part.cacheWrite;
+    cost.total += part.total;
+  }
+  return { ...total, cost };
 }
 
 function aborted(run: LiveRun, provider: Provider | undefined): RunOutcome {

@@ -241,6 +241,7 @@ function resolveProvider(
     timeoutMs: merged.timeoutMs ?? DEFAULTS.provider.timeoutMs,
     maxRetries: merged.maxRetries ?? DEFAULTS.provider.maxRetries,
     fallbacks: (merged.fallbacks ?? []).map((fallback) => resolveFallback(fallback, primary, vendorKey(fallback.kind))),
+    cost: { ...merged.cost },
   };
 }
 

@@ -76,6 +76,20 @@ const fallbackSchema = section({
   apiKey: v.optional(secretSchema),
 });
 
+const usdPerMillion = v.pipe(
+  v.number('expected USD per million tokens'),
+  v.finite('expected USD per million tokens'),
+  v.minValue(0, 'expected USD per million tokens, 0 or more'),
+);
+
+/** A model's price (provider.cost["<model>"]), USD per million tokens; cache prices default to the input price. */
+const priceSchema = section({
+  input: usdPerMillion,
+  output: usdPerMillion,
+  cacheRead: v.optional(usdPerMillion),
+  cacheWrite: v.optional(usdPerMillion),
+});
+
 /** `{ "enabled": bool }`, plus the tool's own options. */
 function toolSection<const E extends v.ObjectEntries>(entries: E) {
   return v.optional(section({ enabled: v.optional(v.boolean('expected true or false')), ...entries }));
@@ -131,6 +145,12 @@ export const fileConfigSchema = section({
       timeoutMs: v.optional(integer(1, MAX_TIMEOUT_MS, ' (ms)')),
       maxRetries: v.optional(integer(0, 10)),
       fallbacks: v.optional(v.pipe(v.array(fallbackSchema, 'expected an array of models'), v.maxLength(MAX_FALLBACKS, `expected at most ${MAX_FALLBACKS} fallbacks`))),
+      cost: v.optional(
+        v.pipe(
+          v.custom<unknown>((value) => !Array.isArray(value), 'expected an object keyed by model id'),
+          v.record(modelSchema, priceSchema, 'expected an object keyed by model id'),
+        ),
+      ),
     }),
   ),
   agent: v.optional(
@@ -188,6 +208,15 @@ export interface ProviderConfig extends ModelEndpointConfig {
   readonly maxRetries: number;
   /** Further models, tried in order when the one before fails with a retryable error (default none). */
   readonly fallbacks: readonly ModelEndpointConfig[];
+  /** Prices by model id, USD per million tokens, over the built-in estimates (default none). */
+  readonly cost: Readonly<Record<string, ModelPriceConfig>>;
+}
+
+export interface ModelPriceConfig {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead?: number;
+  readonly cacheWrite?: number;
 }
 
 export interface AgentConfig {

@@ -52,12 +52,21 @@ const contentBlockSchema = v.variant('type', [
   }),
 ]);
 
+const usageCostSchema = v.object({
+  input: v.number(),
+  output: v.number(),
+  cacheRead: v.number(),
+  cacheWrite: v.number(),
+  total: v.number(),
+});
+
 const usageSchema = v.object({
   input: v.number(),
   output: v.number(),
   totalTokens: v.number(),
   cacheRead: v.optional(v.number()),
   cacheWrite: v.optional(v.number()),
+  cost: v.optional(usageCostSchema),
 });
 
 /** Shape of a StoredMessage; exported for other backends and migrations. */

@@ -9,12 +9,24 @@ export type ContentBlock =
   | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
   | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } };
 
+/** Tokens of a model call or a run, as the provider reported them. `input` excludes cache reads and writes. */
 export interface Usage {
   input: number;
   output: number;
   totalTokens: number;
   cacheRead?: number;
   cacheWrite?: number;
+  /** USD, when the model's price is known (provider.cost or the estimates table); absent means unknown, not free. */
+  cost?: UsageCost;
+}
+
+/** What the tokens of a Usage cost, per kind and in total, USD. */
+export interface UsageCost {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  total: number;
 }
 
 export type Role = 'user' | 'assistant' | 'toolResult';

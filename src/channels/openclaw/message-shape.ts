@@ -5,7 +5,7 @@
  * empty bubble. Nothing here carries a filesystem path.
  */
 
-import type { ContentBlock, SessionMeta, StoredMessage } from '../../sessions/types.js';
+import type { ContentBlock, SessionMeta, StoredMessage, UsageCost } from '../../sessions/types.js';
 
 /** The one agent Pincer runs; every canonical key is `agent:main:<rest>`. */
 export const AGENT_ID = 'main';
@@ -16,6 +16,8 @@ export interface WireUsage {
   totalTokens: number;
   cacheRead: number;
   cacheWrite: number;
+  /** USD; absent when the model's price is unknown. */
+  cost?: UsageCost;
 }
 
 export interface WireMessage {
@@ -79,13 +81,15 @@ export function shapeMessage(message: StoredMessage, options: ShapeOptions = {})
 
 /** Usage with every counter present (clients sum them without checks). */
 export function shapeUsage(usage: StoredMessage['usage']): WireUsage {
-  return {
+  const wire: WireUsage = {
     input: usage?.input ?? 0,
     output: usage?.output ?? 0,
     totalTokens: usage?.totalTokens ?? 0,
     cacheRead: usage?.cacheRead ?? 0,
     cacheWrite: usage?.cacheWrite ?? 0,
   };
+  if (usage?.cost !== undefined) wire.cost = { ...usage.cost };
+  return wire;
 }
 
 /** The visible text of a message: its text blocks joined. */
