@@ -192,7 +192,7 @@ class DefaultAgentService implements PincerAgentService {
 
   async recoverInterruptedRuns(): Promise<number> {
     const skip = new Set(this.#registry.liveRuns().map((live) => live.record.runId));
-    const { appended, recent } = await repairInterruptedRuns(this.#store, {
+    const { appended, recent, sessionsRead } = await repairInterruptedRuns(this.#store, {
       since: Date.now() - RUN_RECORD_TTL_MS,
       skip,
       onError: (sessionKey, error) => this.#logger?.warn('could not check a session for interrupted runs', { sessionKey, error: String(error) }),
@@ -212,7 +212,7 @@ class DefaultAgentService implements PincerAgentService {
       this.#registry.remember(record, fingerprintTurn(run.sessionKey, text, images));
     }
     for (const { sessionKey, message } of appended) this.#bus.publish({ type: 'session.message', sessionKey, message });
-    if (appended.length > 0) this.#logger?.warn('closed runs interrupted by a previous stop', { runs: appended.length });
+    if (appended.length > 0) this.#logger?.warn('closed runs interrupted by a previous stop', { runs: appended.length, sessionsRead });
     return appended.length;
   }
 

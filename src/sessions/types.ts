@@ -115,6 +115,13 @@ export interface SessionStore {
    * key (chat.send retries after a restart), or undefined.
    */
   findByIdempotencyKey?(key: string, idempotencyKey: string): Promise<StoredMessage | undefined>;
+  /**
+   * Optional: runs a crash may have cut, per session: runIds whose user row
+   * has no closing assistant row (any stopReason but toolUse). Exact and
+   * cheap (no file reads), so start-up repair need not read every session.
+   * Without it, callers must check every session's full history.
+   */
+  openRuns?(): { sessionKey: string; runIds: string[] }[];
   /** Remove the session. False when unknown. */
   delete(key: string): Promise<boolean>;
   /** Flush and release file handles. */

@@ -4,7 +4,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sessionFileName } from '../../src/sessions/session-key.js';
 import { encodeRecord } from '../../src/sessions/session-records.js';
@@ -58,4 +58,12 @@ export async function writeSessionFile(dir: string, spec: SessionFileSpec): Prom
   }
   await writeFile(join(dir, sessionFileName(spec.key)), lines.join(''), { mode: 0o600 });
   return { runIds, cutRunId };
+}
+
+/** Append a user message with no reply, as a crash during its run leaves it. Returns its runId. */
+export async function appendCutRun(dir: string, key: string, at = Date.now()): Promise<string> {
+  const runId = randomUUID();
+  const message: StoredMessage = { id: randomUUID(), role: 'user', content: [{ type: 'text', text: 'cut by a crash' }], timestamp: at, runId, idempotencyKey: runId };
+  await appendFile(join(dir, sessionFileName(key)), encodeRecord({ type: 'message', at, message }));
+  return runId;
 }
