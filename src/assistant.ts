@@ -4,6 +4,7 @@
  */
 
 import { join } from 'node:path';
+import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
 import type { AgentEvent } from './agent/types.js';
@@ -77,5 +78,7 @@ export async function startAssistant(
       fallbacks: config.provider.fallbacks.map((fallback) => describeProvider(fallback)),
     });
   }
+  const missingKey = describeMissingProviderKey(config);
+  if (missingKey !== undefined) agentLogger.warn(missingKey);
   return { store, bus, agent, cooldowns, prices };
 }

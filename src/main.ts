@@ -14,7 +14,7 @@ import type { GatewayServer } from './gateway/gateway-server.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import type { Logger } from './util/logger.js';
 import { httpUrlFor } from './util/host-format.js';
-import { createLogger } from './util/logger.js';
+import { createLogger, resolveLogFormat } from './util/logger.js';
 import { readPackageVersion } from './util/package-info.js';
 import { startAssistant, type Assistant } from './assistant.js';
 import { createOpenClawChannel, type ChannelStats } from './channels/openclaw/channel.js';
@@ -30,6 +30,7 @@ import { modelKey } from './providers/create-provider.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
 import { createLazyRoute } from './gateway/lazy-route.js';
+import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
@@ -94,7 +95,7 @@ export interface PincerHandle {
  */
 export async function startPincer(options: StartPincerOptions = {}): Promise<PincerHandle> {
   const config = options.config ?? loadConfig({ flags: options.flags, overrides: options.overrides, env: options.env });
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const version = readPackageVersion();
 
   const throwIfCancelled = (): void => {
@@ -116,11 +117,20 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   const cleanups: (() => void | Promise<void>)[] = [];
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
 
-  throwIfCancelled();
-  // Listen before building the rest so a busy port fails fast and /health answers during start-up.
-  const address = await gateway.listen();
+  // Before listening: a second gateway on the same state directory must fail naming the first, not share its files.
+  const lock = acquireStateDirLock(config.stateDir);
+  cleanups.push(() => lock.release());
+  let address: Awaited<ReturnType<GatewayServer['listen']>>;
   try {
-    // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (protocol.md §8.6).
+    throwIfCancelled();
+    // Listen before building the rest so a busy port fails fast and /health answers during start-up.
+    address = await gateway.listen();
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  try {
+    // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (docs/protocol.md §8.6).
     throwIfCancelled();
     const assistant = await startAssistant(config, logger, cleanups, options.signal);
     throwIfCancelled();
@@ -188,6 +198,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     authMode: auth.mode,
     tokenFile: auth.tokenFile?.path,
     version,
+    pid: process.pid,
   });
 
   let closing: Promise<void> | undefined;

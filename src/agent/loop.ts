@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunStatus } from './types.js';
 import type { ToolCall, ToolExecutor, ToolOutcome } from './tool-types.js';
 import type { FailedModelCall, ModelMessage, ModelRequest, Provider, ProviderEvent } from '../providers/types.js';
-import type { ContentBlock, StopReason, StoredMessage, Usage } from '../sessions/types.js';
+import type { ContentBlock, Message, StopReason, Usage } from '../messages/types.js';
 
 /** Model calls per run when `maxIterations` is not given. */
 export const DEFAULT_MAX_ITERATIONS = 20;
@@ -21,8 +21,8 @@ const MAX_QUOTED_ARGUMENT_CHARS = 200;
 /** How long an aborted provider stream may take to end before the loop stops waiting (ms). */
 const ABORTED_STREAM_GRACE_MS = 1_000;
 
-/** A message the loop produced: a StoredMessage before the service gives it an id and runId. */
-export type LoopMessage = Omit<StoredMessage, 'id' | 'runId'>;
+/** A message the loop produced; the run gives it an id and runId when it stores it. */
+export type LoopMessage = Message;
 
 /** Progress of a run; the service adds runId and sessionKey to make RunEvents. */
 export type LoopEvent =

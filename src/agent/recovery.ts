@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { RunStatus } from './types.js';
+import { messageText } from '../messages/message-text.js';
 import type { SessionStore, StoredMessage } from '../sessions/types.js';
 import { closesRun } from '../sessions/open-runs.js';
 
@@ -107,7 +108,7 @@ async function repairSession(
 function recentRun(sessionKey: string, user: StoredMessage, end: StoredMessage): RecentRun {
   const stopReason = end.stopReason ?? 'stop';
   const status: RunStatus = stopReason === 'aborted' ? 'aborted' : stopReason === 'error' || stopReason === 'interrupted' ? 'error' : 'ok';
-  const text = end.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+  const text = messageText(end);
   const run: RecentRun = { runId: user.runId as string, sessionKey, status, stopReason, userMessage: user, endedAt: end.timestamp, text };
   if (status === 'error') run.error = end.errorMessage ?? 'the run failed';
   return run;

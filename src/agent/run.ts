@@ -14,9 +14,11 @@ import { describeStorageError } from './storage-errors.js';
 import type { ToolExecutor } from './tool-types.js';
 import type { AgentEvent, ChatTurn, RunEvent, RunStatus } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
+import { messageText } from '../messages/message-text.js';
+import type { Usage } from '../messages/types.js';
 import type { PriceBook } from '../providers/model-prices.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
-import type { SessionStore, StoredMessage, Usage } from '../sessions/types.js';
+import type { SessionStore, StoredMessage } from '../sessions/types.js';
 
 /** Run timeout when the turn names none (ms). */
 export const DEFAULT_RUN_TIMEOUT_MS = 10 * 60 * 1000;
@@ -61,7 +63,7 @@ interface RunOutcome {
 
 /** Execute one accepted run whose user message is stored. Resolves when run.end is published. */
 export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<void> {
-  // The submit result must reach the client before the run's first event (protocol.md §3.3).
+  // The submit result must reach the client before the run's first event (docs/protocol.md §3.3).
   await nextTurn();
   const { record, controller } = run;
   const { runId, sessionKey } = record;
@@ -249,7 +251,7 @@ function replyText(messages: LoopMessage[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i] as LoopMessage;
     if (m.role !== 'assistant') continue;
-    const text = m.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    const text = messageText(m);
     if (text !== '') return text;
   }
   return '';

@@ -3,8 +3,9 @@
  * abort and await them. Channels map RunEvents onto their wire protocols.
  */
 
+import type { ContentBlock, Usage } from '../messages/types.js';
 import type { FailedModelCall } from '../providers/types.js';
-import type { StoredMessage, Usage, ContentBlock } from '../sessions/types.js';
+import type { StoredMessage } from '../sessions/types.js';
 
 export type RunStatus = 'ok' | 'error' | 'aborted';
 

@@ -4,7 +4,10 @@ import type { ConfigFlags } from '../config/load-config.js';
 import { loadConfig } from '../config/load-config.js';
 import { handleShutdownSignals } from '../gateway/shutdown-signals.js';
 import { StartCancelledError, startPincer, type PincerHandle } from '../main.js';
-import { createLogger, isLogLevel } from '../util/logger.js';
+import { createLogger, isLogLevel, resolveLogFormat } from '../util/logger.js';
+import type { LogFormatName } from '../config/schema.js';
+import { LOG_FORMAT_NAMES } from '../config/schema.js';
+import { formatStartLine } from './start-line.js';
 import { numberOption, stringOption } from './option-parsers.js';
 import { takeShutdownSignals } from './signal-guard.js';
 
@@ -27,10 +30,11 @@ export async function runGateway(options: Record<string, unknown>, websocketFrom
     configPath: stringOption(options, 'config'),
     stateDir: stringOption(options, 'stateDir'),
     logLevel: isLogLevel(logLevel) ? logLevel : undefined,
+    logFormat: isLogFormat(options.logFormat) ? options.logFormat : undefined,
     websocket: websocketFromCli ? options.websocket === true : undefined,
   };
   const config = loadConfig({ flags });
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const stop = new AbortController();
   let starting: Promise<PincerHandle | undefined> | undefined;
 
@@ -62,11 +66,9 @@ export async function runGateway(options: Record<string, unknown>, websocketFrom
     pincer.logger.error('unhandled rejection', { err: reason });
   });
 
-  if (pincer.generatedToken !== undefined) {
-    const { path, token } = pincer.generatedToken;
-    // The one place a secret is shown: on the operator's own terminal, once, at first run.
-    process.stdout.write(
-      `Pincer: generated a gateway token in ${path}. Open ${pincer.url}/#token=${token} or, for WebClaw, set CLAWDBOT_GATEWAY_TOKEN=${token}\n`,
-    );
-  }
+  process.stdout.write(`${formatStartLine(pincer)}\n`);
+}
+
+function isLogFormat(value: unknown): value is LogFormatName {
+  return typeof value === 'string' && (LOG_FORMAT_NAMES as readonly string[]).includes(value);
 }

@@ -24,7 +24,7 @@ Examples:
 Configuration, lowest precedence first:
   defaults < config file (<state-dir>/config.json, or --config) < environment < flags
 Environment:
-  PINCER_STATE_DIR PINCER_HOST PINCER_PORT PINCER_TOKEN PINCER_PASSWORD PINCER_LOG_LEVEL
+  PINCER_STATE_DIR PINCER_HOST PINCER_PORT PINCER_TOKEN PINCER_PASSWORD PINCER_LOG_LEVEL PINCER_LOG_FORMAT
   PINCER_PROVIDER PINCER_BASE_URL PINCER_API_KEY PINCER_MODEL
 Prefer PINCER_TOKEN or the config file over --token: flags show up in the process list.
 `;
@@ -76,6 +76,7 @@ function buildProgram(): Command {
     .option('--config <path>', 'config file (default <state-dir>/config.json)')
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'auto (default: readable lines on a terminal, JSON otherwise), pretty or json').choices(['auto', 'pretty', 'json']))
     .option('--no-websocket', 'serve HTTP health/ready only; refuse WebSocket upgrades')
     .option('--enable-websocket', 'accepted for compatibility and ignored (the WebSocket is on by default)')
     .addHelpText('after', GATEWAY_HELP)

@@ -14,8 +14,8 @@ import { ConfigError, describeSource } from './config-error.js';
 import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME } from './defaults.js';
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
-import type { FileConfig, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
-import { fileConfigSchema, hostSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
+import type { FileConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
+import { fileConfigSchema, hostSchema, logFormatSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
 /** Values given on the command line (or by an embedding program); undefined means "not given". */
 export interface ConfigFlags {
@@ -25,6 +25,7 @@ export interface ConfigFlags {
   password?: string;
   websocket?: boolean;
   logLevel?: LogLevelName;
+  logFormat?: LogFormatName;
   stateDir?: string;
   /** --config PATH: when given, the file must exist. */
   configPath?: string;
@@ -55,6 +56,7 @@ const FLAG_NAMES: Record<string, string> = {
   'auth.token': '--token',
   'auth.password': '--password',
   logLevel: '--log-level',
+  logFormat: '--log-format',
 };
 
 /** Load, merge, validate and freeze the config. Throws ConfigError (exit code 78) on any problem. */
@@ -89,6 +91,7 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
   const agentWorkspace = agent.workspaceDir;
   const openaiHttp = Object.assign({}, DEFAULTS.openaiHttp, ...pick('openaiHttp').map(defined)) as PincerConfig['openaiHttp'];
   const logLevel = layers.reduce<LogLevelName>((level, layer) => layer.config.logLevel ?? level, DEFAULTS.logLevel);
+  const logFormat = layers.reduce<LogFormatName>((format, layer) => layer.config.logFormat ?? format, DEFAULTS.logFormat);
 
   const sourceOf = (field: string): ConfigSource => {
     const [section, key] = field.split('.') as [keyof FileConfig, string | undefined];
@@ -123,6 +126,7 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
     openaiHttp,
     tools: resolveTools(pick('tools').map(defined)),
     logLevel,
+    logFormat,
   };
   return deepFreeze(config);
 }
@@ -138,7 +142,10 @@ function readConfigFile(path: string, mustExist: boolean): FileConfig {
     const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
     throw new ConfigError(`cannot read config file ${path}: ${reason}`, { source: { kind: 'file', path }, cause: error });
   }
-  if (text.trim() === '') return {};
+  if (text.trim() === '') {
+    // An empty file is most often a write that went wrong; starting on defaults would hide it.
+    throw new ConfigError(`config file ${path} is empty: write {} for the defaults, or remove the file`, { source: { kind: 'file', path } });
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -193,6 +200,7 @@ function validateFlags(flags: ConfigFlags): FileConfig {
       password: check(flags.password, 'auth.password', secretSchema),
     }),
     logLevel: check(flags.logLevel, 'logLevel', logLevelSchema),
+    logFormat: check(flags.logFormat, 'logFormat', logFormatSchema),
   };
 }
 
@@ -305,6 +313,7 @@ function envNameOf(field: string): string {
     'provider.apiKey': 'PINCER_API_KEY',
     'provider.model': 'PINCER_MODEL',
     logLevel: 'PINCER_LOG_LEVEL',
+    logFormat: 'PINCER_LOG_FORMAT',
   };
   return names[field] ?? field;
 }

@@ -51,6 +51,11 @@ export const modelSchema = nonBlank('a model name');
 
 export const logLevelSchema = v.picklist(LOG_LEVEL_NAMES, `expected one of ${LOG_LEVEL_NAMES.join(', ')}`);
 
+/** `auto`: human-readable lines when stderr is a terminal, JSON lines otherwise. */
+export const LOG_FORMAT_NAMES = ['auto', 'pretty', 'json'] as const;
+export type LogFormatName = (typeof LOG_FORMAT_NAMES)[number];
+export const logFormatSchema = v.picklist(LOG_FORMAT_NAMES, `expected one of ${LOG_FORMAT_NAMES.join(', ')}`);
+
 export const providerKindSchema = v.picklist(PROVIDER_KINDS, `expected one of ${PROVIDER_KINDS.join(', ')}`);
 
 export const urlSchema = v.pipe(
@@ -169,6 +174,7 @@ export const fileConfigSchema = section({
   ),
   tools: v.optional(toolsSchema),
   logLevel: v.optional(logLevelSchema),
+  logFormat: v.optional(logFormatSchema),
 });
 
 /** What a config file (or a programmatic override) may contain. */
@@ -259,4 +265,5 @@ export interface PincerConfig {
   readonly openaiHttp: { readonly enabled: boolean };
   readonly tools: ToolsConfig;
   readonly logLevel: LogLevelName;
+  readonly logFormat: LogFormatName;
 }

@@ -1,5 +1,5 @@
 /**
- * WebSocket close codes and reasons Pincer uses (protocol.md §1.3).
+ * WebSocket close codes and reasons Pincer uses (docs/protocol.md §1.3).
  */
 
 export const CLOSE_NORMAL = 1000;

@@ -4,7 +4,7 @@
  * neither has an unknown price, which callers report as unknown, never as 0.
  */
 
-import type { Usage, UsageCost } from '../sessions/types.js';
+import type { Usage, UsageCost } from '../messages/types.js';
 
 /** USD per million tokens. Cache prices default to the input price when not given. */
 export interface ModelPrice {

@@ -11,7 +11,7 @@
  * from `provider.name` / `provider.model`.
  */
 
-import type { ContentBlock, Usage } from '../sessions/types.js';
+import type { ContentBlock, Usage } from '../messages/types.js';
 
 /** A message in provider-neutral form, as the loop builds context. */
 export type ModelMessage =

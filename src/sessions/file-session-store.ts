@@ -241,17 +241,6 @@ export class FileSessionStore implements SessionStore {
     return result;
   }
 
-  /** The newest message stored with this idempotency key (user rows carry `<key>:user`), if any. */
-  async findByIdempotencyKey(key: string, idempotencyKey: string): Promise<StoredMessage | undefined> {
-    this.#assertOpen();
-    if (!this.#sessions.has(key)) return undefined;
-    const messages = await this.#messages(key);
-    for (let i = messages.length - 1; i >= 0; i--) {
-      if (messages[i].idempotencyKey === idempotencyKey) return messages[i];
-    }
-    return undefined;
-  }
-
   async reset(key: string): Promise<boolean> {
     this.#assertOpen();
     return this.#enqueue(key, async () => {

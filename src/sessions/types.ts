@@ -1,60 +1,18 @@
 /**
- * Storage-side shapes of chat messages and sessions, and the SessionStore
- * contract. No wire frames here: channels map these onto their protocols.
+ * Storage-side shapes of messages and sessions, and the SessionStore
+ * contract. The conversation model itself lives in messages/; no wire frames
+ * here: channels map these onto their protocols.
  */
 
-export type ContentBlock =
-  | { type: 'text'; text: string }
-  | { type: 'thinking'; thinking: string }
-  | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
-  | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } };
+import type { Message } from '../messages/types.js';
 
-/** Tokens of a model call or a run, as the provider reported them. `input` excludes cache reads and writes. */
-export interface Usage {
-  input: number;
-  output: number;
-  totalTokens: number;
-  cacheRead?: number;
-  cacheWrite?: number;
-  /** USD, when the model's price is known (provider.cost or the estimates table); absent means unknown, not free. */
-  cost?: UsageCost;
-}
-
-/** What the tokens of a Usage cost, per kind and in total, USD. */
-export interface UsageCost {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-  total: number;
-}
-
-export type Role = 'user' | 'assistant' | 'toolResult';
-
-/** Why an assistant message ended. `interrupted`: the process died mid-run. */
-export type StopReason = 'stop' | 'length' | 'toolUse' | 'aborted' | 'error' | 'interrupted';
-
-export interface StoredMessage {
+/** A message as stored: the conversation message plus what storage adds. */
+export interface StoredMessage extends Message {
   /** Stable message id (UUID). */
   id: string;
-  role: Role;
-  /** Always an array of blocks, user messages included. */
-  content: ContentBlock[];
-  /** Epoch ms. */
-  timestamp: number;
   runId?: string;
   /** On user rows: the chat.send idempotency key. */
   idempotencyKey?: string;
-  /** Assistant rows. */
-  usage?: Usage;
-  stopReason?: StopReason;
-  errorMessage?: string;
-  provider?: string;
-  model?: string;
-  /** toolResult rows. */
-  toolCallId?: string;
-  toolName?: string;
-  isError?: boolean;
 }
 
 export interface SessionMeta {
@@ -110,11 +68,6 @@ export interface SessionStore {
   history(key: string, query?: HistoryQuery): Promise<HistoryPage>;
   /** Drop every message, keep key, sessionId and label. False when unknown. */
   reset(key: string): Promise<boolean>;
-  /**
-   * Optional: the newest message of the session stored with this idempotency
-   * key (chat.send retries after a restart), or undefined.
-   */
-  findByIdempotencyKey?(key: string, idempotencyKey: string): Promise<StoredMessage | undefined>;
   /**
    * Optional: runs a crash may have cut, per session: runIds whose user row
    * has no closing assistant row (any stopReason but toolUse). Exact and

@@ -7,7 +7,8 @@
  */
 
 import type { DayRange } from './usage-range.js';
-import type { SessionMeta, StoredMessage, Usage, UsageCost } from './types.js';
+import type { Usage, UsageCost } from '../messages/types.js';
+import type { SessionMeta, StoredMessage } from './types.js';
 
 /** Cost of a reply's usage when it has none stored (older rows, prices added later); undefined when unknown. */
 export type PriceReply = (model: string | undefined, usage: Usage) => UsageCost | undefined;

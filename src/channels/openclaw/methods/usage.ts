@@ -19,7 +19,7 @@ import {
   type SessionUsage,
 } from '../../../sessions/usage-report.js';
 import type { SessionMeta, SessionStore } from '../../../sessions/types.js';
-import { AGENT_ID } from '../message-shape.js';
+import { DEFAULT_AGENT_ID as AGENT_ID } from '../../../sessions/session-key.js';
 import type { MethodTable } from '../method-types.js';
 
 /** sessions.usage rows when the client asks for no limit (OpenClaw's default). */
