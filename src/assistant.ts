@@ -11,7 +11,8 @@ import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import type { PincerConfig } from './config/schema.js';
-import { createModelChain, describeProvider } from './providers/create-provider.js';
+import { describeProvider } from './providers/create-provider.js';
+import { ModelCatalog } from './providers/model-catalog.js';
 import { ModelCooldowns } from './providers/model-cooldowns.js';
 import { PriceBook } from './providers/model-prices.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
@@ -28,6 +29,8 @@ export interface Assistant {
   readonly cooldowns: ModelCooldowns;
   /** provider.cost over the built-in estimates. */
   readonly prices: PriceBook;
+  /** The configured models, for models.list and sessions.patch { model }. */
+  readonly models: ModelCatalog;
 }
 
 /**
@@ -53,13 +56,14 @@ export async function startAssistant(
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
   const cooldowns = new ModelCooldowns();
   const prices = new PriceBook(config.provider?.cost);
-  const provider = config.provider === undefined ? undefined : createModelChain(config.provider, cooldowns);
+  const models = new ModelCatalog(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
   const { tools, executeTool } = createBuiltinTools(config);
   const agent = createAgentService({
     store,
     bus,
-    provider,
+    provider: models.defaultProvider(),
+    selectProvider: (model) => models.providerFor(model),
     tools,
     executeTool,
     options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
@@ -68,7 +72,7 @@ export async function startAssistant(
   });
   agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  if (signal?.aborted) return { store, bus, agent, cooldowns, prices };
+  if (signal?.aborted) return { store, bus, agent, cooldowns, prices, models };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -80,5 +84,5 @@ export async function startAssistant(
   }
   const missingKey = describeMissingProviderKey(config);
   if (missingKey !== undefined) agentLogger.warn(missingKey);
-  return { store, bus, agent, cooldowns, prices };
+  return { store, bus, agent, cooldowns, prices, models };
 }

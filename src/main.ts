@@ -24,7 +24,7 @@ import type { SessionDefaults } from './channels/openclaw/message-shape.js';
 import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
-import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
+import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './channels/openclaw/methods/system.js';
 import { createUsageMethods, type StatusModel } from './channels/openclaw/methods/usage.js';
 import { modelKey } from './providers/create-provider.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
@@ -254,10 +254,11 @@ function buildOpenClawMethods(
       version,
       startedAt: Date.now(),
       listSessions: () => store.list(),
-      model: () => (config.provider === undefined ? undefined : { provider: config.provider.kind, model: config.provider.model }),
+      model: () => modelInfos(assistant)[0],
+      fallbacks: () => modelInfos(assistant).slice(1),
       config: () => config,
     }),
-    ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
+    ...createSessionMethods({ store, agent, canonicalize, defaults, bus, models: assistant.models }),
     ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ store, agent, canonicalize }),
     ...createUsageMethods({
@@ -267,6 +268,15 @@ function buildOpenClawMethods(
       models: () => statusModels(config, assistant),
     }),
   };
+}
+
+/** The configured models in chain order; a model cooling down after failures is not available. */
+function modelInfos(assistant: Assistant): ModelInfo[] {
+  return assistant.models.list().map((entry) => ({
+    provider: entry.kind,
+    model: entry.model,
+    available: assistant.cooldowns.remainingMs(entry.cooldownKey) === 0,
+  }));
 }
 
 /** The configured chain with each model's cooldown, for usage.status. */

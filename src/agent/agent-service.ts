@@ -60,6 +60,8 @@ export interface CreateAgentServiceParams {
   logger?: AgentLogger;
   /** Prices stored replies (provider.cost and the estimates); none when absent. */
   prices?: PriceBook;
+  /** The provider of a model a session chose with sessions.patch (`kind/model`). */
+  selectProvider?: (model: string) => Provider | undefined;
 }
 
 /** AgentService plus start-up repair. */
@@ -111,6 +113,7 @@ class DefaultAgentService implements PincerAgentService {
       defaultTimeoutMs: options.defaultRunTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
       logger: params.logger,
       prices: params.prices,
+      selectProvider: params.selectProvider,
     };
   }
 

@@ -51,6 +51,8 @@ export interface RunDeps {
   logger?: AgentLogger;
   /** Prices replies as they are stored; without it no reply has a cost. */
   prices?: PriceBook;
+  /** The provider of a model a session chose (`kind/model`); undefined when not configured, then `provider` answers. */
+  selectProvider?: (model: string) => Provider | undefined;
 }
 
 interface RunOutcome {
@@ -70,7 +72,7 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   const signal = controller.signal;
   run.phase = 'running';
   record.startedAt = Date.now();
-  const provider = deps.provider;
+  const provider = providerOf(deps, sessionKey);
   record.provider = provider?.name ?? 'pincer';
   record.model = provider?.model ?? 'none';
   publish(deps, { type: 'run.start', runId, sessionKey, startedAt: record.startedAt, provider: record.provider, model: record.model });
@@ -80,7 +82,7 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   const timer = setTimeout(() => abortRun(run, 'timeout'), Math.min(timeoutMs, MAX_TIMER_MS));
   let outcome: RunOutcome;
   try {
-    outcome = await produce(deps, run, turn, userMessage);
+    outcome = await produce(deps, provider, run, turn, userMessage);
   } finally {
     clearTimeout(timer);
   }
@@ -122,8 +124,24 @@ export function abortRun(run: LiveRun, reason: 'rpc' | 'timeout' | 'shutdown'): 
   run.controller.abort(reason);
 }
 
-async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<RunOutcome> {
-  const provider = deps.provider;
+/** The session's chosen model when it is still configured, else the configured chain. */
+function providerOf(deps: RunDeps, sessionKey: string): Provider | undefined {
+  const chosen = deps.store.get(sessionKey)?.model;
+  if (chosen !== undefined) {
+    const provider = deps.selectProvider?.(chosen);
+    if (provider !== undefined) return provider;
+    deps.logger?.warn('the session model is not configured any more; using the configured chain', { sessionKey, model: chosen });
+  }
+  return deps.provider;
+}
+
+async function produce(
+  deps: RunDeps,
+  provider: Provider | undefined,
+  run: LiveRun,
+  turn: ChatTurn,
+  userMessage: StoredMessage,
+): Promise<RunOutcome> {
   if (run.controller.signal.aborted) return aborted(run, provider);
   if (provider === undefined) return failed(provider, NO_PROVIDER_MESSAGE);
   let request;

@@ -32,7 +32,7 @@ import {
   type SessionIndexEntry,
 } from './session-index.js';
 import { parseSessionKey, sessionFileName } from './session-key.js';
-import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
+import { applyMessageToMeta, applyMetaRecord, createSessionMeta } from './session-meta.js';
 import { trackOpenRuns } from './open-runs.js';
 import {
   decodeRecord,
@@ -180,12 +180,20 @@ export class FileSessionStore implements SessionStore {
   }
 
   async setLabel(key: string, label: string | null): Promise<SessionMeta> {
+    return this.#writeMeta(key, { label });
+  }
+
+  async setModel(key: string, model: string | null): Promise<SessionMeta> {
+    return this.#writeMeta(key, { model });
+  }
+
+  #writeMeta(key: string, patch: { label?: string | null; model?: string | null }): Promise<SessionMeta> {
     this.#assertWritable(key);
     return this.#enqueue(key, () =>
       this.#writeSession(key, async ({ entry }) => {
-        const at = Date.now();
-        await this.#appendRecord(entry, { type: 'meta', at, label });
-        applyLabelToMeta(entry.meta, label, at);
+        const record = { type: 'meta' as const, at: Date.now(), ...patch };
+        await this.#appendRecord(entry, record);
+        applyMetaRecord(entry.meta, record);
         this.#indexChanged();
         return { ...entry.meta };
       }),
@@ -254,11 +262,11 @@ export class FileSessionStore implements SessionStore {
         createdAt: entry.meta.createdAt,
       };
       const at = Date.now();
-      const label = entry.meta.label;
-      const data = encodeRecord(header) + encodeRecord({ type: 'meta', at, label });
+      const kept = { type: 'meta' as const, at, label: entry.meta.label, ...(entry.meta.model === undefined ? {} : { model: entry.meta.model }) };
+      const data = encodeRecord(header) + encodeRecord(kept);
       entry.file = await writeFileAtomic(join(this.#dir, entry.fileName), data);
       entry.meta = createSessionMeta(header);
-      applyLabelToMeta(entry.meta, label, at);
+      applyMetaRecord(entry.meta, kept);
       entry.openRuns.clear();
       entry.inSync = true;
       this.#remember(key, []);

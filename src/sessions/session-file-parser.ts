@@ -7,7 +7,7 @@
 
 import type { SessionMeta, StoredMessage } from './types.js';
 import { decodeRecord, SESSION_FILE_VERSION, type SessionHeaderRecord } from './session-records.js';
-import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
+import { applyMessageToMeta, applyMetaRecord, createSessionMeta } from './session-meta.js';
 import { isCanonicalSessionKey } from './session-key.js';
 import { trackOpenRuns } from './open-runs.js';
 
@@ -96,8 +96,7 @@ export function parseSessionFile(bytes: Uint8Array): ParsedSessionFile {
     if (record.type === 'session') {
       issues.push({ line: i + 1, reason: 'unexpected second header' });
     } else if (record.type === 'meta') {
-      if (record.label !== undefined) applyLabelToMeta(meta, record.label, record.at);
-      else meta.updatedAt = Math.max(meta.updatedAt, record.at);
+      applyMetaRecord(meta, record);
     } else if (seenIds.has(record.message.id)) {
       issues.push({ line: i + 1, reason: `duplicate message id ${record.message.id}` });
     } else {

@@ -26,11 +26,13 @@ export interface MessageRecord {
   message: StoredMessage;
 }
 
-/** A patch of session metadata; absent fields are unchanged. */
+/** A patch of session metadata; absent fields are unchanged, null clears. */
 export interface MetaRecord {
   type: 'meta';
   at: number;
   label?: string | null;
+  /** The session's model, `kind/model`. */
+  model?: string | null;
 }
 
 export type SessionRecord = SessionHeaderRecord | MessageRecord | MetaRecord;
@@ -98,7 +100,12 @@ const headerSchema = v.object({
 const recordSchema = v.variant('type', [
   headerSchema,
   v.object({ type: v.literal('message'), at: epochMs, message: storedMessageSchema }),
-  v.object({ type: v.literal('meta'), at: epochMs, label: v.optional(v.nullable(v.string())) }),
+  v.object({
+    type: v.literal('meta'),
+    at: epochMs,
+    label: v.optional(v.nullable(v.string())),
+    model: v.optional(v.nullable(v.string())),
+  }),
 ]);
 
 /** One record as a complete line (JSON never contains a raw newline). */

@@ -163,8 +163,7 @@ export function shapeSessionRow(meta: SessionMeta, options: SessionRowOptions): 
     outputTokens: meta.outputTokens,
     kind: 'direct',
     agentId: meta.agentId || DEFAULT_AGENT_ID,
-    model: options.defaults.model,
-    modelProvider: options.defaults.provider,
+    ...rowModel(meta, options.defaults),
     messageCount: meta.messageCount,
     hasActiveRun: active,
     lastRunId: meta.lastRunId,
@@ -175,4 +174,11 @@ export function shapeSessionRow(meta: SessionMeta, options: SessionRowOptions): 
     row.lastMessage = options.lastMessage === null ? null : shapeMessage(options.lastMessage, { seq: meta.messageCount });
   }
   return row;
+}
+
+/** The session's chosen model (`kind/model`), else the configured default. */
+function rowModel(meta: SessionMeta, defaults: SessionDefaults): { model: string; modelProvider: string } {
+  if (meta.model === undefined) return { model: defaults.model, modelProvider: defaults.provider };
+  const slash = meta.model.indexOf('/');
+  return { model: meta.model.slice(slash + 1), modelProvider: meta.model.slice(0, slash) };
 }

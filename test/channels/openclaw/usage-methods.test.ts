@@ -17,6 +17,9 @@ import { ProtocolClient } from '../../helpers/protocol-client.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
 import { okPayload, waitTerminal, WAIT_MS } from './e2e-setup.js';
 
+/** Bound of one turn; generous because the first call of each kind loads its SDK, ms. */
+const TURN_WAIT_MS = 30_000;
+
 let primary: FakeModelServer;
 let fallback: FakeModelServer;
 let stateDir: string;
@@ -67,7 +70,7 @@ async function stop(): Promise<void> {
 async function send(c: ProtocolClient, sessionKey: string, message: string): Promise<string> {
   const runId = randomUUID();
   okPayload(await c.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
-  const terminal = await waitTerminal(c, runId);
+  const terminal = await waitTerminal(c, runId, TURN_WAIT_MS);
   assert.equal(terminal.payload.state, 'final', JSON.stringify(terminal.payload));
   return runId;
 }

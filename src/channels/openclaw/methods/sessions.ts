@@ -19,6 +19,8 @@ export const MAX_LIST_LIMIT = 500;
 export const MAX_LABEL_CHARS = 100;
 /** How long delete/reset wait for aborted runs to write their partial reply, ms. */
 export const ABORT_SETTLE_MS = 5_000;
+/** Longest model reference sessions.patch accepts, characters. */
+const MAX_MODEL_REF_CHARS = 300;
 
 export interface SessionMethodDeps {
   store: SessionStore;
@@ -28,7 +30,19 @@ export interface SessionMethodDeps {
   defaults: SessionDefaults;
   /** Where session.changed events go (sessions.subscribe sockets). */
   bus?: { publish(event: AgentEvent): void };
+  /** The configured models a session may choose with sessions.patch { model }. */
+  models?: ModelChoices;
 }
+
+/** What sessions.patch needs of the model catalog. */
+export interface ModelChoices {
+  /** By `kind/model`, or a bare model id served by one kind only. */
+  find(reference: string): { ref: string } | undefined;
+  list(): readonly { ref: string }[];
+}
+
+/** What sessions.patch accepts as "back to the configured default". */
+const DEFAULT_MODEL_WORDS = new Set(['', 'default']);
 
 const KeyString = v.pipe(v.string(), v.minLength(1));
 
@@ -47,6 +61,8 @@ const ResolveParams = v.object({
 const PatchParams = v.object({
   key: KeyString,
   label: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(MAX_LABEL_CHARS)))),
+  /** `kind/model` or a model id of the configured ones; null or "default" returns to the configured chain. */
+  model: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(MAX_MODEL_REF_CHARS)))),
 });
 const ResetParams = v.object({ key: KeyString, reason: v.optional(v.string()) });
 const MessagesSubscribeParams = v.object({ key: KeyString, agentId: v.optional(v.string()) });
@@ -129,10 +145,13 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       scope: 'operator.write',
       async handler(params) {
         const key = canonicalize(params.key);
+        // Checked before anything is written, so a bad model leaves the session untouched.
+        const model = params.model === undefined ? undefined : chosenModel(params.model, deps.models);
         const existed = store.get(key) !== undefined;
-        const meta = params.label === undefined ? await store.ensure(key) : await store.setLabel(key, labelOf(params.label));
+        let meta = params.label === undefined ? await store.ensure(key) : await store.setLabel(key, labelOf(params.label));
+        if (model !== undefined) meta = await store.setModel(key, model);
         if (!existed) publishChanged(key, 'created');
-        else if (params.label !== undefined) publishChanged(key, 'patched');
+        else if (params.label !== undefined || model !== undefined) publishChanged(key, 'patched');
         return { ok: true, key, entry: entryOf(meta) };
       },
     },
@@ -223,4 +242,16 @@ function labelOf(label: string | null): string | null {
   if (label === null) return null;
   const trimmed = label.trim();
   return trimmed === '' ? null : trimmed;
+}
+
+/** The `kind/model` to store, or null to clear; an unknown model is INVALID_REQUEST listing the configured ones. */
+function chosenModel(requested: string | null, models: ModelChoices | undefined): string | null {
+  if (requested === null || DEFAULT_MODEL_WORDS.has(requested.trim().toLowerCase())) return null;
+  const found = models?.find(requested);
+  if (found !== undefined) return found.ref;
+  const configured = (models?.list() ?? []).map((entry) => entry.ref);
+  const choices = configured.length === 0 ? 'no model is configured' : `configured models: ${configured.join(', ')}`;
+  throw new GatewayError('INVALID_REQUEST', `unknown model ${JSON.stringify(requested)}: ${choices}`, {
+    details: { code: 'UNKNOWN_MODEL', field: 'model' },
+  });
 }
