@@ -25,6 +25,7 @@ import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './channels/openclaw/methods/system.js';
+import { createToolMethods } from './channels/openclaw/methods/tools.js';
 import { createUsageMethods, type StatusModel } from './channels/openclaw/methods/usage.js';
 import { modelKey } from './providers/create-provider.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
@@ -267,6 +268,7 @@ function buildOpenClawMethods(
       price: (model, usage) => (model === undefined ? undefined : assistant.prices.costOf(model, usage)),
       models: () => statusModels(config, assistant),
     }),
+    ...createToolMethods({ builtinTools: () => assistant.builtinTools, mcpServers: () => assistant.mcp?.servers() ?? [], agentId: DEFAULT_AGENT_ID }),
   };
 }
 
