@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
+import type { ProtectedArea } from './agent/tools/workspace-path.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
+import { WORKSPACE_DIR_NAME } from './config/defaults.js';
 import type { PincerConfig } from './config/schema.js';
 import type { McpManager } from './mcp/mcp-manager.js';
 import { describeProvider } from './providers/create-provider.js';
@@ -66,7 +68,7 @@ export async function startAssistant(
   const prices = new PriceBook(config.provider?.cost);
   const models = new ModelCatalog(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
-  const builtin = createBuiltinTools(config);
+  const builtin = createBuiltinTools(config, gatewayOwnFiles(config));
   const mcp = await startMcp(config, logger);
   // Stop the servers after the drain (runs are over), before the store closes.
   if (mcp !== undefined) cleanups.push(() => mcp.close());
@@ -114,4 +116,12 @@ async function startMcp(config: PincerConfig, logger: Logger): Promise<McpManage
     clientVersion: readPackageVersion(),
     defaultCwd: config.agent.workspaceDir,
   });
+}
+
+/**
+ * What the file tools never touch, wherever the workspace is: the state
+ * directory (token, sessions) but for its default workspace, and the config file.
+ */
+export function gatewayOwnFiles(config: Pick<PincerConfig, 'stateDir' | 'configPath'>): ProtectedArea[] {
+  return [{ path: config.stateDir, except: join(config.stateDir, WORKSPACE_DIR_NAME) }, { path: config.configPath }];
 }
