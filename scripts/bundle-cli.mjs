@@ -2,7 +2,7 @@
 // Bundles the CLI and the gateway into one file, dist/pincer.mjs, which `bin`
 // and `npm start` run. Node then loads one module instead of a few hundred,
 // which halves the time to /ready and trims idle memory. The provider SDKs
-// stay outside: they load from node_modules on the first model call.
+// and croner stay outside: they load from node_modules on first use.
 // Usage: node scripts/bundle-cli.mjs [--outfile <file>]
 
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Loaded lazily at run time; bundling them would only make the file larger. */
-const LAZY_PACKAGES = ['openai', '@anthropic-ai/sdk'];
+const LAZY_PACKAGES = ['openai', '@anthropic-ai/sdk', 'croner'];
 /** CommonJS dependencies (ws) call require(); an ESM bundle needs one made for it. */
 const REQUIRE_SHIM = "import { createRequire as pincerCreateRequire } from 'node:module'; const require = pincerCreateRequire(import.meta.url);";
 

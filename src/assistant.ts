@@ -3,24 +3,37 @@
  * the provider and the agent service that every channel shares.
  */
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
+import { createAgentSessionTurns } from './cron/agent-session-turns.js';
+import { jobsFilePath } from './cron/cron-paths.js';
+import { createCronTool } from './cron/cron-tool.js';
+import { createDeliveryRouter } from './cron/delivery.js';
+import { createLazyCron, type CronHandle } from './cron/lazy-cron.js';
+import type { CronServiceDeps } from './cron/cron-service.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import type { PincerConfig } from './config/schema.js';
 import { createProvider, describeProvider } from './providers/create-provider.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
+import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 import type { Logger } from './util/logger.js';
 
 /** Sub-directory of the state dir holding the session files. */
 export const SESSIONS_DIR_NAME = 'sessions';
 
+/** The session scheduled jobs and heartbeats treat as "main". */
+export const MAIN_SESSION_KEY = `agent:${DEFAULT_AGENT_ID}:main`;
+
 export interface Assistant {
   readonly store: FileSessionStore;
   readonly bus: OutboundBus<AgentEvent>;
   readonly agent: PincerAgentService;
+  /** The scheduler, started now when jobs exist, else on first use. */
+  readonly cron: CronHandle;
 }
 
 /**
@@ -44,7 +57,13 @@ export async function startAssistant(
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
   const provider = config.provider === undefined ? undefined : createProvider(config.provider);
   const agentLogger = logger.child({ component: 'agent' });
-  const { tools, executeTool } = createBuiltinTools(config);
+  // The scheduler needs the agent and the agent needs the cron tool: the handle resolves its deps on first use.
+  let cronDeps: CronServiceDeps | undefined;
+  const cron = createLazyCron(() => {
+    if (cronDeps === undefined) throw new Error('the scheduler is not wired yet');
+    return cronDeps;
+  });
+  const { tools, executeTool } = createBuiltinTools(config, { cron: createCronTool(cron) });
   const agent = createAgentService({
     store,
     bus,
@@ -59,5 +78,19 @@ export async function startAssistant(
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
   else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
-  return { store, bus, agent };
+  const turns = createAgentSessionTurns({ agent, store, bus });
+  cronDeps = {
+    stateDir: config.stateDir,
+    turns,
+    delivery: createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY }),
+    mainSessionKey: MAIN_SESSION_KEY,
+    canonicalize: (raw) => canonicalizeSessionKey(raw, { agentIds: [DEFAULT_AGENT_ID] }),
+    publish: (event) => bus.publish(event),
+    options: { ...config.cron, maxConcurrentRuns: config.agent.maxConcurrentRuns },
+    logger: logger.child({ component: 'cron' }),
+  };
+  // Only a gateway that has jobs loads the scheduler (and croner) at start-up.
+  if (existsSync(jobsFilePath(config.stateDir))) await cron.get();
+  cleanups.push(() => cron.stop());
+  return { store, bus, agent, cron };
 }

@@ -23,6 +23,7 @@ import type { MethodTable } from './channels/openclaw/method-types.js';
 import type { SessionDefaults } from './channels/openclaw/message-shape.js';
 import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
+import { createCronMethods } from './channels/openclaw/methods/cron.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
@@ -73,6 +74,8 @@ export interface PincerHandle {
   close(): Promise<void>;
   /** Counters of the OpenClaw channel (connections, subscriptions, timers); undefined without the WebSocket. */
   channelStats(): ChannelStats | undefined;
+  /** True once the scheduler has loaded: at start-up when jobs exist, else on first use. */
+  cronStarted(): boolean;
 }
 
 /**
@@ -99,6 +102,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   /** Run after the gateway has drained, last registered first. */
   const cleanups: (() => void | Promise<void>)[] = [];
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
+  let cronStarted = (): boolean => false;
 
   // Listen before building the rest so a busy port fails fast and /health answers during start-up.
   const address = await gateway.listen();
@@ -106,6 +110,9 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (protocol.md §8.6).
 
     const assistant = await startAssistant(config, logger, cleanups);
+    cronStarted = () => assistant.cron.started;
+    // No job starts once the drain begins; runs in progress end with the agent's drain.
+    gateway.onDrain('cron', ({ deadlineMs }) => assistant.cron.stop(Math.max(0, deadlineMs - Date.now())));
 
     const authLimiter = createAuthRateLimiter();
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
@@ -200,6 +207,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     drain,
     close: () => drain('close'),
     channelStats: () => readChannelStats(),
+    cronStarted: () => cronStarted(),
   };
 }
 
@@ -223,6 +231,7 @@ function buildOpenClawMethods(
     ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
     ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ store, agent, canonicalize }),
+    ...createCronMethods({ cron: assistant.cron, lastHeartbeat: () => null }),
   };
 }
 

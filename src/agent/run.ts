@@ -11,7 +11,7 @@ import { runAgentLoop } from './loop.js';
 import type { AgentLoopResult, LoopEvent, LoopMessage } from './loop.js';
 import type { LiveRun } from './run-registry.js';
 import { describeStorageError } from './storage-errors.js';
-import type { ToolExecutor } from './tool-types.js';
+import type { ToolCallContext, ToolExecutor } from './tool-types.js';
 import type { AgentEvent, ChatTurn, RunEvent, RunStatus } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
@@ -145,7 +145,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
   const result = await runAgentLoop({
     provider,
     request,
-    executeTool: deps.executeTool,
+    executeTool: bindToolContext(deps.executeTool, { sessionKey, runId }),
     maxIterations: deps.maxToolIterations,
     signal: run.controller.signal,
     emit: (event) => publish(deps, toRunEvent(event, runId, sessionKey)),
@@ -231,3 +231,8 @@ function errorText(error: unknown): string {
 
 /** setTimeout's largest delay; longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The executor the loop sees: every call carries the run it belongs to. */
+function bindToolContext(executeTool: ToolExecutor | undefined, context: ToolCallContext): ToolExecutor | undefined {
+  return executeTool === undefined ? undefined : (call, signal) => executeTool(call, signal, context);
+}

@@ -3,6 +3,7 @@
  * abort and await them. Channels map RunEvents onto their wire protocols.
  */
 
+import type { SchedulerEvent } from '../bus/scheduler-events.js';
 import type { StoredMessage, Usage, ContentBlock } from '../sessions/types.js';
 
 export type RunStatus = 'ok' | 'error' | 'aborted';
@@ -37,7 +38,7 @@ export type SessionEvent =
   | { type: 'session.message'; sessionKey: string; message: StoredMessage }
   | { type: 'session.changed'; sessionKey: string; reason: 'created' | 'patched' | 'reset' | 'deleted' | 'run.start' | 'run.end' };
 
-export type AgentEvent = RunEvent | SessionEvent;
+export type AgentEvent = RunEvent | SessionEvent | SchedulerEvent;
 
 export interface ChatTurn {
   /** Canonical session key. */

@@ -40,6 +40,12 @@ export const DEFAULTS = {
     maxConcurrentRuns: 8,
     maxMessageChars: 100_000,
     historyLimit: 200,
+    /** Heartbeats are off unless agent.heartbeat.every is set. */
+    heartbeat: { everyMs: 0 },
+  },
+  cron: {
+    enabled: true,
+    skipMissedJobs: false,
   },
   openaiHttp: {
     enabled: true,
@@ -51,6 +57,7 @@ export const DEFAULTS = {
     writeFile: { enabled: true },
     editFile: { enabled: true },
     listDir: { enabled: true },
+    cron: { enabled: true },
     /** Off unless enabled: runs shell commands as the gateway's user (not a sandbox). */
     exec: { enabled: false, timeoutMs: 30_000, maxOutputBytes: 64 * 1024 },
     webFetch: { enabled: true, allowPrivateNetwork: false, timeoutMs: 15_000, maxBytes: 512 * 1024 },

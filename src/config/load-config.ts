@@ -14,7 +14,8 @@ import { ConfigError, describeSource } from './config-error.js';
 import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME } from './defaults.js';
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
-import type { FileConfig, LogLevelName, PincerConfig, ProviderConfig, ToolsConfig } from './schema.js';
+import { parseDurationMs } from './duration.js';
+import type { FileConfig, HeartbeatConfig, LogLevelName, PincerConfig, ProviderConfig, ToolsConfig } from './schema.js';
 import { fileConfigSchema, hostSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
 /** Values given on the command line (or by an embedding program); undefined means "not given". */
@@ -85,9 +86,12 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
   const gateway = Object.assign({}, DEFAULTS.gateway, ...pick('gateway').map(defined)) as PincerConfig['gateway'];
   const auth = Object.assign({}, ...pick('auth').map(defined)) as PincerConfig['auth'];
   const agentLayers = pick('agent').map(defined);
-  const agent = Object.assign({}, DEFAULTS.agent, ...agentLayers) as Omit<PincerConfig['agent'], 'workspaceDir'> & { workspaceDir?: string };
+  const agent = Object.assign({}, DEFAULTS.agent, ...agentLayers) as Omit<PincerConfig['agent'], 'workspaceDir' | 'heartbeat'> & {
+    workspaceDir?: string;
+  };
   const agentWorkspace = agent.workspaceDir;
   const openaiHttp = Object.assign({}, DEFAULTS.openaiHttp, ...pick('openaiHttp').map(defined)) as PincerConfig['openaiHttp'];
+  const cron = Object.assign({}, DEFAULTS.cron, ...pick('cron').map(defined)) as PincerConfig['cron'];
   const logLevel = layers.reduce<LogLevelName>((level, layer) => layer.config.logLevel ?? level, DEFAULTS.logLevel);
 
   const sourceOf = (field: string): ConfigSource => {
@@ -119,8 +123,10 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
         agentWorkspace === undefined
           ? join(stateDir, WORKSPACE_DIR_NAME)
           : resolveWorkspace(agentWorkspace, sourceOf('agent.workspaceDir'), cwd, home),
+      heartbeat: resolveHeartbeat(agentLayers.map((layer) => layer.heartbeat)),
     },
     openaiHttp,
+    cron,
     tools: resolveTools(pick('tools').map(defined)),
     logLevel,
   };
@@ -250,8 +256,20 @@ function resolveTools(layers: NonNullable<FileConfig['tools']>[]): ToolsConfig {
     writeFile: merge('writeFile'),
     editFile: merge('editFile'),
     listDir: merge('listDir'),
+    cron: merge('cron'),
     exec: merge('exec'),
     webFetch: merge('webFetch'),
+  };
+}
+
+/** Merge the agent.heartbeat layers key by key; `every` becomes everyMs (0 = off). */
+function resolveHeartbeat(layers: (NonNullable<NonNullable<FileConfig['agent']>['heartbeat']> | undefined)[]): HeartbeatConfig {
+  const merged = Object.assign({}, ...layers.map(defined)) as NonNullable<NonNullable<FileConfig['agent']>['heartbeat']>;
+  const everyMs = merged.every === undefined ? DEFAULTS.agent.heartbeat.everyMs : (parseDurationMs(merged.every) ?? 0);
+  return {
+    everyMs,
+    ...(merged.prompt === undefined ? {} : { prompt: merged.prompt }),
+    ...(merged.activeHours === undefined ? {} : { activeHours: { ...merged.activeHours } }),
   };
 }
 

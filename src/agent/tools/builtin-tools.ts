@@ -14,12 +14,20 @@ import { createWebFetchTool } from './web-fetch-tool.js';
 import { Workspace } from './workspace-path.js';
 import type { PincerConfig } from '../../config/schema.js';
 
-/** The ToolSet of every tool `config.tools` enables, working in `config.agent.workspaceDir`. */
-export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>): ToolSet {
+/** Tools built outside agent/ because they need parts wired later (the scheduler). */
+export interface ExtraTools {
+  cron?: AgentTool;
+}
+
+/**
+ * The ToolSet of every tool `config.tools` enables, working in `config.agent.workspaceDir`.
+ * An enabled tool listed in ExtraTools but not supplied is left out.
+ */
+export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>, extra: ExtraTools = {}): ToolSet {
   const { tools } = config;
   const workspace = new Workspace(config.agent.workspaceDir);
   const files = createFileTools(workspace);
-  const build: Record<BuiltinToolName, () => AgentTool> = {
+  const build: Record<BuiltinToolName, () => AgentTool | undefined> = {
     read_file: () => files.readFile,
     write_file: () => files.writeFile,
     edit_file: () => files.editFile,
@@ -31,6 +39,8 @@ export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>
         timeoutMs: tools.webFetch.timeoutMs,
         maxBytes: tools.webFetch.maxBytes,
       }),
+    cron: () => extra.cron,
   };
-  return createToolSet(enabledToolNames(config).map((name) => build[name]()));
+  const built = enabledToolNames(config).map((name) => build[name]());
+  return createToolSet(built.filter((tool): tool is AgentTool => tool !== undefined));
 }
