@@ -13,6 +13,8 @@ import { createCronTool } from './cron/cron-tool.js';
 import { createDeliveryRouter } from './cron/delivery.js';
 import { createLazyCron, type CronHandle } from './cron/lazy-cron.js';
 import type { CronServiceDeps } from './cron/cron-service.js';
+import type { Heartbeat } from './cron/heartbeat.js';
+import type { HeartbeatEventPayload } from './bus/scheduler-events.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
@@ -34,6 +36,10 @@ export interface Assistant {
   readonly agent: PincerAgentService;
   /** The scheduler, started now when jobs exist, else on first use. */
   readonly cron: CronHandle;
+  /** Running only when agent.heartbeat.every is set. */
+  readonly heartbeat: Heartbeat | undefined;
+  /** The latest heartbeat outcome, or null. */
+  lastHeartbeat(): HeartbeatEventPayload | null;
 }
 
 /**
@@ -92,5 +98,19 @@ export async function startAssistant(
   // Only a gateway that has jobs loads the scheduler (and croner) at start-up.
   if (existsSync(jobsFilePath(config.stateDir))) await cron.get();
   cleanups.push(() => cron.stop());
-  return { store, bus, agent, cron };
+  let heartbeat: Heartbeat | undefined;
+  if (config.agent.heartbeat.everyMs > 0) {
+    // Imported only when heartbeats are on.
+    const { startHeartbeat } = await import('./cron/heartbeat.js');
+    heartbeat = startHeartbeat({
+      config: config.agent.heartbeat,
+      workspaceDir: config.agent.workspaceDir,
+      turns,
+      mainSessionKey: MAIN_SESSION_KEY,
+      publish: (event) => bus.publish(event),
+      logger: logger.child({ component: 'heartbeat' }),
+    });
+    cleanups.push(() => heartbeat?.stop());
+  }
+  return { store, bus, agent, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null };
 }

@@ -112,7 +112,10 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     const assistant = await startAssistant(config, logger, cleanups);
     cronStarted = () => assistant.cron.started;
     // No job starts once the drain begins; runs in progress end with the agent's drain.
-    gateway.onDrain('cron', ({ deadlineMs }) => assistant.cron.stop(Math.max(0, deadlineMs - Date.now())));
+    gateway.onDrain('cron', ({ deadlineMs }) => {
+      assistant.heartbeat?.stop();
+      return assistant.cron.stop(Math.max(0, deadlineMs - Date.now()));
+    });
 
     const authLimiter = createAuthRateLimiter();
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
@@ -231,7 +234,7 @@ function buildOpenClawMethods(
     ...createSessionMethods({ store, agent, canonicalize, defaults, bus }),
     ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ store, agent, canonicalize }),
-    ...createCronMethods({ cron: assistant.cron, lastHeartbeat: () => null }),
+    ...createCronMethods({ cron: assistant.cron, lastHeartbeat: () => assistant.lastHeartbeat() }),
   };
 }
 
