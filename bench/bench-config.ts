@@ -30,6 +30,10 @@ export interface BenchCounts {
   /** Chat turns for the memory slope, spread over this many sessions. */
   chatTurns: number;
   chatSessions: number;
+  /** Start-up with stored state: sessions written straight to disk, messages in each, and how many a crash cut. */
+  recoverySessions: number;
+  recoveryMessages: number;
+  recoveryCutSessions: number;
 }
 
 export const FULL_COUNTS: BenchCounts = {
@@ -51,6 +55,9 @@ export const FULL_COUNTS: BenchCounts = {
   concurrentRounds: 5,
   chatTurns: 1_000,
   chatSessions: 20,
+  recoverySessions: 1_000,
+  recoveryMessages: 1_000,
+  recoveryCutSessions: 10,
 };
 
 export const QUICK_COUNTS: BenchCounts = {
@@ -72,6 +79,9 @@ export const QUICK_COUNTS: BenchCounts = {
   concurrentRounds: 1,
   chatTurns: 40,
   chatSessions: 4,
+  recoverySessions: 40,
+  recoveryMessages: 100,
+  recoveryCutSessions: 4,
 };
 
 /** Authenticated handshakes in flight at once when opening many sockets (Pincer allows 16 pending per IP). */

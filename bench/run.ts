@@ -20,6 +20,7 @@ import { measureFanOut } from './scenario-fan-out.js';
 import { measureFirstDelta } from './scenario-first-delta.js';
 import { measureHandshake } from './scenario-handshake.js';
 import { measureIdleConnections } from './scenario-idle-connections.js';
+import { measureRecovery } from './scenario-recovery.js';
 import { measureRoundTrip } from './scenario-round-trip.js';
 import { measureStartup } from './scenario-startup.js';
 import { startTarget, stopAllTargets } from './targets.js';
@@ -28,8 +29,9 @@ const EXIT_BUDGET_MISSED = 1;
 const EXIT_FAILED = 2;
 const EXIT_USAGE = 64;
 const USAGE = 'usage: node dist/bench/run.js [--quick] [--check] [--out DIR] [--only NAME,…]';
-/** Name of the start-up scenario for --only (it starts its own targets). */
+/** Names of the scenarios for --only that start their own targets. */
 const STARTUP = 'start-up';
+const RECOVERY = 'recovery';
 
 type Scenario = (ctx: BenchContext) => Promise<Figure[]>;
 
@@ -55,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`pincer bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  const known = [STARTUP, ...SCENARIOS.map(([name]) => name)];
+  const known = [STARTUP, RECOVERY, ...SCENARIOS.map(([name]) => name)];
   const only = args.only === undefined ? known : args.only.split(',').map((name) => name.trim());
   const unknown = only.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
@@ -102,6 +104,10 @@ async function measureAll(counts: BenchCounts, only: readonly string[], log: (me
     if (only.includes(STARTUP)) {
       log(STARTUP);
       figures.push(...(await measureStartup(counts, model.url, log)));
+    }
+    if (only.includes(RECOVERY)) {
+      log(RECOVERY);
+      figures.push(...(await measureRecovery(counts, model.url, log)));
     }
     const shared = SCENARIOS.filter(([name]) => only.includes(name));
     if (shared.length === 0) return figures;

@@ -35,6 +35,10 @@ export type TargetKind = 'pincer' | 'floor';
 export interface TargetOptions {
   /** Fake model base URL (OpenAI-compatible), for Pincer only. */
   modelUrl?: string;
+  /** Use this state dir (kept on stop) instead of a fresh temp one (removed on stop). */
+  stateDir?: string;
+  /** Give up on the start after this, ms (default 20000). */
+  startTimeoutMs?: number;
 }
 
 export interface Target {
@@ -62,7 +66,8 @@ const live = new Set<Target>();
 /** Spawn a target and resolve once GET /ready answers 200. */
 export async function startTarget(kind: TargetKind, options: TargetOptions = {}): Promise<Target> {
   const port = await freePort();
-  const stateDir = await mkdtemp(join(tmpdir(), `pincer-bench-${kind}-`));
+  const ownStateDir = options.stateDir === undefined;
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), `pincer-bench-${kind}-`)));
   const token = randomBytes(24).toString('hex');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -90,11 +95,11 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
 
   const cleanup = async (): Promise<void> => {
     await stopChild(child, exited);
-    await rm(stateDir, { recursive: true, force: true });
+    if (ownStateDir) await rm(stateDir, { recursive: true, force: true });
   };
   let readyMs: number;
   try {
-    readyMs = (await pollReady(port, child, () => stderr)) - spawnedAt;
+    readyMs = (await pollReady(port, child, () => stderr, options.startTimeoutMs ?? START_TIMEOUT_MS)) - spawnedAt;
   } catch (error) {
     await cleanup();
     throw error;
@@ -143,8 +148,8 @@ function freePort(): Promise<number> {
 }
 
 /** Resolves with performance.now() of the first 200 from /ready. */
-async function pollReady(port: number, child: ChildProcess, stderr: () => string): Promise<number> {
-  const deadline = performance.now() + START_TIMEOUT_MS;
+async function pollReady(port: number, child: ChildProcess, stderr: () => string, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`target exited (${child.exitCode ?? child.signalCode}) before /ready: ${stderr().trim()}`);
@@ -153,7 +158,7 @@ async function pollReady(port: number, child: ChildProcess, stderr: () => string
     if (status === 200) return performance.now();
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
   }
-  throw new Error(`target on port ${port} not ready within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
+  throw new Error(`target on port ${port} not ready within ${timeoutMs} ms: ${stderr().trim()}`);
 }
 
 /** HTTP status of GET /ready, or 0 when nothing answers. */

@@ -5,6 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
 import { createAgentSessionTurns } from './cron/agent-session-turns.js';
@@ -19,7 +20,8 @@ import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import type { PincerConfig } from './config/schema.js';
-import { createProvider, describeProvider } from './providers/create-provider.js';
+import { createModelChain, describeProvider } from './providers/create-provider.js';
+import { ModelCooldowns } from './providers/model-cooldowns.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 import type { Logger } from './util/logger.js';
@@ -34,6 +36,8 @@ export interface Assistant {
   readonly store: FileSessionStore;
   readonly bus: OutboundBus<AgentEvent>;
   readonly agent: PincerAgentService;
+  /** Models that failed recently and are skipped until their cooldown ends. */
+  readonly cooldowns: ModelCooldowns;
   /** The scheduler, started now when jobs exist, else on first use. */
   readonly cron: CronHandle;
   /** Running only when agent.heartbeat.every is set. */
@@ -45,11 +49,13 @@ export interface Assistant {
 /**
  * Open the store, repair runs a crash cut short, and build the agent.
  * Pushes the matching clean-ups (run last-first after the drain) onto `cleanups`.
+ * When `signal` is aborted after the store opened, the repair is skipped (the caller stops the start).
  */
 export async function startAssistant(
   config: PincerConfig,
   logger: Logger,
   cleanups: (() => void | Promise<void>)[],
+  signal?: AbortSignal,
 ): Promise<Assistant> {
   const storeLogger = logger.child({ component: 'sessions' });
   const store = new FileSessionStore({
@@ -61,7 +67,8 @@ export async function startAssistant(
 
   const bus = createEventBus<AgentEvent>();
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
-  const provider = config.provider === undefined ? undefined : createProvider(config.provider);
+  const cooldowns = new ModelCooldowns();
+  const provider = config.provider === undefined ? undefined : createModelChain(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
   // The scheduler needs the agent and the agent needs the cron tool: the handle resolves its deps on first use.
   let cronDeps: CronServiceDeps | undefined;
@@ -80,10 +87,19 @@ export async function startAssistant(
     logger: agentLogger,
   });
   agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
+  // A shutdown signal while the store opened: leave the repair to the next start.
+  if (signal?.aborted) return { store, bus, agent, cooldowns, cron, heartbeat: undefined, lastHeartbeat: () => null };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
-  else agentLogger.info('model provider', { provider: describeProvider(config.provider) });
+  else {
+    agentLogger.info('model provider', {
+      provider: describeProvider(config.provider),
+      fallbacks: config.provider.fallbacks.map((fallback) => describeProvider(fallback)),
+    });
+  }
+  const missingKey = describeMissingProviderKey(config);
+  if (missingKey !== undefined) agentLogger.warn(missingKey);
   const turns = createAgentSessionTurns({ agent, store, bus });
   cronDeps = {
     stateDir: config.stateDir,
@@ -112,5 +128,5 @@ export async function startAssistant(
     });
     cleanups.push(() => heartbeat?.stop());
   }
-  return { store, bus, agent, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null };
+  return { store, bus, agent, cooldowns, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null };
 }

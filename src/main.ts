@@ -14,7 +14,7 @@ import type { GatewayServer } from './gateway/gateway-server.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import type { Logger } from './util/logger.js';
 import { httpUrlFor } from './util/host-format.js';
-import { createLogger } from './util/logger.js';
+import { createLogger, resolveLogFormat } from './util/logger.js';
 import { readPackageVersion } from './util/package-info.js';
 import { startAssistant, type Assistant } from './assistant.js';
 import { createOpenClawChannel, type ChannelStats } from './channels/openclaw/channel.js';
@@ -29,6 +29,7 @@ import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
 import { createLazyRoute } from './gateway/lazy-route.js';
+import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
@@ -48,6 +49,16 @@ export interface StartPincerOptions {
   env?: EnvSource;
   /** Default: JSON lines on stderr at config.logLevel. */
   logger?: Logger;
+  /** Aborting it stops the start at its next step: what was opened is closed and StartCancelledError thrown. */
+  signal?: AbortSignal;
+}
+
+/** startPincer was stopped by its abort signal (a shutdown signal during start-up); nothing is left running. */
+export class StartCancelledError extends Error {
+  constructor() {
+    super('start-up cancelled');
+    this.name = 'StartCancelledError';
+  }
 }
 
 export interface PincerHandle {
@@ -85,9 +96,13 @@ export interface PincerHandle {
  */
 export async function startPincer(options: StartPincerOptions = {}): Promise<PincerHandle> {
   const config = options.config ?? loadConfig({ flags: options.flags, overrides: options.overrides, env: options.env });
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const version = readPackageVersion();
 
+  const throwIfCancelled = (): void => {
+    if (options.signal?.aborted) throw new StartCancelledError();
+  };
+  throwIfCancelled();
   const auth = await prepareAuth(config, (error) => logger.warn('cannot read token file; rejecting connects', { err: error }));
   for (const warning of auth.tokenFile?.warnings ?? []) logger.warn(warning);
 
@@ -104,12 +119,23 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
   let cronStarted = (): boolean => false;
 
-  // Listen before building the rest so a busy port fails fast and /health answers during start-up.
-  const address = await gateway.listen();
+  // Before listening: a second gateway on the same state directory must fail naming the first, not share its files.
+  const lock = acquireStateDirLock(config.stateDir);
+  cleanups.push(() => lock.release());
+  let address: Awaited<ReturnType<GatewayServer['listen']>>;
   try {
-    // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (protocol.md §8.6).
-
-    const assistant = await startAssistant(config, logger, cleanups);
+    throwIfCancelled();
+    // Listen before building the rest so a busy port fails fast and /health answers during start-up.
+    address = await gateway.listen();
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  try {
+    // Channels refuse new work with UNAVAILABLE while `gateway.phase` is 'draining' or 'closed' (docs/protocol.md §8.6).
+    throwIfCancelled();
+    const assistant = await startAssistant(config, logger, cleanups, options.signal);
+    throwIfCancelled();
     cronStarted = () => assistant.cron.started;
     // No job starts once the drain begins; runs in progress end with the agent's drain.
     gateway.onDrain('cron', ({ deadlineMs }) => {
@@ -162,9 +188,12 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     }
     gateway.addRoute(createWebHandler({ assetsDir: defaultWebAssetsDir() }));
 
+    throwIfCancelled();
     gateway.markStarted();
   } catch (error) {
-    await gateway.close();
+    if (error instanceof StartCancelledError) logger.info('start-up cancelled by a shutdown signal; closing');
+    await gateway.drain(error instanceof StartCancelledError ? 'shutdown' : 'close');
+    await runCleanups(cleanups, logger);
     throw error;
   }
 
@@ -177,19 +206,14 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     authMode: auth.mode,
     tokenFile: auth.tokenFile?.path,
     version,
+    pid: process.pid,
   });
 
   let closing: Promise<void> | undefined;
   const drain = (reason = 'shutdown'): Promise<void> => {
     closing ??= (async () => {
       await gateway.drain(reason);
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch (error) {
-          logger.warn('cleanup failed', { err: error });
-        }
-      }
+      await runCleanups(cleanups, logger);
     })();
     return closing;
   };
@@ -212,6 +236,17 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     channelStats: () => readChannelStats(),
     cronStarted: () => cronStarted(),
   };
+}
+
+/** Run the clean-ups last registered first, each once; a failing one is logged and the rest still run. */
+async function runCleanups(cleanups: (() => void | Promise<void>)[], logger: Logger): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      logger.warn('cleanup failed', { err: error });
+    }
+  }
 }
 
 /** Every OpenClaw method, from the groups in channels/openclaw/methods/. */

@@ -11,7 +11,8 @@ import { DEFAULT_MAX_ITERATIONS } from './loop.js';
 import { repairInterruptedRuns } from './recovery.js';
 import { DEFAULT_RUN_TIMEOUT_MS, abortRun, executeRun } from './run.js';
 import type { AgentLogger, RunDeps } from './run.js';
-import { RUN_RECORD_TTL_MS, RunRegistry, fingerprintTurn } from './run-registry.js';
+import { MAX_IDEMPOTENCY_KEY_CHARS, fingerprintTurn, replayKnownKey } from './idempotency.js';
+import { RUN_RECORD_TTL_MS, RunRegistry } from './run-registry.js';
 import type { LiveRun } from './run-registry.js';
 import { RunScheduler } from './run-scheduler.js';
 import { storageUnavailable } from './storage-errors.js';
@@ -20,10 +21,9 @@ import type { AgentEvent, AgentService, ChatTurn, RunRecord, SubmitResult } from
 import type { OutboundBus } from '../bus/types.js';
 import { GatewayError, gatewayUnavailable } from '../protocol/errors.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
-import type { ContentBlock, SessionStore, StoredMessage } from '../sessions/types.js';
+import type { ContentBlock } from '../messages/types.js';
+import type { SessionStore, StoredMessage } from '../sessions/types.js';
 
-/** Longest accepted idempotency key (chars); it becomes the runId on every event. */
-export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
 /** Back-off suggested to clients refused during drain (ms). */
 export const DRAIN_RETRY_AFTER_MS = 2_000;
 /** Part of the drain budget kept for aborted runs to persist their partial replies (ms). */
@@ -119,7 +119,7 @@ class DefaultAgentService implements PincerAgentService {
 
     // Check and reserve with no await in between: concurrent duplicates see the reservation.
     const known = this.#registry.fingerprint(runId);
-    if (known !== undefined) return this.#duplicate(runId, known === fingerprint);
+    if (known !== undefined) return replayKnownKey(this.#registry, runId, known === fingerprint);
 
     const record: RunRecord = { runId, sessionKey: turn.sessionKey, status: 'running', startedAt: receivedAt };
     let settle!: { resolve: () => void; reject: (error: unknown) => void };
@@ -188,7 +188,7 @@ class DefaultAgentService implements PincerAgentService {
 
   async recoverInterruptedRuns(): Promise<number> {
     const skip = new Set(this.#registry.liveRuns().map((live) => live.record.runId));
-    const { appended, recent } = await repairInterruptedRuns(this.#store, {
+    const { appended, recent, sessionsRead } = await repairInterruptedRuns(this.#store, {
       since: Date.now() - RUN_RECORD_TTL_MS,
       skip,
       onError: (sessionKey, error) => this.#logger?.warn('could not check a session for interrupted runs', { sessionKey, error: String(error) }),
@@ -208,23 +208,8 @@ class DefaultAgentService implements PincerAgentService {
       this.#registry.remember(record, fingerprintTurn(run.sessionKey, text, images));
     }
     for (const { sessionKey, message } of appended) this.#bus.publish({ type: 'session.message', sessionKey, message });
-    if (appended.length > 0) this.#logger?.warn('closed runs interrupted by a previous stop', { runs: appended.length });
+    if (appended.length > 0) this.#logger?.warn('closed runs interrupted by a previous stop', { runs: appended.length, sessionsRead });
     return appended.length;
-  }
-
-  /** A key seen before: never a second run or user message. */
-  async #duplicate(runId: string, sameRequest: boolean): Promise<SubmitResult> {
-    if (!sameRequest) {
-      throw new GatewayError('INVALID_REQUEST', 'idempotency key reused with different parameters', {
-        details: { code: 'IDEMPOTENCY_CONFLICT' },
-      });
-    }
-    const live = this.#registry.live(runId);
-    // The first submit is still storing its message: answer as it does (ack or the same refusal).
-    if (live?.phase === 'accepting') await live.accepted;
-    const record = this.#registry.record(runId);
-    if (record === undefined) throw new GatewayError('UNAVAILABLE', 'run record expired; retry', { retryable: true });
-    return { runId, status: record.status === 'running' ? 'in_flight' : record.status };
   }
 
   #schedule(live: LiveRun, turn: ChatTurn, userMessage: StoredMessage): void {
@@ -319,7 +304,7 @@ class DefaultAgentService implements PincerAgentService {
   }
 }
 
-/** Images first, then the text exactly as received (WebClaw matches on it, protocol.md §5.1–5.2). */
+/** Images first, then the text exactly as received (WebClaw matches on it, docs/protocol.md §5.1–5.2). */
 function userContent(turn: ChatTurn): ContentBlock[] {
   const content: ContentBlock[] = (turn.images ?? []).map((image) => ({
     type: 'image',

@@ -9,7 +9,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { ModelMessage, ModelRequest, ToolSpec } from '../providers/types.js';
-import type { ContentBlock, StoredMessage } from '../sessions/types.js';
+import type { ContentBlock } from '../messages/types.js';
+import type { StoredMessage } from '../sessions/types.js';
 
 /** Bytes of AGENTS.md read into the system prompt. */
 export const MAX_AGENTS_MD_BYTES = 32 * 1024;

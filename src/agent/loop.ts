@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 
 import type { RunStatus } from './types.js';
 import type { ToolCall, ToolExecutor, ToolOutcome } from './tool-types.js';
-import type { ModelMessage, ModelRequest, Provider, ProviderEvent } from '../providers/types.js';
-import type { ContentBlock, StopReason, StoredMessage, Usage } from '../sessions/types.js';
+import type { FailedModelCall, ModelMessage, ModelRequest, Provider, ProviderEvent } from '../providers/types.js';
+import type { ContentBlock, Message, StopReason, Usage } from '../messages/types.js';
 
 /** Model calls per run when `maxIterations` is not given. */
 export const DEFAULT_MAX_ITERATIONS = 20;
@@ -21,8 +21,8 @@ const MAX_QUOTED_ARGUMENT_CHARS = 200;
 /** How long an aborted provider stream may take to end before the loop stops waiting (ms). */
 const ABORTED_STREAM_GRACE_MS = 1_000;
 
-/** A message the loop produced: a StoredMessage before the service gives it an id and runId. */
-export type LoopMessage = Omit<StoredMessage, 'id' | 'runId'>;
+/** A message the loop produced; the run gives it an id and runId when it stores it. */
+export type LoopMessage = Message;
 
 /** Progress of a run; the service adds runId and sessionKey to make RunEvents. */
 export type LoopEvent =
@@ -31,7 +31,9 @@ export type LoopEvent =
   | { type: 'tool.call'; toolCallId: string; name: string; arguments: Record<string, unknown> }
   | { type: 'tool.result'; toolCallId: string; name: string; content: ContentBlock[]; isError: boolean }
   /** Running total for the run so far. */
-  | { type: 'usage'; usage: Usage };
+  | { type: 'usage'; usage: Usage }
+  /** The model answering this call, when the provider chose one (failover); `failedOver` lists the models that failed first. */
+  | { type: 'model'; provider: string; model: string; failedOver?: FailedModelCall[] };
 
 export interface AgentLoopOptions {
   provider: Provider;
@@ -73,6 +75,8 @@ interface StreamedTurn {
   /** Calls whose arguments were not a JSON object, by id → raw text. */
   badArguments: Map<string, string>;
   usage: Usage | undefined;
+  /** The model that answered, when the provider named one. */
+  answeredBy: { provider: string; model: string } | undefined;
   terminal: Terminal;
 }
 
@@ -85,10 +89,12 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
   const messages: LoopMessage[] = [];
   const context: ModelMessage[] = [...options.request.messages];
   let total: Usage = { input: 0, output: 0, totalTokens: 0 };
+  let answeredBy = { provider: provider.name, model: provider.model };
 
   for (let iteration = 1; ; iteration++) {
     const startedAt = now();
     const turn = await streamTurn(provider, { ...options.request, messages: context }, signal, emit);
+    if (turn.answeredBy !== undefined) answeredBy = turn.answeredBy;
     if (turn.usage !== undefined) {
       total = addUsage(total, turn.usage);
       emit({ type: 'usage', usage: total });
@@ -97,8 +103,8 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
       role: 'assistant',
       content: turn.content,
       timestamp: startedAt,
-      provider: provider.name,
-      model: provider.model,
+      provider: answeredBy.provider,
+      model: answeredBy.model,
       stopReason: 'stop',
     };
     if (turn.usage !== undefined) assistant.usage = turn.usage;
@@ -120,14 +126,14 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
     if (iteration >= maxIterations) {
       const reason = `not run: the limit of ${maxIterations} model calls per run was reached`;
       for (const call of turn.calls) messages.push(toolResultMessage(call, errorOutcome(reason), now, emit));
-      messages.push(emptyAssistant(provider, now()));
+      messages.push(emptyAssistant(answeredBy, now()));
       return end('error', 'error', `stopped after ${maxIterations} model calls: the model kept calling tools (maxToolIterations)`);
     }
 
     const results = await runTools(turn, options, signal, now, emit);
     messages.push(...results);
     if (signal.aborted) {
-      messages.push(emptyAssistant(provider, now()));
+      messages.push(emptyAssistant(answeredBy, now()));
       return end('aborted', 'aborted');
     }
     context.push({ role: 'assistant', content: turn.content });
@@ -157,6 +163,7 @@ async function streamTurn(
   let text = '';
   let thinking = '';
   let usage: Usage | undefined;
+  let answeredBy: StreamedTurn['answeredBy'];
   let terminal: Terminal | undefined;
 
   let events: WatchedStream | undefined;
@@ -187,6 +194,11 @@ async function streamTurn(
         emit({ type: 'tool.call', toolCallId: id, name: event.name, arguments: args });
       } else if (event.type === 'usage') {
         usage = event.usage;
+      } else if (event.type === 'model') {
+        answeredBy = { provider: event.provider, model: event.model };
+        const announced: LoopEvent = { type: 'model', provider: event.provider, model: event.model };
+        if (event.failedOver !== undefined && event.failedOver.length > 0) announced.failedOver = event.failedOver;
+        emit(announced);
       } else {
         terminal = event;
         break;
@@ -201,7 +213,7 @@ async function streamTurn(
   // A provider may report a cancelled request as an error; the abort is what happened.
   if (signal.aborted && terminal?.type !== 'done') terminal = { type: 'aborted' };
   terminal ??= { type: 'error', message: 'the model stream ended without a final event', retryable: true };
-  return { content, calls, badArguments, usage, terminal };
+  return { content, calls, badArguments, usage, answeredBy, terminal };
 }
 
 interface WatchedStream {
@@ -327,8 +339,8 @@ function toolResultMessage(
 }
 
 /** Closes a run that ended between model calls, so the last message is the assistant's. */
-function emptyAssistant(provider: Provider, timestamp: number): LoopMessage {
-  return { role: 'assistant', content: [], timestamp, provider: provider.name, model: provider.model, stopReason: 'stop' };
+function emptyAssistant(model: { provider: string; model: string }, timestamp: number): LoopMessage {
+  return { role: 'assistant', content: [], timestamp, provider: model.provider, model: model.model, stopReason: 'stop' };
 }
 
 function errorOutcome(message: string): ToolOutcome {

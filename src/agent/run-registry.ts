@@ -1,14 +1,12 @@
 /**
  * Run records: live runs plus ended ones kept at least RUN_RECORD_TTL_MS in a
- * bounded map. The same map answers wait/getRun and idempotency (runId =
- * idempotencyKey, one key space for every channel). Pruned lazily: no timers.
+ * bounded map. The same map answers wait/getRun and, with the fingerprints
+ * idempotency.ts makes, repeated keys. Pruned lazily: no timers.
  */
-
-import { createHash } from 'node:crypto';
 
 import type { RunRecord } from './types.js';
 
-/** How long an ended run stays answerable (ms); protocol.md §6.1 asks for ≥ 10 min. */
+/** How long an ended run stays answerable (ms); docs/protocol.md §6.1 asks for ≥ 10 min. */
 export const RUN_RECORD_TTL_MS = 10 * 60 * 1000;
 /** Ended records kept at most; the oldest go first when a burst exceeds it. */
 export const MAX_ENDED_RUN_RECORDS = 5_000;
@@ -37,13 +35,6 @@ interface EndedRun {
 
 interface LiveEntry extends LiveRun {
   resolveEnded: () => void;
-}
-
-/** What makes two submits "the same request" for idempotency. */
-export function fingerprintTurn(sessionKey: string, text: string, images: readonly { mediaType: string; data: string }[] = []): string {
-  const hash = createHash('sha256').update(sessionKey).update('\0').update(text);
-  for (const image of images) hash.update('\0').update(image.mediaType).update('\0').update(image.data);
-  return hash.digest('base64url');
 }
 
 export class RunRegistry {

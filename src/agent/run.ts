@@ -14,6 +14,7 @@ import { describeStorageError } from './storage-errors.js';
 import type { ToolCallContext, ToolExecutor } from './tool-types.js';
 import type { AgentEvent, ChatTurn, RunEvent, RunStatus } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
+import { messageText } from '../messages/message-text.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
 import type { SessionStore, StoredMessage } from '../sessions/types.js';
 
@@ -58,7 +59,7 @@ interface RunOutcome {
 
 /** Execute one accepted run whose user message is stored. Resolves when run.end is published. */
 export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<void> {
-  // The submit result must reach the client before the run's first event (protocol.md §3.3).
+  // The submit result must reach the client before the run's first event (docs/protocol.md §3.3).
   await nextTurn();
   const { record, controller } = run;
   const { runId, sessionKey } = record;
@@ -148,7 +149,15 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
     executeTool: bindToolContext(deps.executeTool, { sessionKey, runId }),
     maxIterations: deps.maxToolIterations,
     signal: run.controller.signal,
-    emit: (event) => publish(deps, toRunEvent(event, runId, sessionKey)),
+    emit: (event) => {
+      if (event.type === 'model') {
+        // Announce only a change: the failover chain names its model on every call.
+        if (event.provider === run.record.provider && event.model === run.record.model) return;
+        run.record.provider = event.provider;
+        run.record.model = event.model;
+      }
+      publish(deps, toRunEvent(event, runId, sessionKey));
+    },
   });
   const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
   return { status: result.status, messages: result.messages, stopReason, error: result.error, result };
@@ -211,7 +220,7 @@ function replyText(messages: LoopMessage[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i] as LoopMessage;
     if (m.role !== 'assistant') continue;
-    const text = m.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    const text = messageText(m);
     if (text !== '') return text;
   }
   return '';

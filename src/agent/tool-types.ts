@@ -4,7 +4,7 @@
  * well-formed call. Built-in tools are registered in main.ts and passed down.
  */
 
-import type { ContentBlock } from '../sessions/types.js';
+import type { ContentBlock } from '../messages/types.js';
 
 /** One tool call the model asked for, with parsed arguments. */
 export interface ToolCall {

@@ -4,12 +4,15 @@
  */
 
 import type { SchedulerEvent } from '../bus/scheduler-events.js';
-import type { StoredMessage, Usage, ContentBlock } from '../sessions/types.js';
+import type { ContentBlock, Usage } from '../messages/types.js';
+import type { FailedModelCall } from '../providers/types.js';
+import type { StoredMessage } from '../sessions/types.js';
 
 export type RunStatus = 'ok' | 'error' | 'aborted';
 
 /** Events of one run, published on the bus in this order:
- * run.start → (text.delta | thinking.delta | tool.call | tool.result | usage)* → run.end.
+ * run.start → (model | text.delta | thinking.delta | tool.call | tool.result | usage)* → run.end.
+ * `model` says another model than the one last announced answers from here on (failover). 
  * Exactly one run.end per run, and nothing for that run after it. The final
  * assistant message is persisted before run.end is published. */
 export type RunEvent =
@@ -19,6 +22,7 @@ export type RunEvent =
   | { type: 'tool.call'; runId: string; sessionKey: string; toolCallId: string; name: string; arguments: Record<string, unknown> }
   | { type: 'tool.result'; runId: string; sessionKey: string; toolCallId: string; name: string; content: ContentBlock[]; isError: boolean }
   | { type: 'usage'; runId: string; sessionKey: string; usage: Usage }
+  | { type: 'model'; runId: string; sessionKey: string; provider: string; model: string; failedOver?: FailedModelCall[] }
   | {
       type: 'run.end';
       runId: string;

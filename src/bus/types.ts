@@ -1,10 +1,7 @@
 /**
- * In-process message bus contract.
- *
- * Inbound (channel → agent) has exactly one consumer: the agent. Outbound is
- * publish/subscribe: each subscriber has its own bounded queue and receives
- * every published event its filter accepts, exactly once and in publish order;
- * no subscriber can take another's events.
+ * In-process event bus contract: publish/subscribe. Each subscriber has its
+ * own bounded queue and receives every published event its filter accepts,
+ * exactly once and in publish order; no subscriber can take another's events.
  */
 
 export interface Subscription {
@@ -26,11 +23,4 @@ export interface OutboundBus<E> {
   subscribe(handler: (event: E) => void, options?: SubscribeOptions<E>): Subscription;
   /** Live subscriber count (leak checks). */
   readonly subscriberCount: number;
-}
-
-/** One-consumer request queue: `request` resolves with what the consumer returns. */
-export interface InboundQueue<Req, Res> {
-  request(message: Req): Promise<Res>;
-  /** Register the single consumer; a second call throws. */
-  consume(handler: (message: Req) => Promise<Res>): void;
 }

@@ -5,7 +5,7 @@
 
 import { enabledToolNames } from '../agent/tools/enabled-tools.js';
 import { loadConfig } from '../config/load-config.js';
-import { checkConfig, hasCritical, type Finding } from '../security/doctor-checks.js';
+import { checkConfig, hasCritical, type Finding } from './doctor-checks.js';
 import { EXIT_FAILURE } from './cli-errors.js';
 import { stringOption } from './option-parsers.js';
 

@@ -5,6 +5,8 @@
  * command runs, so `--help` and `--version` never touch the config.
  */
 
+// First: holds SIGTERM/SIGINT from the very start, before anything else loads.
+import { releaseShutdownSignals } from './signal-guard.js';
 import { Command, CommanderError, Option } from 'commander';
 import { LOG_LEVELS } from '../util/logger.js';
 import { readPackageVersion } from '../util/package-info.js';
@@ -22,7 +24,7 @@ Examples:
 Configuration, lowest precedence first:
   defaults < config file (<state-dir>/config.json, or --config) < environment < flags
 Environment:
-  PINCER_STATE_DIR PINCER_HOST PINCER_PORT PINCER_TOKEN PINCER_PASSWORD PINCER_LOG_LEVEL
+  PINCER_STATE_DIR PINCER_HOST PINCER_PORT PINCER_TOKEN PINCER_PASSWORD PINCER_LOG_LEVEL PINCER_LOG_FORMAT
   PINCER_PROVIDER PINCER_BASE_URL PINCER_API_KEY PINCER_MODEL
 Prefer PINCER_TOKEN or the config file over --token: flags show up in the process list.
 `;
@@ -87,6 +89,7 @@ function buildProgram(): Command {
     .option('--config <path>', 'config file (default <state-dir>/config.json)')
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'auto (default: readable lines on a terminal, JSON otherwise), pretty or json').choices(['auto', 'pretty', 'json']))
     .option('--no-websocket', 'serve HTTP health/ready only; refuse WebSocket upgrades')
     .option('--enable-websocket', 'accepted for compatibility and ignored (the WebSocket is on by default)')
     .addHelpText('after', GATEWAY_HELP)
@@ -103,6 +106,7 @@ function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addHelpText('after', TOKEN_HELP)
     .action(async (options: Record<string, unknown>) => {
+      releaseShutdownSignals();
       const { runToken } = await import('./token-command.js');
       await runToken(options);
     });
@@ -116,6 +120,7 @@ function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addHelpText('after', STATUS_HELP)
     .action(async (options: Record<string, unknown>) => {
+      releaseShutdownSignals();
       const { runStatus } = await import('./status-command.js');
       await runStatus(options);
     });
@@ -128,6 +133,7 @@ function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
     .addHelpText('after', DOCTOR_HELP)
     .action(async (options: Record<string, unknown>) => {
+      releaseShutdownSignals();
       const { runDoctor } = await import('./doctor-command.js');
       await runDoctor(options);
     });

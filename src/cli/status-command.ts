@@ -3,6 +3,7 @@
 import { request } from 'node:http';
 import * as v from 'valibot';
 import { loadConfig } from '../config/load-config.js';
+import { describeMissingProviderKey } from '../config/provider-key.js';
 import { httpUrlFor } from '../util/host-format.js';
 import { numberOption, stringOption } from './option-parsers.js';
 
@@ -55,7 +56,9 @@ export async function runStatus(options: Record<string, unknown>): Promise<void>
   }
   const { ready, failing, uptimeMs } = parsed.output;
   if (ready && answer.status === 200) {
-    process.stdout.write(`ready: gateway at ${base} is up ${formatDuration(uptimeMs)}\n`);
+    const missingKey = describeMissingProviderKey(config);
+    const warning = missingKey === undefined ? '' : `; warning: ${missingKey}`;
+    process.stdout.write(`ready: gateway at ${base} is up ${formatDuration(uptimeMs)}${warning}\n`);
     return;
   }
   const why = failing.length > 0 ? failing.join(', ') : `HTTP ${answer.status}`;

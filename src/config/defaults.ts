@@ -63,4 +63,5 @@ export const DEFAULTS = {
     webFetch: { enabled: true, allowPrivateNetwork: false, timeoutMs: 15_000, maxBytes: 512 * 1024 },
   },
   logLevel: 'info',
+  logFormat: 'auto',
 } as const;

@@ -9,6 +9,7 @@ import type { FileConfig } from './schema.js';
 import {
   hostSchema,
   logLevelSchema,
+  logFormatSchema,
   modelSchema,
   portSchema,
   providerKindSchema,
@@ -40,6 +41,7 @@ export const ENV_VARS = [
   'PINCER_TOKEN',
   'PINCER_PASSWORD',
   'PINCER_LOG_LEVEL',
+  'PINCER_LOG_FORMAT',
   'PINCER_PROVIDER',
   'PINCER_BASE_URL',
   'PINCER_API_KEY',
@@ -76,6 +78,8 @@ export function readEnvOverrides(env: EnvSource = process.env): EnvOverrides {
 
   const logLevel = readVar(env, 'PINCER_LOG_LEVEL', 'logLevel', logLevelSchema);
   if (logLevel !== undefined) config.logLevel = logLevel;
+  const logFormat = readVar(env, 'PINCER_LOG_FORMAT', 'logFormat', logFormatSchema);
+  if (logFormat !== undefined) config.logFormat = logFormat;
 
   if (Object.keys(gateway).length > 0) config.gateway = gateway;
   if (Object.keys(auth).length > 0) config.auth = auth;

@@ -15,8 +15,8 @@ import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME 
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
 import { parseDurationMs } from './duration.js';
-import type { FileConfig, HeartbeatConfig, LogLevelName, PincerConfig, ProviderConfig, ToolsConfig } from './schema.js';
-import { fileConfigSchema, hostSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
+import type { FileConfig, HeartbeatConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
+import { fileConfigSchema, hostSchema, logFormatSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
 /** Values given on the command line (or by an embedding program); undefined means "not given". */
 export interface ConfigFlags {
@@ -26,6 +26,7 @@ export interface ConfigFlags {
   password?: string;
   websocket?: boolean;
   logLevel?: LogLevelName;
+  logFormat?: LogFormatName;
   stateDir?: string;
   /** --config PATH: when given, the file must exist. */
   configPath?: string;
@@ -56,6 +57,7 @@ const FLAG_NAMES: Record<string, string> = {
   'auth.token': '--token',
   'auth.password': '--password',
   logLevel: '--log-level',
+  logFormat: '--log-format',
 };
 
 /** Load, merge, validate and freeze the config. Throws ConfigError (exit code 78) on any problem. */
@@ -93,6 +95,7 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
   const openaiHttp = Object.assign({}, DEFAULTS.openaiHttp, ...pick('openaiHttp').map(defined)) as PincerConfig['openaiHttp'];
   const cron = Object.assign({}, DEFAULTS.cron, ...pick('cron').map(defined)) as PincerConfig['cron'];
   const logLevel = layers.reduce<LogLevelName>((level, layer) => layer.config.logLevel ?? level, DEFAULTS.logLevel);
+  const logFormat = layers.reduce<LogFormatName>((format, layer) => layer.config.logFormat ?? format, DEFAULTS.logFormat);
 
   const sourceOf = (field: string): ConfigSource => {
     const [section, key] = field.split('.') as [keyof FileConfig, string | undefined];
@@ -129,6 +132,7 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
     cron,
     tools: resolveTools(pick('tools').map(defined)),
     logLevel,
+    logFormat,
   };
   return deepFreeze(config);
 }
@@ -144,7 +148,10 @@ function readConfigFile(path: string, mustExist: boolean): FileConfig {
     const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
     throw new ConfigError(`cannot read config file ${path}: ${reason}`, { source: { kind: 'file', path }, cause: error });
   }
-  if (text.trim() === '') return {};
+  if (text.trim() === '') {
+    // An empty file is most often a write that went wrong; starting on defaults would hide it.
+    throw new ConfigError(`config file ${path} is empty: write {} for the defaults, or remove the file`, { source: { kind: 'file', path } });
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -199,6 +206,7 @@ function validateFlags(flags: ConfigFlags): FileConfig {
       password: check(flags.password, 'auth.password', secretSchema),
     }),
     logLevel: check(flags.logLevel, 'logLevel', logLevelSchema),
+    logFormat: check(flags.logFormat, 'logFormat', logFormatSchema),
   };
 }
 
@@ -234,12 +242,38 @@ function resolveProvider(
     }
     baseUrl = result.output;
   }
-  const apiKey = merged.apiKey ?? (merged.kind === 'openai' ? fallbacks.openaiApiKey : fallbacks.anthropicApiKey);
-  return {
+  const vendorKey = (kind: ProviderKind): string | undefined => (kind === 'openai' ? fallbacks.openaiApiKey : fallbacks.anthropicApiKey);
+  const apiKey = merged.apiKey ?? vendorKey(merged.kind);
+  const primary: ModelEndpointConfig = {
     kind: merged.kind,
     model: merged.model,
+    ...(baseUrl === undefined ? {} : { baseUrl }),
+    ...(apiKey === undefined ? {} : { apiKey }),
+  };
+  return {
+    ...primary,
     timeoutMs: merged.timeoutMs ?? DEFAULTS.provider.timeoutMs,
     maxRetries: merged.maxRetries ?? DEFAULTS.provider.maxRetries,
+    fallbacks: (merged.fallbacks ?? []).map((fallback) => resolveFallback(fallback, primary, vendorKey(fallback.kind))),
+  };
+}
+
+/**
+ * A fallback on the primary's endpoint (same kind, no other baseUrl) uses the
+ * primary's key unless it names its own; one elsewhere gets only its own key
+ * or the vendor's environment key, never the primary's.
+ */
+function resolveFallback(
+  fallback: ModelEndpointConfig,
+  primary: ModelEndpointConfig,
+  vendorKey: string | undefined,
+): ModelEndpointConfig {
+  const samePlace = fallback.kind === primary.kind && (fallback.baseUrl === undefined || fallback.baseUrl === primary.baseUrl);
+  const baseUrl = fallback.baseUrl ?? (samePlace ? primary.baseUrl : undefined);
+  const apiKey = fallback.apiKey ?? (samePlace ? primary.apiKey : vendorKey);
+  return {
+    kind: fallback.kind,
+    model: fallback.model,
     ...(baseUrl === undefined ? {} : { baseUrl }),
     ...(apiKey === undefined ? {} : { apiKey }),
   };
@@ -296,6 +330,7 @@ function envNameOf(field: string): string {
     'provider.apiKey': 'PINCER_API_KEY',
     'provider.model': 'PINCER_MODEL',
     logLevel: 'PINCER_LOG_LEVEL',
+    logFormat: 'PINCER_LOG_FORMAT',
   };
   return names[field] ?? field;
 }

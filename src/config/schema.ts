@@ -51,6 +51,11 @@ export const modelSchema = nonBlank('a model name');
 
 export const logLevelSchema = v.picklist(LOG_LEVEL_NAMES, `expected one of ${LOG_LEVEL_NAMES.join(', ')}`);
 
+/** `auto`: human-readable lines when stderr is a terminal, JSON lines otherwise. */
+export const LOG_FORMAT_NAMES = ['auto', 'pretty', 'json'] as const;
+export type LogFormatName = (typeof LOG_FORMAT_NAMES)[number];
+export const logFormatSchema = v.picklist(LOG_FORMAT_NAMES, `expected one of ${LOG_FORMAT_NAMES.join(', ')}`);
+
 export const providerKindSchema = v.picklist(PROVIDER_KINDS, `expected one of ${PROVIDER_KINDS.join(', ')}`);
 
 export const urlSchema = v.pipe(
@@ -105,6 +110,17 @@ const heartbeatSchema = section({
       timezone: v.optional(timeZoneSchema),
     }),
   ),
+});
+
+/** Most models in provider.fallbacks. */
+const MAX_FALLBACKS = 10;
+
+/** One further model tried when the one before it fails (provider.fallbacks[i]). */
+const fallbackSchema = section({
+  kind: providerKindSchema,
+  model: modelSchema,
+  baseUrl: v.optional(urlSchema),
+  apiKey: v.optional(secretSchema),
 });
 
 /** `{ "enabled": bool }`, plus the tool's own options. */
@@ -162,6 +178,7 @@ export const fileConfigSchema = section({
       model: v.optional(modelSchema),
       timeoutMs: v.optional(integer(1, MAX_TIMEOUT_MS, ' (ms)')),
       maxRetries: v.optional(integer(0, 10)),
+      fallbacks: v.optional(v.pipe(v.array(fallbackSchema, 'expected an array of models'), v.maxLength(MAX_FALLBACKS, `expected at most ${MAX_FALLBACKS} fallbacks`))),
     }),
   ),
   agent: v.optional(
@@ -187,6 +204,7 @@ export const fileConfigSchema = section({
   ),
   tools: v.optional(toolsSchema),
   logLevel: v.optional(logLevelSchema),
+  logFormat: v.optional(logFormatSchema),
 });
 
 /** What a config file (or a programmatic override) may contain. */
@@ -213,13 +231,19 @@ export interface AuthConfig {
   readonly password?: string;
 }
 
-export interface ProviderConfig {
+/** Where one model is served: the primary model or a fallback. */
+export interface ModelEndpointConfig {
   readonly kind: ProviderKind;
+  readonly model: string;
   readonly baseUrl?: string;
   readonly apiKey?: string;
-  readonly model: string;
+}
+
+export interface ProviderConfig extends ModelEndpointConfig {
   readonly timeoutMs: number;
   readonly maxRetries: number;
+  /** Further models, tried in order when the one before fails with a retryable error (default none). */
+  readonly fallbacks: readonly ModelEndpointConfig[];
 }
 
 export interface AgentConfig {
@@ -282,4 +306,5 @@ export interface PincerConfig {
   readonly cron: CronConfig;
   readonly tools: ToolsConfig;
   readonly logLevel: LogLevelName;
+  readonly logFormat: LogFormatName;
 }

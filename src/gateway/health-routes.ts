@@ -1,5 +1,5 @@
 /**
- * GET /health, /healthz, /ready, /readyz and /startupz (protocol.md §7).
+ * GET /health, /healthz, /ready, /readyz and /startupz (docs/protocol.md §7).
  * No auth: they reveal liveness, readiness and the version, nothing else.
  */
 

@@ -1,5 +1,5 @@
 /**
- * JSON responses with the headers OpenClaw sends (protocol.md §7), for normal
+ * JSON responses with the headers OpenClaw sends (docs/protocol.md §7), for normal
  * requests and for upgrade requests refused before any WebSocket handshake.
  */
 
@@ -33,7 +33,7 @@ export function sendJson(
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-/** `{"error":{"message","type"}}`, the shape of OpenClaw's 401 (protocol.md §7.1). */
+/** `{"error":{"message","type"}}`, the shape of OpenClaw's 401 (docs/protocol.md §7.1). */
 export function errorBody(message: string, type: string): { error: { message: string; type: string } } {
   return { error: { message, type } };
 }

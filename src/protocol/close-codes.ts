@@ -1,5 +1,5 @@
 /**
- * WebSocket close codes and reasons Pincer uses (protocol.md §1.3).
+ * WebSocket close codes and reasons Pincer uses (docs/protocol.md §1.3).
  */
 
 export const CLOSE_NORMAL = 1000;
@@ -9,7 +9,7 @@ export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_PROTOCOL_ERROR = 1002;
 /** Binary frame received. */
 export const CLOSE_UNSUPPORTED_DATA = 1003;
-/** Failed connect, request before connect, handshake timeout, error budget. */
+/** Failed connect, request before connect, handshake timeout, error budget (unreadable frames after connect are dropped, not closed). */
 export const CLOSE_POLICY_VIOLATION = 1008;
 /** Frame over the pre-auth cap or over policy.maxPayload. */
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
@@ -30,7 +30,6 @@ export const CLOSE_REASONS = {
   tooManyPending: 'too many pending connections',
   handshakeTimeout: 'handshake timeout',
   invalidHandshake: 'invalid handshake',
-  invalidFrame: 'invalid frame',
   tooManyErrors: 'too many errors',
   unavailable: 'gateway unavailable',
 } as const;

@@ -1,5 +1,5 @@
 /**
- * Schema of the `connect` request params (protocol.md §2.2). Unknown keys are
+ * Schema of the `connect` request params (docs/protocol.md §2.2). Unknown keys are
  * ignored; every string is bounded so that a hostile first frame cannot make
  * the server do unbounded work (§8.1).
  */

@@ -1,5 +1,5 @@
 /**
- * The one catalogue of wire error codes (protocol.md §1.2) and the error class
+ * The one catalogue of wire error codes (docs/protocol.md §1.2) and the error class
  * that carries them. Handlers throw GatewayError; the dispatcher turns it into
  * `{ ok: false, error }`. Anything else becomes a generic UNAVAILABLE.
  */
@@ -52,14 +52,14 @@ export class GatewayError extends Error {
   }
 }
 
-/** `session not found: <key>` — WebClaw redirects to a new chat on this wording (protocol.md §5.3). */
+/** `session not found: <key>` — WebClaw redirects to a new chat on this wording (docs/protocol.md §5.3). */
 export function sessionNotFound(key: string): GatewayError {
   return new GatewayError('INVALID_REQUEST', `session not found: ${key}`, {
     details: { code: 'SESSION_NOT_FOUND' },
   });
 }
 
-/** Retryable refusal while the gateway starts or drains (protocol.md §1.2). */
+/** Retryable refusal while the gateway starts or drains (docs/protocol.md §1.2). */
 export function gatewayUnavailable(reason: 'startup' | 'shutdown', retryAfterMs: number): GatewayError {
   return new GatewayError('UNAVAILABLE', `gateway unavailable: ${reason === 'shutdown' ? 'shutting down' : 'starting'}`, {
     details: { reason },

@@ -1,5 +1,5 @@
 /**
- * Parses one inbound text frame into a request (protocol.md §1). The result
+ * Parses one inbound text frame into a request (docs/protocol.md §1). The result
  * says whether the frame can be answered: a readable `id` allows an error
  * `res`; without one the caller closes the socket (§8).
  */

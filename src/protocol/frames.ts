@@ -1,5 +1,5 @@
 /**
- * The three frame kinds of the OpenClaw protocol (protocol.md §1) and their
+ * The three frame kinds of the OpenClaw protocol (docs/protocol.md §1) and their
  * serialisers. Serialisers build JSON text directly so that an event payload
  * can be serialised once and spliced into many per-connection frames.
  */

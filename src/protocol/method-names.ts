@@ -1,6 +1,6 @@
 /**
  * Method and event names the channel reports in `hello-ok.features`
- * (protocol.md §2.4, §4).
+ * (docs/protocol.md §2.4, §4).
  */
 
 /** The handshake method; never listed in `features.methods`. */

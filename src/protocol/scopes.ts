@@ -1,5 +1,5 @@
 /**
- * Operator scopes (protocol.md §2.5). The server grants the intersection of
+ * Operator scopes (docs/protocol.md §2.5). The server grants the intersection of
  * the requested scopes with the supported set; checks use the implication
  * admin ⊇ write ⊇ read (Pincer rule).
  */

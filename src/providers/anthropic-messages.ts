@@ -4,7 +4,7 @@
  */
 
 import type { Anthropic } from '@anthropic-ai/sdk';
-import type { ContentBlock } from '../sessions/types.js';
+import type { ContentBlock } from '../messages/types.js';
 import type { ModelMessage, ModelRequest, ToolSpec } from './types.js';
 
 /** Output cap when the request sets none; the API requires one, tokens. */

@@ -4,7 +4,7 @@
  */
 
 import type { Anthropic } from '@anthropic-ai/sdk';
-import type { Usage } from '../sessions/types.js';
+import type { Usage } from '../messages/types.js';
 import type { ModelRequest, Provider, ProviderEvent, ProviderOptions } from './types.js';
 import { buildMessagesRequest } from './anthropic-messages.js';
 import { SdkClient, lazyImport } from './sdk-client.js';

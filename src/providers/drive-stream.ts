@@ -88,7 +88,10 @@ export async function* driveStream(options: DriveOptions): AsyncGenerator<Provid
         yield { type: 'aborted' };
         return;
       }
-      if (outcome.mayRetry && outcome.event.retryable && attempt < options.maxRetries) {
+      // A retry before the provider's Retry-After would only be refused again; fail now and let
+      // failover or the caller's cooldown wait instead.
+      const waitTooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > MAX_RETRY_DELAY_MS;
+      if (outcome.mayRetry && outcome.event.retryable && attempt < options.maxRetries && !waitTooLong) {
         const delay = Math.min(outcome.retryAfterMs ?? backoffMs(baseDelay, attempt), MAX_RETRY_DELAY_MS);
         if (!(await sleep(delay, options.signal))) {
           yield { type: 'aborted' };
@@ -96,7 +99,7 @@ export async function* driveStream(options: DriveOptions): AsyncGenerator<Provid
         }
         continue;
       }
-      yield outcome.event;
+      yield outcome.retryAfterMs === undefined ? outcome.event : withRetryAfter(outcome.event, outcome.retryAfterMs);
       return;
     }
   } catch (err) {
@@ -189,6 +192,12 @@ async function prepareOrFail(prepare: () => Promise<void>, signal: AbortSignal):
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The error with the provider's wait attached and, when long, said in the message. */
+function withRetryAfter(event: ProviderErrorEvent, retryAfterMs: number): ProviderErrorEvent {
+  const message = retryAfterMs >= 1_000 ? `${event.message}; the provider asks to retry after ${Math.ceil(retryAfterMs / 1_000)} s` : event.message;
+  return { ...event, message, retryAfterMs };
 }
 
 function backoffMs(baseMs: number, attempt: number): number {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import type { OpenAI } from 'openai';
-import type { Usage } from '../sessions/types.js';
+import type { Usage } from '../messages/types.js';
 import type { ModelRequest, Provider, ProviderEvent, ProviderOptions } from './types.js';
 import { buildChatCompletionRequest } from './openai-messages.js';
 import type { MaxTokensField } from './openai-messages.js';

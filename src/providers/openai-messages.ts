@@ -4,7 +4,7 @@
  */
 
 import type { OpenAI } from 'openai';
-import type { ContentBlock } from '../sessions/types.js';
+import type { ContentBlock } from '../messages/types.js';
 import type { ModelMessage, ModelRequest, ToolSpec } from './types.js';
 
 type MessageParam = OpenAI.ChatCompletionMessageParam;

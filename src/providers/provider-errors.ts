@@ -17,6 +17,15 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
+/**
+ * Statuses that refuse the request itself (malformed, too large, unprocessable):
+ * another model would refuse the same request, so they never fail over.
+ * 401/403/404 are about this endpoint's key or model and do fail over.
+ */
+export function isRequestRejectionStatus(status: number): boolean {
+  return status === 400 || status === 413 || status === 422;
+}
+
 /** What a message needs about the call that failed. */
 export interface ErrorContext {
   model: string;
@@ -43,7 +52,9 @@ export function httpError(status: number, detail: string | undefined, ctx: Error
   } else {
     message = withDetail(`model provider rejected the request (HTTP ${status})`, detail);
   }
-  return { type: 'error', message, status, retryable };
+  const event: ProviderErrorEvent = { type: 'error', message, status, retryable };
+  if (isRequestRejectionStatus(status)) event.requestRejected = true;
+  return event;
 }
 
 /** Error for a connection that could not be made (DNS, refused, reset, TLS). */
@@ -69,7 +80,9 @@ export function malformedStreamError(): ProviderErrorEvent {
 /** Error event sent inside a stream (OpenRouter `{error}` chunks, Anthropic `event: error`). */
 export function streamErrorEvent(kind: string | undefined, detail: string | undefined): ProviderErrorEvent {
   const retryable = kind !== undefined && /overload|server|api_error|rate|timeout/i.test(kind);
-  return { type: 'error', message: withDetail('model provider error', detail), retryable };
+  const event: ProviderErrorEvent = { type: 'error', message: withDetail('model provider error', detail), retryable };
+  if (kind !== undefined && /invalid_request|request_too_large/i.test(kind)) event.requestRejected = true;
+  return event;
 }
 
 /** Any failure we did not anticipate; keeps the run readable without internals. */

@@ -5,10 +5,13 @@
  * (bad key, unknown model, network, mid-stream cut, timeout) arrive as a final
  * `{ type: 'error' }` event with a readable message; an aborted signal ends the
  * stream with `{ type: 'aborted' }`. Exactly one of `done`, `error`, `aborted`
- * is the last event. Text and thinking deltas arrive in order.
+ * is the last event. Text and thinking deltas arrive in order. A provider
+ * that chooses among several models (failover) sends `model` before any other
+ * event of the call, naming the model that answers; without it the answer is
+ * from `provider.name` / `provider.model`.
  */
 
-import type { ContentBlock, Usage } from '../sessions/types.js';
+import type { ContentBlock, Usage } from '../messages/types.js';
 
 /** A message in provider-neutral form, as the loop builds context. */
 export type ModelMessage =
@@ -38,8 +41,26 @@ export type ProviderEvent =
   | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> | null; rawArguments: string }
   | { type: 'usage'; usage: Usage }
   | { type: 'done'; stopReason: 'stop' | 'length' | 'toolUse' }
-  | { type: 'error'; message: string; status?: number; retryable: boolean }
+  | { type: 'model'; provider: string; model: string; failedOver?: FailedModelCall[] }
+  | {
+      type: 'error';
+      message: string;
+      status?: number;
+      retryable: boolean;
+      /** How long the provider asked us to wait before calling again (Retry-After), ms. */
+      retryAfterMs?: number;
+      /** The endpoint refused the request itself (HTTP 400/413/422): another model would refuse it too. */
+      requestRejected?: boolean;
+    }
   | { type: 'aborted' };
+
+/** A model call that failed before the answering model took over. */
+export interface FailedModelCall {
+  provider: string;
+  model: string;
+  error: string;
+  status?: number;
+}
 
 export interface Provider {
   /** `openai` or `anthropic`. */
@@ -64,13 +85,19 @@ export interface ProviderOptions {
   retryBaseDelayMs?: number;
 }
 
-export interface ProviderConfig {
+/** Where one model is served. */
+export interface ModelEndpoint {
   kind: 'openai' | 'anthropic';
   baseUrl?: string;
   apiKey?: string;
   model: string;
+}
+
+export interface ProviderConfig extends ModelEndpoint {
   /** Per-request timeout, ms (default 120000). */
   timeoutMs: number;
   /** Retries on 429/5xx/network before the first byte (default 2). */
   maxRetries: number;
+  /** Further models tried in order when the one before fails (provider.fallbacks). */
+  fallbacks?: readonly ModelEndpoint[];
 }

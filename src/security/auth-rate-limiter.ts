@@ -1,5 +1,5 @@
 /**
- * Failed-credential limiter (protocol.md §8.4): too many wrong secrets from
+ * Failed-credential limiter (docs/protocol.md §8.4): too many wrong secrets from
  * one key within a window lock that key out for a while, even for the right
  * secret. Memory is bounded: expired entries are pruned and, past the entry
  * cap, the oldest entries are dropped.

@@ -1,6 +1,6 @@
 /**
  * Client addresses as the security checks see them: one normal form per IP
- * and one failed-auth limiter key (protocol.md §8.4), shared by the
+ * and one failed-auth limiter key (docs/protocol.md §8.4), shared by the
  * WebSocket handshake and HTTP bearer auth so both count against the same key.
  */
 

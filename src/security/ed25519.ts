@@ -1,5 +1,5 @@
 /**
- * Ed25519 helpers on node:crypto for device identities (protocol.md §2.3):
+ * Ed25519 helpers on node:crypto for device identities (docs/protocol.md §2.3):
  * raw 32-byte public keys in base64url, SHA-256 device ids, detached
  * signatures over UTF-8 strings.
  */

@@ -1,5 +1,5 @@
 /**
- * The upgrade gate (protocol.md §8.2): which browser Origins and which Host
+ * The upgrade gate (docs/protocol.md §8.2): which browser Origins and which Host
  * names may open a WebSocket, decided before the 101.
  *
  * Origins are compared as exact strings. Browsers always send the serialised

@@ -1,5 +1,5 @@
 /**
- * Makes a config object safe to show a client (config.get, protocol.md §3.1):
+ * Makes a config object safe to show a client (config.get, docs/protocol.md §3.1):
  * secret-looking values become the OpenClaw sentinel and filesystem
  * locations are removed.
  */

@@ -1,5 +1,5 @@
 /**
- * Per-connection flood guard (protocol.md §8.3): too many consecutive error
+ * Per-connection flood guard (docs/protocol.md §8.3): too many consecutive error
  * responses, or a request rate above the limit for several whole seconds in
  * a row, exhausts the budget and the connection is closed.
  */

@@ -7,7 +7,7 @@
  *   never echoes that entry back, it selects the first other offered entry
  *   (offer e.g. `openclaw` alongside it) or none.
  *
- * The query string is never read (protocol.md §8.2).
+ * The query string is never read (docs/protocol.md §8.2).
  */
 
 export const TOKEN_SUBPROTOCOL_PREFIX = 'openclaw.token.';

@@ -33,6 +33,7 @@ import {
 } from './session-index.js';
 import { parseSessionKey, sessionFileName } from './session-key.js';
 import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
+import { trackOpenRuns } from './open-runs.js';
 import {
   decodeRecord,
   encodeRecord,
@@ -63,6 +64,8 @@ export interface FileSessionStoreOptions {
 interface SessionEntry {
   meta: SessionMeta;
   fileName: string;
+  /** Runs with a user row and no closing row, kept with every append (see open-runs.ts). */
+  openRuns: Set<string>;
   /** Stamp of the file as of `meta`; the index entry is valid only while it holds. */
   file: FileVersion;
   /** False after a failed append: the file may hold a partial line that memory does not. */
@@ -133,13 +136,13 @@ export class FileSessionStore implements SessionStore {
           const stat = await fs.stat(join(this.#dir, fileName));
           if (isSameFileVersion(cached.file, stat)) {
             // Unchanged since we wrote it, and we only stamp files that end with a newline.
-            this.#sessions.set(cached.meta.key, { ...cached, fileName, inSync: true });
+            this.#sessions.set(cached.meta.key, { ...cached, openRuns: new Set(cached.openRuns), fileName, inSync: true });
             return;
           }
         }
         rebuilt += 1;
         const loaded = await loadSessionFile(this.#dir, fileName, this.#logger);
-        if (loaded) this.#sessions.set(loaded.meta.key, { meta: loaded.meta, file: loaded.file, fileName, inSync: true });
+        if (loaded) this.#sessions.set(loaded.meta.key, entryOf(loaded, fileName));
       } catch (error) {
         // An I/O error is not damage: serve every other session, leave this file alone, try again later.
         this.#unreadable.add(fileName);
@@ -199,6 +202,7 @@ export class FileSessionStore implements SessionStore {
         const record = await this.#appendRecord(entry, { type: 'message', at, message });
         if (record.type !== 'message') throw new Error('session store: record type changed in encoding');
         applyMessageToMeta(entry.meta, record.message, at);
+        trackOpenRuns(entry.openRuns, record.message);
         history.messages.push(record.message);
         history.ids.add(record.message.id);
         this.#indexChanged();
@@ -224,15 +228,17 @@ export class FileSessionStore implements SessionStore {
     return { messages: messages.slice(start, end), hasMore: start > 0, totalMessages: messages.length };
   }
 
-  /** The newest message stored with this idempotency key (user rows carry `<key>:user`), if any. */
-  async findByIdempotencyKey(key: string, idempotencyKey: string): Promise<StoredMessage | undefined> {
+  /**
+   * Runs a crash may have cut: per session, the runIds whose user row has no
+   * closing row. Exact for every session, read from memory (no file is read).
+   */
+  openRuns(): { sessionKey: string; runIds: string[] }[] {
     this.#assertOpen();
-    if (!this.#sessions.has(key)) return undefined;
-    const messages = await this.#messages(key);
-    for (let i = messages.length - 1; i >= 0; i--) {
-      if (messages[i].idempotencyKey === idempotencyKey) return messages[i];
+    const result: { sessionKey: string; runIds: string[] }[] = [];
+    for (const [sessionKey, entry] of this.#sessions) {
+      if (entry.openRuns.size > 0) result.push({ sessionKey, runIds: [...entry.openRuns] });
     }
-    return undefined;
+    return result;
   }
 
   async reset(key: string): Promise<boolean> {
@@ -253,6 +259,7 @@ export class FileSessionStore implements SessionStore {
       entry.file = await writeFileAtomic(join(this.#dir, entry.fileName), data);
       entry.meta = createSessionMeta(header);
       applyLabelToMeta(entry.meta, label, at);
+      entry.openRuns.clear();
       entry.inSync = true;
       this.#remember(key, []);
       this.#indexChanged();
@@ -361,6 +368,7 @@ export class FileSessionStore implements SessionStore {
       return undefined;
     }
     entry.meta = loaded.meta;
+    entry.openRuns = new Set(loaded.openRuns);
     entry.file = loaded.file;
     entry.inSync = true;
     return this.#remember(key, loaded.messages);
@@ -382,7 +390,7 @@ export class FileSessionStore implements SessionStore {
     // Recreates the directory too if it was removed while the store was open.
     await fs.mkdir(this.#dir, { recursive: true, mode: SESSION_DIR_MODE });
     const file = await writeFileAtomic(join(this.#dir, fileName), encodeRecord(header));
-    const entry: SessionEntry = { meta: createSessionMeta(header), fileName, file, inSync: true };
+    const entry: SessionEntry = { meta: createSessionMeta(header), openRuns: new Set(), fileName, file, inSync: true };
     this.#sessions.set(key, entry);
     this.#indexChanged();
     return { entry, history: this.#remember(key, []) };
@@ -409,7 +417,7 @@ export class FileSessionStore implements SessionStore {
     }
     this.#unreadable.delete(fileName);
     if (!loaded) return undefined;
-    const entry: SessionEntry = { meta: loaded.meta, file: loaded.file, fileName, inSync: true };
+    const entry = entryOf(loaded, fileName);
     this.#sessions.set(key, entry);
     this.#indexChanged();
     return { entry, history: this.#remember(key, loaded.messages) };
@@ -496,7 +504,7 @@ export class FileSessionStore implements SessionStore {
       this.#indexDirty = false;
       const snapshot = [...this.#sessions.values()].map((entry): [string, SessionIndexEntry] => [
         entry.fileName,
-        { meta: { ...entry.meta }, file: { ...entry.file } },
+        { meta: { ...entry.meta }, openRuns: [...entry.openRuns], file: { ...entry.file } },
       ]);
       try {
         await writeSessionIndex(join(this.#dir, SESSION_INDEX_FILE), snapshot);
@@ -507,6 +515,10 @@ export class FileSessionStore implements SessionStore {
     });
     return this.#indexWrites;
   }
+}
+
+function entryOf(loaded: LoadedSession, fileName: string): SessionEntry {
+  return { meta: loaded.meta, openRuns: new Set(loaded.openRuns), file: loaded.file, fileName, inSync: true };
 }
 
 function errorReason(error: unknown): string {

@@ -21,6 +21,8 @@ export interface SessionStoreLogger {
 export interface LoadedSession {
   meta: SessionMeta;
   messages: StoredMessage[];
+  /** Runs with a user row and no closing row. */
+  openRuns: string[];
   /** Stamp of the file after any repair. */
   file: FileVersion;
 }
@@ -56,6 +58,7 @@ export async function loadSessionFile(
   return {
     meta: parsed.meta,
     messages: parsed.messages,
+    openRuns: parsed.openRuns,
     file: { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino },
   };
 }

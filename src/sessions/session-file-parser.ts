@@ -9,6 +9,7 @@ import type { SessionMeta, StoredMessage } from './types.js';
 import { decodeRecord, SESSION_FILE_VERSION, type SessionHeaderRecord } from './session-records.js';
 import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
 import { isCanonicalSessionKey } from './session-key.js';
+import { trackOpenRuns } from './open-runs.js';
 
 const NEWLINE = 0x0a;
 
@@ -32,6 +33,8 @@ export interface ParsedSessionFile {
   meta: SessionMeta | null;
   /** Oldest first, unique ids. */
   messages: StoredMessage[];
+  /** RunIds of runs with a user row and no closing row, in opening order. */
+  openRuns: string[];
   /** Skipped lines and other damage, each worth a warning. */
   issues: SessionFileIssue[];
   /** Length of the newline-terminated prefix, in bytes. */
@@ -62,7 +65,7 @@ export function parseSessionFile(bytes: Uint8Array): ParsedSessionFile {
     }
   }
 
-  const parsed: ParsedSessionFile = { header: null, meta: null, messages: [], issues, completeBytes, tail };
+  const parsed: ParsedSessionFile = { header: null, meta: null, messages: [], openRuns: [], issues, completeBytes, tail };
   const first = lines.length > 0 ? decodeRecord(lines[0]) : { ok: false as const, reason: 'empty file' };
   if (!first.ok || first.record.type !== 'session') {
     issues.push({ line: 1, reason: first.ok ? 'first line is not a session header' : first.reason });
@@ -80,6 +83,7 @@ export function parseSessionFile(bytes: Uint8Array): ParsedSessionFile {
 
   const meta = createSessionMeta(header);
   const seenIds = new Set<string>();
+  const openRuns = new Set<string>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim().length === 0) continue;
@@ -100,8 +104,10 @@ export function parseSessionFile(bytes: Uint8Array): ParsedSessionFile {
       seenIds.add(record.message.id);
       parsed.messages.push(record.message);
       applyMessageToMeta(meta, record.message, record.at);
+      trackOpenRuns(openRuns, record.message);
     }
   }
+  parsed.openRuns = [...openRuns];
   parsed.header = header;
   parsed.meta = meta;
   return parsed;

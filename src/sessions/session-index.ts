@@ -13,10 +13,13 @@ import { isCanonicalSessionKey, sessionFileName } from './session-key.js';
 
 /** File name of the index inside the sessions directory. */
 export const SESSION_INDEX_FILE = 'index.json';
-const INDEX_VERSION = 1;
+/** 2 added `openRuns`; an index of another version is rebuilt from the files. */
+const INDEX_VERSION = 2;
 
 export interface SessionIndexEntry {
   meta: SessionMeta;
+  /** Runs with a user row and no closing row (see open-runs.ts). */
+  openRuns: string[];
   /** The session file's stamp when `meta` was computed. */
   file: FileVersion;
 }
@@ -40,7 +43,11 @@ const indexSchema = v.object({
   version: v.literal(INDEX_VERSION),
   sessions: v.record(
     v.string(),
-    v.object({ meta: metaSchema, file: v.object({ size: count, mtimeMs: v.number(), ino: v.number() }) }),
+    v.object({
+      meta: metaSchema,
+      openRuns: v.array(v.string()),
+      file: v.object({ size: count, mtimeMs: v.number(), ino: v.number() }),
+    }),
   ),
 });
 

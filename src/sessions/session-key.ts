@@ -1,5 +1,5 @@
 /**
- * Session keys (protocol.md §4.3): canonical form `agent:<agentId>:<rest>`,
+ * Session keys (docs/protocol.md §4.3): canonical form `agent:<agentId>:<rest>`,
  * lowercased. Canonicalisation only lowercases ASCII and adds the default
  * agent prefix; it never strips or replaces characters, so distinct canonical
  * keys always mean distinct sessions, and storage names are hashes of them.
@@ -14,6 +14,10 @@ export const MAX_SESSION_KEY_CHARS = 512;
 export const MAX_SESSION_KEY_SEGMENT_CHARS = 128;
 /** The agent a short key (`main`, a UUID) belongs to when none is configured. */
 export const DEFAULT_AGENT_ID = 'main';
+/** Short name of the session every agent has from the start (created lazily). */
+export const MAIN_SESSION_NAME = 'main';
+/** Canonical key of the default agent's main session. */
+export const MAIN_SESSION_KEY = `agent:${DEFAULT_AGENT_ID}:${MAIN_SESSION_NAME}`;
 
 const KEY_PREFIX = 'agent:';
 const SEGMENT_CHAR = /^[A-Za-z0-9._-]$/;

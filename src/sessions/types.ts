@@ -1,48 +1,18 @@
 /**
- * Storage-side shapes of chat messages and sessions, and the SessionStore
- * contract. No wire frames here: channels map these onto their protocols.
+ * Storage-side shapes of messages and sessions, and the SessionStore
+ * contract. The conversation model itself lives in messages/; no wire frames
+ * here: channels map these onto their protocols.
  */
 
-export type ContentBlock =
-  | { type: 'text'; text: string }
-  | { type: 'thinking'; thinking: string }
-  | { type: 'toolCall'; id: string; name: string; arguments: Record<string, unknown> }
-  | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } };
+import type { Message } from '../messages/types.js';
 
-export interface Usage {
-  input: number;
-  output: number;
-  totalTokens: number;
-  cacheRead?: number;
-  cacheWrite?: number;
-}
-
-export type Role = 'user' | 'assistant' | 'toolResult';
-
-/** Why an assistant message ended. `interrupted`: the process died mid-run. */
-export type StopReason = 'stop' | 'length' | 'toolUse' | 'aborted' | 'error' | 'interrupted';
-
-export interface StoredMessage {
+/** A message as stored: the conversation message plus what storage adds. */
+export interface StoredMessage extends Message {
   /** Stable message id (UUID). */
   id: string;
-  role: Role;
-  /** Always an array of blocks, user messages included. */
-  content: ContentBlock[];
-  /** Epoch ms. */
-  timestamp: number;
   runId?: string;
   /** On user rows: the chat.send idempotency key. */
   idempotencyKey?: string;
-  /** Assistant rows. */
-  usage?: Usage;
-  stopReason?: StopReason;
-  errorMessage?: string;
-  provider?: string;
-  model?: string;
-  /** toolResult rows. */
-  toolCallId?: string;
-  toolName?: string;
-  isError?: boolean;
 }
 
 export interface SessionMeta {
@@ -99,10 +69,12 @@ export interface SessionStore {
   /** Drop every message, keep key, sessionId and label. False when unknown. */
   reset(key: string): Promise<boolean>;
   /**
-   * Optional: the newest message of the session stored with this idempotency
-   * key (chat.send retries after a restart), or undefined.
+   * Optional: runs a crash may have cut, per session: runIds whose user row
+   * has no closing assistant row (any stopReason but toolUse). Exact and
+   * cheap (no file reads), so start-up repair need not read every session.
+   * Without it, callers must check every session's full history.
    */
-  findByIdempotencyKey?(key: string, idempotencyKey: string): Promise<StoredMessage | undefined>;
+  openRuns?(): { sessionKey: string; runIds: string[] }[];
   /** Remove the session. False when unknown. */
   delete(key: string): Promise<boolean>;
   /** Flush and release file handles. */

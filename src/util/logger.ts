@@ -1,7 +1,9 @@
 /**
- * A small structured logger: one JSON object per line on stderr, pino-style
- * numeric levels, child loggers with bound fields, and redaction of secret-
- * looking keys at any depth. Kept dependency-free because it loads at start-up.
+ * A small structured logger: one JSON object per line on stderr (or one
+ * human-readable line, `time LEVEL message key=value`, for a terminal),
+ * pino-style numeric levels, child loggers with bound fields, and redaction
+ * of secret-looking keys at any depth. Kept dependency-free because it loads
+ * at start-up.
  */
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -32,6 +34,9 @@ const MAX_ARRAY_ITEMS = 50;
 
 export type LogFields = Record<string, unknown>;
 
+/** `json`: one JSON object per line, for files and collectors. `pretty`: `12:00:00.000 INFO  message key=value`. */
+export type LogFormat = 'json' | 'pretty';
+
 export interface Logger {
   readonly level: LogLevel;
   isLevelEnabled(level: LogLevel): boolean;
@@ -54,6 +59,13 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   /** Clock, epoch ms. Default Date.now. */
   now?: () => number;
+  /** Default "json". */
+  format?: LogFormat;
+}
+
+/** `auto` picks pretty lines for a terminal and JSON for pipes, files and supervisors. */
+export function resolveLogFormat(format: LogFormat | 'auto', isTerminal: boolean): LogFormat {
+  return format === 'auto' ? (isTerminal ? 'pretty' : 'json') : format;
 }
 
 /** Whether `value` names a log level. */
@@ -66,7 +78,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const write = options.write ?? writeStderr;
   const now = options.now ?? Date.now;
-  return buildLogger(level, LEVEL_VALUES[level], sanitizeFields(options.bindings ?? {}), write, now);
+  const render = options.format === 'pretty' ? renderPretty : renderJson;
+  return buildLogger(level, LEVEL_VALUES[level], sanitizeFields(options.bindings ?? {}), write, now, render);
 }
 
 /** A logger that drops everything (tests, library use). */
@@ -80,14 +93,15 @@ function buildLogger(
   bindings: LogFields,
   write: (line: string) => void,
   now: () => number,
+  render: (record: LogRecord) => string,
 ): Logger {
   const emit = (recordLevel: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
     if (LEVEL_VALUES[recordLevel] < threshold) return;
-    const record: LogFields = { level: recordLevel, time: now(), msg, ...bindings };
+    const record: LogRecord = { level: recordLevel, time: now(), msg, ...bindings };
     if (fields !== undefined) Object.assign(record, sanitizeFields(fields));
     let line: string;
     try {
-      line = JSON.stringify(record);
+      line = render(record);
     } catch {
       line = JSON.stringify({ level: recordLevel, time: now(), msg, logError: 'unserialisable fields' });
     }
@@ -106,8 +120,47 @@ function buildLogger(
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
     fatal: (msg, fields) => emit('fatal', msg, fields),
-    child: (extra) => buildLogger(level, threshold, { ...bindings, ...sanitizeFields(extra) }, write, now),
+    child: (extra) => buildLogger(level, threshold, { ...bindings, ...sanitizeFields(extra) }, write, now, render),
   };
+}
+
+type LogRecord = LogFields & { level: Exclude<LogLevel, 'silent'>; time: number; msg: string };
+
+function renderJson(record: LogRecord): string {
+  return JSON.stringify(record);
+}
+
+/** `HH:MM:SS.mmm LEVEL message key=value …`, local time; an error's stack follows on indented lines. */
+function renderPretty(record: LogRecord): string {
+  const { level, time, msg, ...fields } = record;
+  const parts = [formatClock(time), level.toUpperCase().padEnd(5), msg];
+  const stacks: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    if (isErrorRecord(value)) {
+      parts.push(`${key}=${prettyValue(value.message)}`);
+      if (typeof value.stack === 'string' && LEVEL_VALUES[level] >= LEVEL_VALUES.warn) stacks.push(value.stack);
+      continue;
+    }
+    parts.push(`${key}=${prettyValue(value)}`);
+  }
+  const indented = stacks.flatMap((stack) => stack.split('\n').slice(1).map((line) => `    ${line.trim()}`));
+  return [parts.join(' '), ...indented].join('\n');
+}
+
+function prettyValue(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+function isErrorRecord(value: unknown): value is { message: unknown; stack?: unknown } {
+  return typeof value === 'object' && value !== null && 'type' in value && 'message' in value && !Array.isArray(value);
+}
+
+function formatClock(epochMs: number): string {
+  const date = new Date(epochMs);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`;
 }
 
 function sanitizeFields(fields: LogFields): LogFields {

@@ -1,5 +1,5 @@
 /**
- * Schemas for everything the page reads off the wire (protocol.md §1, §3, §4.1, §5).
+ * Schemas for everything the page reads off the wire (docs/protocol.md §1, §3, §4.1, §5).
  * Parsed JSON is validated here and nowhere cast; unknown keys are dropped.
  */
 

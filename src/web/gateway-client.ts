@@ -1,5 +1,5 @@
 /**
- * The page's one long-lived OpenClaw protocol connection (protocol.md §2): wait
+ * The page's one long-lived OpenClaw protocol connection (docs/protocol.md §2): wait
  * for connect.challenge, send connect, then carry requests and events. It
  * reconnects with backoff, except when the gateway refused the credentials.
  */

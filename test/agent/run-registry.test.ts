@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { RunRegistry, fingerprintTurn } from '../../src/agent/run-registry.js';
+import { fingerprintTurn } from '../../src/agent/idempotency.js';
+import { RunRegistry } from '../../src/agent/run-registry.js';
 import type { RunRecord } from '../../src/agent/types.js';
 
 const TTL_MS = 1_000;

@@ -34,6 +34,9 @@ const EXPECTED_FIGURES = [
   'concurrent_runs_per_s',
   'rss_after_turns_mib',
   'rss_slope_kib_per_turn',
+  'recovery_cold_ready_ms',
+  'recovery_warm_ready_ms',
+  'recovery_crash_ready_ms',
 ];
 /** Figures compared with the floor. */
 const FLOOR_FIGURES = ['ready_ms', 'idle_rss_mib', 'handshake_p99_ms', 'rtt_p99_ms', 'pipelined_rps', 'fan_out_dps', 'idle_connections_growth_mib'];

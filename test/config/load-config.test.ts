@@ -223,6 +223,7 @@ describe('loadConfig environment', () => {
       baseUrl: 'http://127.0.0.1:9/v1',
       timeoutMs: 120_000,
       maxRetries: 2,
+      fallbacks: [],
     });
     const anthropic = load(stateDir, {
       env: { PINCER_PROVIDER: 'anthropic', PINCER_MODEL: 'claude-test', ANTHROPIC_API_KEY: 'ak', PINCER_API_KEY: 'pk' },
@@ -239,6 +240,41 @@ describe('loadConfig environment', () => {
   it('requires a provider kind when other provider fields are set', async () => {
     const stateDir = await stateDirWith({ provider: { model: 'm' } });
     expectConfigError(() => load(stateDir), ['provider.kind', join(stateDir, 'config.json')]);
+  });
+});
+
+describe('provider.fallbacks', () => {
+  it('resolves each fallback: the primary endpoint and key carry over only to a fallback on the same endpoint', async () => {
+    const stateDir = await stateDirWith({
+      provider: {
+        kind: 'openai',
+        model: 'gpt-a',
+        baseUrl: 'http://127.0.0.1:9/v1',
+        apiKey: 'sk-primary',
+        fallbacks: [
+          { kind: 'openai', model: 'gpt-b' },
+          { kind: 'anthropic', model: 'claude-c' },
+          { kind: 'openai', model: 'gpt-d', baseUrl: 'http://127.0.0.2:9/v1' },
+          { kind: 'anthropic', model: 'claude-e', apiKey: 'ak-own' },
+        ],
+      },
+    });
+    const config = load(stateDir, { env: { ANTHROPIC_API_KEY: 'ak-env' } });
+    assert.deepEqual(config.provider?.fallbacks, [
+      { kind: 'openai', model: 'gpt-b', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-primary' },
+      { kind: 'anthropic', model: 'claude-c', apiKey: 'ak-env' },
+      { kind: 'openai', model: 'gpt-d', baseUrl: 'http://127.0.0.2:9/v1' },
+      { kind: 'anthropic', model: 'claude-e', apiKey: 'ak-own' },
+    ]);
+  });
+
+  it('rejects a fallback without a model, with an unknown kind or an unknown key, naming the entry', async () => {
+    const noModel = await stateDirWith({ provider: { kind: 'openai', model: 'm', fallbacks: [{ kind: 'anthropic' }] } });
+    expectConfigError(() => load(noModel), ['provider.fallbacks.0.model']);
+    const badKind = await stateDirWith({ provider: { kind: 'openai', model: 'm', fallbacks: [{ kind: 'gemini', model: 'g' }] } });
+    expectConfigError(() => load(badKind), ['provider.fallbacks.0.kind', 'openai, anthropic']);
+    const unknown = await stateDirWith({ provider: { kind: 'openai', model: 'm', fallbacks: [{ kind: 'openai', model: 'n', temperature: 1 }] } });
+    expectConfigError(() => load(unknown), ['unknown key provider.fallbacks.0.temperature']);
   });
 });
 

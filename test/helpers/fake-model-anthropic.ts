@@ -25,7 +25,7 @@ export function anthropicStreamFrames(reply: ResolvedReply): SseFrame[] {
       stop_sequence: null,
       usage: {
         input_tokens: reply.usage.input,
-        cache_creation_input_tokens: 0,
+        cache_creation_input_tokens: reply.usage.cacheWrite,
         cache_read_input_tokens: reply.usage.cacheRead,
         output_tokens: 1,
       },
@@ -97,7 +97,7 @@ export function anthropicMessageBody(reply: ResolvedReply): Record<string, unkno
     stop_sequence: null,
     usage: {
       input_tokens: reply.usage.input,
-      cache_creation_input_tokens: 0,
+      cache_creation_input_tokens: reply.usage.cacheWrite,
       cache_read_input_tokens: reply.usage.cacheRead,
       output_tokens: reply.usage.output,
     },

@@ -170,6 +170,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       const status = reply.status ?? 500;
       const headers: Record<string, string> = {};
       if (reply.retryAfterMs !== undefined) headers['retry-after-ms'] = String(reply.retryAfterMs);
+      if (reply.retryAfterSeconds !== undefined) headers['retry-after'] = String(reply.retryAfterSeconds);
       sendJson(res, status, errorBody(api, status, reply.errorMessage, body.model), headers);
       return;
     }
@@ -321,7 +322,7 @@ function resolveReply(reply: FakeReply, request: RecordedRequest, model: string,
     textChunks,
     thinkingChunks,
     toolCalls,
-    usage: { input: usage.input, output: usage.output, cacheRead: usage.cacheRead ?? 0 },
+    usage: { input: usage.input, output: usage.output, cacheRead: usage.cacheRead ?? 0, cacheWrite: usage.cacheWrite ?? 0 },
     stopReason: reply.stopReason ?? (toolCalls.length > 0 ? 'toolUse' : 'stop'),
     reasoningField: reply.reasoningField ?? 'reasoning_content',
     streamError: reply.streamError,

@@ -34,14 +34,16 @@ export interface FakeReply {
   disconnectAfterChunks?: number;
   /** After the content chunks, send the API's in-stream error event with this message and end the stream. */
   streamError?: string;
-  /** Default: derived from the request and reply sizes (about 4 chars a token). */
-  usage?: { input: number; output: number; cacheRead?: number };
+  /** Default: derived from the request and reply sizes (about 4 chars a token). `cacheWrite` is sent by the Anthropic format only. */
+  usage?: { input: number; output: number; cacheRead?: number; cacheWrite?: number };
   /** Default: `toolUse` when there are tool calls, else `stop`. */
   stopReason?: 'stop' | 'length' | 'toolUse';
   /** OpenAI format: delta field for reasoning (default `reasoning_content`, as vLLM; Ollama and OpenRouter use `reasoning`). */
   reasoningField?: 'reasoning_content' | 'reasoning';
   /** Sent as `retry-after-ms` with an error status. */
   retryAfterMs?: number;
+  /** Sent as the standard `retry-after` header (whole seconds) with an error status. */
+  retryAfterSeconds?: number;
 }
 
 export type FakeApi = 'openai' | 'anthropic';
@@ -68,7 +70,7 @@ export interface ResolvedReply {
   textChunks: string[];
   thinkingChunks: string[];
   toolCalls: { id: string | undefined; name: string; json: string }[];
-  usage: { input: number; output: number; cacheRead: number };
+  usage: { input: number; output: number; cacheRead: number; cacheWrite: number };
   stopReason: 'stop' | 'length' | 'toolUse';
   reasoningField: 'reasoning_content' | 'reasoning';
   streamError: string | undefined;

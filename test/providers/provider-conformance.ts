@@ -298,6 +298,7 @@ export function runProviderSuite(options: ProviderSuiteOptions): void {
             message: 'model provider rejected the request (HTTP 400): messages.0: content is empty',
             status: 400,
             retryable: false,
+            requestRejected: true,
           },
         ]);
         assert.equal(server.requests.length, 1);

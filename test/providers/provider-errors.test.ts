@@ -13,19 +13,23 @@ const CONTEXT = { model: 'gpt-x', baseUrl: 'http://127.0.0.1:9/v1', timeoutMs: 1
 
 describe('httpError', () => {
   it('maps each status to a readable message and retryable flag', () => {
-    const cases: [number, string, boolean][] = [
-      [401, 'model provider rejected the API key (HTTP 401): check PINCER_API_KEY', false],
-      [403, 'model provider denied access (HTTP 403): no access', false],
-      [404, 'model not found: gpt-x (HTTP 404)', false],
-      [408, 'model provider rejected the request (HTTP 408): no access', true],
-      [409, 'model provider rejected the request (HTTP 409): no access', true],
-      [422, 'model provider rejected the request (HTTP 422): no access', false],
-      [429, 'rate limited by the model provider (HTTP 429)', true],
-      [500, 'model provider error (HTTP 500)', true],
-      [529, 'model provider error (HTTP 529)', true],
+    // The last flag: the request itself was refused, so another model would refuse it too (no failover).
+    const cases: [number, string, boolean, boolean][] = [
+      [400, 'model provider rejected the request (HTTP 400): no access', false, true],
+      [401, 'model provider rejected the API key (HTTP 401): check PINCER_API_KEY', false, false],
+      [403, 'model provider denied access (HTTP 403): no access', false, false],
+      [404, 'model not found: gpt-x (HTTP 404)', false, false],
+      [408, 'model provider rejected the request (HTTP 408): no access', true, false],
+      [409, 'model provider rejected the request (HTTP 409): no access', true, false],
+      [413, 'model provider rejected the request (HTTP 413): no access', false, true],
+      [422, 'model provider rejected the request (HTTP 422): no access', false, true],
+      [429, 'rate limited by the model provider (HTTP 429)', true, false],
+      [500, 'model provider error (HTTP 500)', true, false],
+      [529, 'model provider error (HTTP 529)', true, false],
     ];
-    for (const [status, message, retryable] of cases) {
-      assert.deepEqual(httpError(status, 'no access', CONTEXT), { type: 'error', message, status, retryable });
+    for (const [status, message, retryable, requestRejected] of cases) {
+      const expected = { type: 'error', message, status, retryable, ...(requestRejected ? { requestRejected } : {}) };
+      assert.deepEqual(httpError(status, 'no access', CONTEXT), expected);
     }
   });
 

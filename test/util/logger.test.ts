@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoggerOptions } from '../../src/util/logger.js';
-import { createLogger } from '../../src/util/logger.js';
+import { createLogger, resolveLogFormat } from '../../src/util/logger.js';
 
 function capture(options: LoggerOptions = {}) {
   const lines: string[] = [];
@@ -88,5 +88,31 @@ describe('createLogger', () => {
       },
     });
     assert.doesNotThrow(() => logger.error('x'));
+  });
+});
+
+describe('createLogger({ format: "pretty" })', () => {
+  it('writes time, level, message and key=value fields on one line, secrets redacted', () => {
+    const { logger, lines } = capture({ format: 'pretty', now: () => new Date(2026, 0, 2, 3, 4, 5, 6).getTime() });
+    logger.child({ component: 'gateway' }).info('gateway listening', { url: 'http://127.0.0.1:1', note: 'two words', token: 'secret', n: 3 });
+    assert.deepEqual(lines, ['03:04:05.006 INFO  gateway listening component=gateway url=http://127.0.0.1:1 note="two words" token=[redacted] n=3\n']);
+  });
+
+  it('puts an error message inline and its stack on indented lines below warnings', () => {
+    const { logger, lines } = capture({ format: 'pretty' });
+    const error = new Error('boom');
+    logger.error('cleanup failed', { err: error });
+    const [first, ...rest] = lines[0].trimEnd().split('\n');
+    assert.match(first, /^\d\d:\d\d:\d\d\.\d{3} ERROR cleanup failed err=boom$/);
+    assert.ok(rest.length > 0 && rest.every((line) => line.startsWith('    at ')), lines[0]);
+  });
+});
+
+describe('resolveLogFormat', () => {
+  it('picks pretty for a terminal and JSON otherwise, unless told', () => {
+    assert.equal(resolveLogFormat('auto', true), 'pretty');
+    assert.equal(resolveLogFormat('auto', false), 'json');
+    assert.equal(resolveLogFormat('json', true), 'json');
+    assert.equal(resolveLogFormat('pretty', false), 'pretty');
   });
 });

@@ -65,7 +65,7 @@ export async function startScriptedGateway(assetsDir: string, token: string): Pr
     return {
       error: {
         code: 'INVALID_REQUEST',
-        message: 'unauthorized: gateway token mismatch (use this gateway\'s gateway.auth.token or pair the device)',
+        message: 'unauthorized: gateway token mismatch (use this gateway\'s auth.token, or the token `pincer token` prints)',
         details: { code: 'AUTH_TOKEN_MISMATCH' },
       },
       closeWith: 1008,

@@ -1,5 +1,5 @@
 /**
- * `POST /v1/chat/completions` (protocol.md §7.1): one agent turn per call,
+ * `POST /v1/chat/completions` (docs/protocol.md §7.1): one agent turn per call,
  * answered as `chat.completion` JSON or as `chat.completion.chunk` SSE frames
  * ending with `data: [DONE]`.
  */
@@ -9,6 +9,7 @@ import {
   SESSION_KEY_RESPONSE_HEADER,
   chatUsage,
   nowSeconds,
+  refuseClientTools,
   requireModelAgent,
   resolveRoute,
   runFailedError,
@@ -34,6 +35,7 @@ interface CompletionCall {
 export async function handleChatCompletions(ctx: EndpointContext): Promise<void> {
   const body = parseBody(ChatCompletionBodySchema, ctx.body);
   const agentId = requireModelAgent(body.model, ctx.deps.agentIds);
+  refuseClientTools(body);
   const messages = normalizeChatMessages(body.messages);
   const route = resolveRoute(ctx, agentId, body.user, 'openai');
   const turn = buildTurnInput(messages, sessionHasHistory(ctx, route.sessionKey), 'messages');

@@ -6,8 +6,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
-import type { Usage } from '../../sessions/types.js';
-import { resolveModelAgent } from './models.js';
+import type { Usage } from '../../messages/types.js';
+import { describeAcceptedModels, resolveModelAgent } from './models.js';
 import { OpenAiRequestError, invalidParam } from './request-error.js';
 import { startRun, type ActiveRun, type RunOutcome } from './run-watch.js';
 import { resolveSessionRoute, type EphemeralKind, type SessionRoute } from './session-routing.js';
@@ -25,17 +25,30 @@ export interface EndpointContext {
   body: unknown;
 }
 
-/** The agent a `model` selects; an unknown name is a 404 `model_not_found`, as OpenAI answers. */
+/** The agent a `model` selects; an unknown name is a 404 `model_not_found`, as OpenAI answers, listing what is accepted. */
 export function requireModelAgent(model: string, agentIds: readonly string[]): string {
   const agentId = resolveModelAgent(model, agentIds);
   if (agentId === undefined) {
-    throw new OpenAiRequestError(`The model '${model}' does not exist. GET /v1/models lists the available ones.`, {
+    throw new OpenAiRequestError(`The model '${model}' does not exist. Use ${describeAcceptedModels(agentIds)}; GET /v1/models lists them.`, {
       status: 404,
       param: 'model',
       code: 'model_not_found',
     });
   }
   return agentId;
+}
+
+/**
+ * Client-side function tools need the run to stop at a tool call and hand it
+ * back, which the agent does not do yet. Refusing them by name beats running
+ * the turn without them and answering in plain text as if they did not exist.
+ */
+export function refuseClientTools(body: { tools?: readonly unknown[] | null; tool_choice?: unknown }): void {
+  if (body.tools === undefined || body.tools === null || body.tools.length === 0 || body.tool_choice === 'none') return;
+  throw new OpenAiRequestError(
+    "Client-side 'tools' are not supported by this gateway yet; the assistant uses its own tools. Omit 'tools' or set tool_choice to 'none'.",
+    { status: 400, param: 'tools', code: 'unsupported_parameter' },
+  );
 }
 
 /** Resolve the session; a bad session-key header is a 400 naming the header. */

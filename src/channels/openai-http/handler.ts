@@ -1,5 +1,5 @@
 /**
- * The OpenAI-compatible HTTP channel (protocol.md §7.1): routes `/v1/*`,
+ * The OpenAI-compatible HTTP channel (docs/protocol.md §7.1): routes `/v1/*`,
  * checks the bearer secret (with the §8.4 failed-auth limiter when given),
  * reads the bounded JSON body and hands it to the endpoint.
  *
@@ -126,7 +126,7 @@ function matchRoute(path: string): Route | undefined {
 /**
  * Check `Authorization: Bearer <secret>` in constant time. Writes the 401/429
  * itself and returns false when the request must stop here. Only a wrong
- * bearer counts as a failure; a missing one does not (protocol.md §8.4).
+ * bearer counts as a failure; a missing one does not (docs/protocol.md §8.4).
  */
 function authenticate(deps: OpenAiHttpDeps, req: IncomingMessage, res: ServerResponse): boolean {
   const limiter = deps.rateLimiter;

@@ -60,9 +60,17 @@ export function sendOpenAiError(res: ServerResponse, init: OpenAiErrorInit): voi
   sendJson(res, init.status, openAiErrorBody(init), init.headers);
 }
 
-/** The exact observed 401 (protocol.md §7.1): 58 bytes, no `param`/`code`. */
+/**
+ * 401 with all four fields OpenAI clients read (OpenClaw's lacks `param` and
+ * `code`; docs/protocol.md §7.1). `type` stays OpenClaw's `unauthorized`.
+ */
 export function sendUnauthorized(res: ServerResponse): void {
-  sendJson(res, 401, { error: { message: 'Unauthorized', type: 'unauthorized' } });
+  sendOpenAiError(res, {
+    status: 401,
+    message: "Unauthorized: send this gateway's auth.token (or the token `pincer token` prints) as the bearer API key.",
+    type: 'unauthorized',
+    code: 'invalid_api_key',
+  });
 }
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413; message: string };
@@ -144,7 +152,7 @@ function drainRequest(req: IncomingMessage): void {
   req.resume();
 }
 
-/** Open an SSE response (observed headers, protocol.md §7.1). */
+/** Open an SSE response (observed headers, docs/protocol.md §7.1). */
 export function startSse(res: ServerResponse, headers: Record<string, string> = {}): void {
   res.writeHead(200, {
     ...headers,

@@ -1,7 +1,7 @@
 /**
  * Model names of the OpenAI-compatible API. Each "model" is an agent:
  * `openclaw`, `openclaw/default` and `openclaw/<agentId>` as OpenClaw lists
- * them (protocol.md §7.1), plus the same names under `pincer`.
+ * them (docs/protocol.md §7.1), plus the same names under `pincer`.
  */
 
 const MODEL_PREFIXES = ['openclaw', 'pincer'] as const;
@@ -41,6 +41,11 @@ export function resolveModelAgent(model: string, agentIds: readonly string[]): s
   }
   if (name.startsWith('agent:')) return findAgent(name.slice('agent:'.length), agentIds);
   return undefined;
+}
+
+/** `pincer, pincer:<agentId>, openclaw or openclaw:<agentId> (agents: main)`, for the unknown-model 404. */
+export function describeAcceptedModels(agentIds: readonly string[]): string {
+  return `pincer, pincer:<agentId>, openclaw or openclaw:<agentId> (agents: ${agentIds.join(', ')})`;
 }
 
 function findAgent(candidate: string, agentIds: readonly string[]): string | undefined {

@@ -1,5 +1,5 @@
 /**
- * `POST /v1/responses` (protocol.md §7.1): a minimal OpenAI Responses API.
+ * `POST /v1/responses` (docs/protocol.md §7.1): a minimal OpenAI Responses API.
  * Non-streaming returns one `response` object; streaming sends the
  * semantic events (`response.created` … `response.output_text.delta` …
  * `response.completed`), each as `event: <type>` plus `data: {type, sequence_number, …}`.
@@ -7,10 +7,11 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { Usage } from '../../sessions/types.js';
+import type { Usage } from '../../messages/types.js';
 import {
   SESSION_KEY_RESPONSE_HEADER,
   nowSeconds,
+  refuseClientTools,
   requireModelAgent,
   resolveRoute,
   runFailedError,
@@ -41,6 +42,7 @@ type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 export async function handleResponses(ctx: EndpointContext): Promise<void> {
   const body = parseBody(ResponsesBodySchema, ctx.body);
   const agentId = requireModelAgent(body.model, ctx.deps.agentIds);
+  refuseClientTools(body);
   const messages = normalizeResponsesInput(body.input, body.instructions);
   const sessionKey = responseSessionKey(ctx, body, agentId);
   const turn = buildTurnInput(messages, sessionHasHistory(ctx, sessionKey), 'input');
@@ -142,7 +144,7 @@ function messageItem(call: ResponseCall, text: string, status: ResponseStatus): 
   };
 }
 
-/** The `response` object; field order follows the observed reply (protocol.md §7.1). */
+/** The `response` object; field order follows the observed reply (docs/protocol.md §7.1). */
 function responseObject(
   call: ResponseCall,
   status: ResponseStatus,

@@ -6,7 +6,8 @@
 
 import type { AgentEvent, AgentService, RunEvent, RunStatus } from '../../agent/types.js';
 import type { OutboundBus } from '../../bus/types.js';
-import type { StoredMessage, Usage } from '../../sessions/types.js';
+import type { Usage } from '../../messages/types.js';
+import { messageText } from '../../messages/message-text.js';
 import type { TurnInput } from './turn-input.js';
 
 /** When our bus queue overflows we fall back to polling the run, at most this long. */
@@ -143,11 +144,4 @@ async function waitForRecord(
 
 function isRunEvent(event: AgentEvent): event is RunEvent {
   return 'runId' in event;
-}
-
-/** Joined text blocks of the persisted reply, or undefined when it has none. */
-function messageText(message: StoredMessage | undefined): string | undefined {
-  if (message === undefined) return undefined;
-  const texts = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : []));
-  return texts.length === 0 ? undefined : texts.join('');
 }

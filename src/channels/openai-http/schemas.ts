@@ -23,6 +23,29 @@ const ChatMessageSchema = v.looseObject({
 
 const UserSchema = v.nullish(v.pipe(v.string(), v.maxLength(MAX_USER_CHARS)));
 
+/**
+ * Tuning fields Pincer accepts and passes over, typed as OpenAI types them so
+ * a wrong type is a 400 naming the field instead of being ignored.
+ */
+const numberIn = (min: number, max: number) => v.nullish(v.pipe(v.number('expected a number'), v.minValue(min), v.maxValue(max)));
+const positiveInt = v.nullish(v.pipe(v.number('expected an integer'), v.integer('expected an integer'), v.minValue(1)));
+const jsonObject = v.nullish(v.record(v.string(), v.unknown(), 'expected an object'));
+const boolean = v.nullish(v.boolean('expected true or false'));
+
+/** `{ type: "function", … }` in either API's shape; only the type is checked here. */
+const ToolSchema = v.looseObject({ type: v.string('expected a string') });
+const ToolChoiceSchema = v.nullish(v.union([v.picklist(['auto', 'none', 'required'], "expected 'auto', 'none', 'required' or an object"), v.looseObject({ type: v.string() })]));
+
+const SHARED_TUNING = {
+  temperature: numberIn(0, 2),
+  top_p: numberIn(0, 1),
+  tools: v.nullish(v.array(ToolSchema, 'expected an array of tools')),
+  tool_choice: ToolChoiceSchema,
+  parallel_tool_calls: boolean,
+  store: boolean,
+  metadata: jsonObject,
+};
+
 export const ChatCompletionBodySchema = v.looseObject({
   model: v.string(),
   messages: v.pipe(v.array(ChatMessageSchema), v.minLength(1, 'messages must contain at least one message')),
@@ -30,6 +53,15 @@ export const ChatCompletionBodySchema = v.looseObject({
   stream_options: v.nullish(v.looseObject({ include_usage: v.nullish(v.boolean()) })),
   n: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1, 'only n=1 is supported'))),
   user: UserSchema,
+  ...SHARED_TUNING,
+  max_tokens: positiveInt,
+  max_completion_tokens: positiveInt,
+  presence_penalty: numberIn(-2, 2),
+  frequency_penalty: numberIn(-2, 2),
+  seed: v.nullish(v.pipe(v.number('expected an integer'), v.integer('expected an integer'))),
+  stop: v.nullish(v.union([v.string(), v.array(v.string())], 'expected a string or an array of strings')),
+  logprobs: boolean,
+  response_format: jsonObject,
 });
 export type ChatCompletionBody = v.InferOutput<typeof ChatCompletionBodySchema>;
 export type ChatMessage = v.InferOutput<typeof ChatMessageSchema>;
@@ -54,6 +86,11 @@ export const ResponsesBodySchema = v.looseObject({
   stream: v.nullish(v.boolean()),
   previous_response_id: v.nullish(v.string()),
   user: UserSchema,
+  ...SHARED_TUNING,
+  max_output_tokens: positiveInt,
+  max_tool_calls: positiveInt,
+  reasoning: jsonObject,
+  truncation: v.nullish(v.picklist(['auto', 'disabled'], "expected 'auto' or 'disabled'")),
 });
 export type ResponsesBody = v.InferOutput<typeof ResponsesBodySchema>;
 

@@ -55,7 +55,7 @@ export function resolveSessionRoute(input: ResolveSessionInput): SessionRoute {
 
 /**
  * Map an arbitrary `user` string onto one session-key segment
- * (`[a-z0-9._-]`, protocol.md §4.3). Simple ids stay readable; when anything
+ * (`[a-z0-9._-]`, docs/protocol.md §4.3). Simple ids stay readable; when anything
  * had to change, a hash of the original is appended so distinct users never
  * share a session.
  */

@@ -1,6 +1,6 @@
 /**
  * Dependencies and options of the OpenAI-compatible HTTP channel
- * (protocol.md §7.1). main.ts maps config and concrete services onto these.
+ * (docs/protocol.md §7.1). main.ts maps config and concrete services onto these.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,7 +22,7 @@ export interface OpenAiHttpOptions {
   sseKeepaliveMs?: number;
 }
 
-/** The part of the shared failed-auth limiter (protocol.md §8.4) this channel uses. */
+/** The part of the shared failed-auth limiter (docs/protocol.md §8.4) this channel uses. */
 export type OpenAiHttpRateLimiter = Pick<AuthRateLimiter, 'check' | 'recordFailure' | 'recordSuccess'>;
 
 /** The few log calls this channel makes. Never given secrets. */
@@ -37,7 +37,7 @@ export interface OpenAiHttpDeps {
   bus: OutboundBus<AgentEvent>;
   store: SessionStore;
   getAuthSecret: AuthSecretResolver;
-  /** Session key canonicaliser (protocol.md §4.3); throws GatewayError on a bad key. */
+  /** Session key canonicaliser (docs/protocol.md §4.3); throws GatewayError on a bad key. */
   canonicalize(raw: string): string;
   /** Configured agent ids; the first is the default (`main`). */
   agentIds: readonly string[];

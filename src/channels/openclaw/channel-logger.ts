@@ -19,7 +19,7 @@ export const silentLogger: ChannelLogger = {
 
 /**
  * Logs the 1st, 2nd, 4th, 8th … occurrence of a kind of event, so that a
- * flood produces a logarithmic number of lines (protocol.md §8.3).
+ * flood produces a logarithmic number of lines (docs/protocol.md §8.3).
  */
 export class SampledLog {
   readonly #counts = new Map<string, number>();

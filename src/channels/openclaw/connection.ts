@@ -1,6 +1,6 @@
 /**
  * One OpenClaw WebSocket connection: its state machine
- * (AWAIT_CONNECT → AUTHED → CLOSING, protocol.md §8.1), guarded sends with
+ * (AWAIT_CONNECT → AUTHED → CLOSING, docs/protocol.md §8.1), guarded sends with
  * the slow-consumer check, per-connection timers, event sequence numbers and
  * subscriptions. It knows nothing about methods: the channel routes frames.
  */

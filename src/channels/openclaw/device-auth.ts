@@ -1,5 +1,5 @@
 /**
- * Verification of the optional `device` block of `connect` (protocol.md §2.3).
+ * Verification of the optional `device` block of `connect` (docs/protocol.md §2.3).
  * A device grants nothing beyond the shared secret and is never required;
  * this runs only after the secret check. A block without a nonce (v1) cannot
  * be replay-checked and is ignored.

@@ -29,15 +29,16 @@ export const INTERNAL_ERROR: ErrorShape = { code: 'UNAVAILABLE', message: 'inter
 
 /** Handle one parsed frame of an AUTHED connection. Never throws. */
 export function dispatchFrame(conn: Connection, parsed: ParsedFrame, ctx: DispatchContext): void {
-  if (parsed.kind === 'unreadable') {
-    // No id to answer to (§8): the frame is unanswerable, so the socket goes.
-    ctx.rejections.warn('unreadable frame', { connId: conn.id, reason: parsed.reason });
-    conn.close(CLOSE_POLICY_VIOLATION, CLOSE_REASONS.invalidFrame);
-    return;
-  }
   if (!conn.budget.noteRequest(ctx.now())) {
     ctx.rejections.warn('request rate exceeded', { connId: conn.id });
     conn.close(CLOSE_POLICY_VIOLATION, CLOSE_REASONS.tooManyErrors);
+    return;
+  }
+  if (parsed.kind === 'unreadable') {
+    // No id to answer to: drop the frame, but keep the socket, so one client bug does not end what it watches
+    // (issue 13 item 8). It still counts as an error, so a flood of them exhausts the budget.
+    ctx.rejections.warn('unreadable frame dropped', { connId: conn.id, reason: parsed.reason });
+    noteError(conn, ctx);
     return;
   }
   if (parsed.kind === 'invalid') {
@@ -144,6 +145,11 @@ function respondThrown(conn: Connection, id: string, method: string, error: unkn
 
 function respondError(conn: Connection, id: string, error: ErrorShape, ctx: DispatchContext): void {
   conn.sendText(serialiseErrorResponse(id, error));
+  noteError(conn, ctx);
+}
+
+/** Count one failed frame against the consecutive-error budget; close 1008 once it is spent. */
+function noteError(conn: Connection, ctx: DispatchContext): void {
   if (!conn.budget.noteOutcome(false)) {
     ctx.rejections.warn('error budget exhausted', { connId: conn.id });
     conn.close(CLOSE_POLICY_VIOLATION, CLOSE_REASONS.tooManyErrors);

@@ -1,5 +1,5 @@
 /**
- * Bus events → OpenClaw wire events (protocol.md §4). One mapper serves every
+ * Bus events → OpenClaw wire events (docs/protocol.md §4). One mapper serves every
  * connection: each bus event is mapped once, and the channel fans the result
  * out (and serialises it) once per event, not once per socket.
  *
@@ -10,11 +10,12 @@
  */
 
 import type { AgentEvent, RunEvent, SessionEvent } from '../../agent/types.js';
-import type { ContentBlock, SessionMeta } from '../../sessions/types.js';
+import type { ContentBlock } from '../../messages/types.js';
+import type { SessionMeta } from '../../sessions/types.js';
+import { messageText } from '../../messages/message-text.js';
+import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 import type { WireEvent } from './method-types.js';
 import {
-  AGENT_ID,
-  messageText,
   shapeMessage,
   shapeSessionRow,
   shapeUsage,
@@ -100,7 +101,7 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
     const payload: Record<string, unknown> = { runId, sessionKey: state.sessionKey };
     const sessionId = options.lookupSession?.(state.sessionKey)?.sessionId;
     if (sessionId !== undefined) payload.sessionId = sessionId;
-    payload.agentId = AGENT_ID;
+    payload.agentId = DEFAULT_AGENT_ID;
     payload.stream = stream;
     payload.data = data;
     payload.seq = state.agentSeq;
@@ -111,7 +112,7 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
   function chatEvent(runId: string, state: RunState, fields: Record<string, unknown>): WireEvent {
     // Mirror the agent seq like OpenClaw does; never below the previous chat seq.
     state.chatSeq = Math.max(state.chatSeq, state.agentSeq);
-    const payload = { runId, sessionKey: state.sessionKey, agentId: AGENT_ID, seq: state.chatSeq, ...fields };
+    const payload = { runId, sessionKey: state.sessionKey, agentId: DEFAULT_AGENT_ID, seq: state.chatSeq, ...fields };
     return { event: 'chat', payload, audience: 'read', sessionKey: state.sessionKey };
   }
 
@@ -179,6 +180,12 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
             isError: event.isError,
           }),
         ];
+      case 'model': {
+        // Same phase as at the start, so clients showing the model follow the failover.
+        const data: Record<string, unknown> = { phase: 'model', provider: event.provider, model: event.model, fallback: true };
+        if (event.failedOver !== undefined) data.failedOver = event.failedOver;
+        return [agentEvent(event.runId, state, 'lifecycle', data)];
+      }
       case 'usage':
         return [
           agentEvent(event.runId, state, 'usage', {
@@ -264,7 +271,7 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
     const payload: Record<string, unknown> = {
       runId: event.runId,
       sessionKey: event.sessionKey,
-      agentId: AGENT_ID,
+      agentId: DEFAULT_AGENT_ID,
       seq: 0,
       state: 'final',
       stopReason: event.stopReason,
@@ -280,14 +287,14 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
       const message = shapeMessage(event.message, seqOf(event.sessionKey));
       const payload: Record<string, unknown> = {
         sessionKey: event.sessionKey,
-        agentId: AGENT_ID,
+        agentId: DEFAULT_AGENT_ID,
         message,
         messageId: event.message.id,
       };
       if (seq !== undefined) payload.messageSeq = seq;
       return [{ event: 'session.message', payload, audience: 'session-messages', sessionKey: event.sessionKey }];
     }
-    const payload: Record<string, unknown> = { sessionKey: event.sessionKey, agentId: AGENT_ID, reason: event.reason };
+    const payload: Record<string, unknown> = { sessionKey: event.sessionKey, agentId: DEFAULT_AGENT_ID, reason: event.reason };
     if (event.reason === 'run.start' || event.reason === 'run.end') {
       payload.phase = event.reason === 'run.start' ? 'start' : 'end';
       const runId = findRunId(event.sessionKey) ?? meta?.lastRunId ?? undefined;

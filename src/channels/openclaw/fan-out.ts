@@ -2,7 +2,7 @@
  * Delivers bus events to WebSocket connections. The channel holds one bus
  * subscription; each AgentEvent is mapped to wire events, each payload is
  * serialised once, and every connection's frame is that text with its own
- * `seq` spliced in (protocol.md §1.1, §4).
+ * `seq` spliced in (docs/protocol.md §1.1, §4).
  */
 
 import type { AgentEvent } from '../../agent/types.js';

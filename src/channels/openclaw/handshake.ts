@@ -1,5 +1,5 @@
 /**
- * The `connect` request (protocol.md §2): params, protocol negotiation,
+ * The `connect` request (docs/protocol.md §2): params, protocol negotiation,
  * shared-secret check, optional device signature, server-assigned scopes and
  * the `hello-ok` payload. Pure apart from the limiter: the connection layer
  * sends the result and closes on failure.
@@ -24,10 +24,10 @@ import { expandScopes, grantScopes, type OperatorScope } from '../../protocol/sc
 import { secretsEqual, type AuthSecret, type AuthSecretResolver } from '../../security/secret-compare.js';
 import type { AuthRateLimiter } from '../../security/auth-rate-limiter.js';
 import { authLimiterKey } from '../../security/client-address.js';
+import { DEFAULT_AGENT_ID, MAIN_SESSION_KEY, MAIN_SESSION_NAME } from '../../sessions/session-key.js';
 import { verifyDevice } from './device-auth.js';
 
 export const OPERATOR_ROLE = 'operator';
-export const DEFAULT_AGENT_ID = 'main';
 
 /** `hello-ok.policy` (§2.4). */
 export interface ConnectionPolicy {
@@ -156,18 +156,18 @@ function checkSecret(params: ConnectParams, input: HandshakeInput, deps: Handsha
   const presented = fromParams ?? input.upgradeCredential;
   if (presented === undefined || presented === null || presented === '') {
     throw secret.mode === 'token'
-      ? authError("unauthorized: gateway token missing (provide this gateway's auth token)", 'AUTH_TOKEN_MISSING', 'token_missing')
-      : authError("unauthorized: gateway password missing (provide this gateway's auth password)", 'AUTH_PASSWORD_MISSING', 'password_missing');
+      ? authError("unauthorized: gateway token missing (provide this gateway's auth.token)", 'AUTH_TOKEN_MISSING', 'token_missing')
+      : authError("unauthorized: gateway password missing (provide this gateway's auth.password)", 'AUTH_PASSWORD_MISSING', 'password_missing');
   }
   if (!secretsEqual(presented, secret.secret)) {
     deps.limiter.recordFailure(key, input.now);
     throw secret.mode === 'token'
       ? authError(
-          "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)",
+          "unauthorized: gateway token mismatch (use this gateway's auth.token, or the token `pincer token` prints)",
           'AUTH_TOKEN_MISMATCH',
           'token_mismatch',
         )
-      : authError("unauthorized: gateway password mismatch (use this gateway's gateway.auth.password)", 'AUTH_PASSWORD_MISMATCH', 'password_mismatch');
+      : authError("unauthorized: gateway password mismatch (use this gateway's auth.password)", 'AUTH_PASSWORD_MISMATCH', 'password_mismatch');
   }
   deps.limiter.recordSuccess(key);
   return secret;
@@ -200,8 +200,8 @@ function buildHelloOk(
       uptimeMs: Math.max(0, input.now - deps.startedAt),
       sessionDefaults: {
         defaultAgentId: DEFAULT_AGENT_ID,
-        mainKey: 'main',
-        mainSessionKey: `agent:${DEFAULT_AGENT_ID}:main`,
+        mainKey: MAIN_SESSION_NAME,
+        mainSessionKey: MAIN_SESSION_KEY,
         scope: 'per-sender',
       },
       authMode,

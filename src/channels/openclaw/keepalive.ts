@@ -1,5 +1,5 @@
 /**
- * Keepalive (protocol.md §8.5): one interval for the whole channel, running
+ * Keepalive (docs/protocol.md §8.5): one interval for the whole channel, running
  * only while there are connections. Each round terminates sockets that did
  * not answer the previous ping, pings the rest, and sends `tick {ts}` to
  * authenticated ones (serialised once per round).

@@ -1,14 +1,14 @@
 /**
  * Stored messages and session metadata as OpenClaw clients expect them on the
- * wire (protocol.md §5.1 and the sessions.list row of §3.2). Content is always
+ * wire (docs/protocol.md §5.1 and the sessions.list row of §3.2). Content is always
  * a block array, user rows included: WebClaw renders a plain string as an
  * empty bubble. Nothing here carries a filesystem path.
  */
 
-import type { ContentBlock, SessionMeta, StoredMessage } from '../../sessions/types.js';
+import type { ContentBlock } from '../../messages/types.js';
+import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
+import type { SessionMeta, StoredMessage } from '../../sessions/types.js';
 
-/** The one agent Pincer runs; every canonical key is `agent:main:<rest>`. */
-export const AGENT_ID = 'main';
 
 export interface WireUsage {
   input: number;
@@ -88,14 +88,6 @@ export function shapeUsage(usage: StoredMessage['usage']): WireUsage {
   };
 }
 
-/** The visible text of a message: its text blocks joined. */
-export function messageText(message: Pick<StoredMessage, 'content'> | undefined): string {
-  if (message === undefined) return '';
-  let text = '';
-  for (const block of message.content) if (block.type === 'text') text += block.text;
-  return text;
-}
-
 function shapeContent(content: readonly ContentBlock[] | undefined, maxChars: number | undefined): ContentBlock[] {
   if (!Array.isArray(content)) return [];
   if (maxChars === undefined) return content.slice();
@@ -166,7 +158,7 @@ export function shapeSessionRow(meta: SessionMeta, options: SessionRowOptions): 
     inputTokens: meta.inputTokens,
     outputTokens: meta.outputTokens,
     kind: 'direct',
-    agentId: meta.agentId || AGENT_ID,
+    agentId: meta.agentId || DEFAULT_AGENT_ID,
     model: options.defaults.model,
     modelProvider: options.defaults.provider,
     messageCount: meta.messageCount,

@@ -99,7 +99,14 @@ describe('auth', () => {
     await assert.rejects(bad.models.list(), (err: unknown) => err instanceof OpenAI.AuthenticationError && err.status === 401);
     const res = await fetch(`${baseUrl}/v1/models`);
     assert.equal(res.status, 401);
-    assert.equal(await res.text(), '{"error":{"message":"Unauthorized","type":"unauthorized"}}');
+    assert.deepEqual(await res.json(), {
+      error: {
+        message: "Unauthorized: send this gateway's auth.token (or the token `pincer token` prints) as the bearer API key.",
+        type: 'unauthorized',
+        param: null,
+        code: 'invalid_api_key',
+      },
+    });
   });
 
   it('locks a key out after repeated wrong bearers (429 + Retry-After), even for the right one', async () => {

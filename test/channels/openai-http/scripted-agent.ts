@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { AgentEvent, AgentService, ChatTurn, RunRecord, RunStatus, SubmitResult } from '../../../src/agent/types.js';
 import type { OutboundBus } from '../../../src/bus/types.js';
 import type { GatewayError } from '../../../src/protocol/errors.js';
-import type { SessionStore, StoredMessage, Usage } from '../../../src/sessions/types.js';
+import type { Usage } from '../../../src/messages/types.js';
+import type { SessionStore, StoredMessage } from '../../../src/sessions/types.js';
 
 export interface RunScript {
   deltas: string[];

@@ -48,7 +48,7 @@ describe('agent', () => {
     assert.equal(typeof final.result.meta.durationMs, 'number');
     assert.equal(final.result.meta.agentMeta.model, 'fake-model');
     assert.equal(typeof final.result.meta.agentMeta.sessionId, 'string');
-    assert.deepEqual(Object.keys(final.result.meta.agentMeta.usage).sort(), ['input', 'output', 'total']);
+    assert.deepEqual(Object.keys(final.result.meta.agentMeta.usage).sort(), ['cacheRead', 'cacheWrite', 'input', 'output', 'total']);
     assert.equal(client.responsesFor(id).length, 2);
 
     const agentSeqs = runEvents(client, runId).filter((e) => e.event === 'agent').map((e) => e.payload.seq);

@@ -144,7 +144,8 @@ describe('connect', () => {
     const res = await client.connect({ token: 'wrong-token' });
     assert.equal(res.ok, false);
     assert.equal(res.error?.code, 'INVALID_REQUEST');
-    assert.match(res.error!.message, /^unauthorized: /);
+    assert.match(res.error!.message, /^unauthorized: gateway token mismatch .*auth\.token/, 'names Pincer\'s own key');
+    assert.doesNotMatch(res.error!.message, /pair/i, 'Pincer has no pairing to suggest');
     assert.deepEqual(res.error?.details, {
       code: 'AUTH_TOKEN_MISMATCH',
       authReason: 'token_mismatch',

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { messageText, shapeMessage, shapeSessionRow, shapeUsage } from '../../../src/channels/openclaw/message-shape.js';
+import { messageText } from '../../../src/messages/message-text.js';
+import { shapeMessage, shapeSessionRow, shapeUsage } from '../../../src/channels/openclaw/message-shape.js';
 import type { SessionMeta, StoredMessage } from '../../../src/sessions/types.js';
 
 const DEFAULTS = { model: 'fake-model', provider: 'fake', contextTokens: 128000 };

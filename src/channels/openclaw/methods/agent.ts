@@ -1,5 +1,5 @@
 /**
- * `agent` and `agent.wait` (protocol.md §3.4, §6.2). `agent` answers twice on
+ * `agent` and `agent.wait` (docs/protocol.md §3.4, §6.2). `agent` answers twice on
  * the same request id: `accepted` at once, then the run's final once it ends
  * (openclaw-node's chat() and the CLI's --expect-final wait for the second).
  */
@@ -7,10 +7,11 @@
 import * as v from 'valibot';
 import type { AgentService, ChatTurn, RunRecord } from '../../../agent/types.js';
 import { GatewayError } from '../../../protocol/errors.js';
+import { DEFAULT_AGENT_ID, MAIN_SESSION_NAME, MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
 import type { SessionStore } from '../../../sessions/types.js';
-import { AGENT_ID } from '../message-shape.js';
 import type { MethodContext, MethodTable } from '../method-types.js';
-import { AttachmentsSchema, MAX_IDEMPOTENCY_KEY_CHARS, MAX_SESSION_KEY_CHARS, toImages, toRunTimeoutMs, toThinkingLevel } from './chat.js';
+import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../../agent/idempotency.js';
+import { AttachmentsSchema, toImages, toRunTimeoutMs, toThinkingLevel } from './chat.js';
 
 /** agent.wait default when the client gives no timeoutMs (OpenClaw's default), ms. */
 export const DEFAULT_AGENT_WAIT_MS = 30_000;
@@ -60,7 +61,6 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
 
   function finalOf(record: RunRecord): Record<string, unknown> {
     const meta = store.get(record.sessionKey);
-    const usage = record.usage;
     const text = record.text ?? '';
     const aborted = record.status === 'aborted';
     return {
@@ -77,7 +77,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
             sessionId: meta?.sessionId ?? null,
             provider: record.provider ?? null,
             model: record.model ?? null,
-            usage: { input: usage?.input ?? 0, output: usage?.output ?? 0, total: usage?.totalTokens ?? 0 },
+            usage: shapeRunUsage(record),
           },
         },
       },
@@ -112,10 +112,10 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
       params: AgentParams,
       scope: 'operator.write',
       async handler(params, ctx) {
-        if (params.agentId !== undefined && params.agentId.toLowerCase() !== AGENT_ID) {
+        if (params.agentId !== undefined && params.agentId.toLowerCase() !== DEFAULT_AGENT_ID) {
           throw new GatewayError('INVALID_REQUEST', `unknown agent: ${params.agentId}`, { details: { code: 'UNKNOWN_AGENT' } });
         }
-        const sessionKey = canonicalize(params.sessionKey ?? 'main');
+        const sessionKey = canonicalize(params.sessionKey ?? MAIN_SESSION_NAME);
         const turn: ChatTurn = { sessionKey, text: params.message };
         const images = toImages(params.attachments, 'agent');
         if (images.length > 0) turn.images = images;
@@ -132,7 +132,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
         const { runId } = submitted;
         if (submitted.status === 'started' || submitted.status === 'in_flight') {
           void sendFinal(runId, timeoutMs === undefined ? AGENT_FINAL_WAIT_MS : timeoutMs + AGENT_FINAL_GRACE_MS, ctx);
-          return { runId, sessionKey, agentId: AGENT_ID, status: 'accepted', acceptedAt: now() };
+          return { runId, sessionKey, agentId: DEFAULT_AGENT_ID, status: 'accepted', acceptedAt: now() };
         }
         // A duplicate of a finished run: one res with the recorded outcome (§6.2).
         const record = agent.getRun(runId);
@@ -161,9 +161,26 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
         };
         if (record.status === 'error') result.error = record.error ?? 'agent run failed';
         else result.terminalReply = { disposition: 'visible', text: record.text ?? '' };
+        // Which model answered and what it used; Paperclip reads result.meta.agentMeta.
+        result.provider = record.provider ?? null;
+        result.model = record.model ?? null;
+        result.usage = shapeRunUsage(record);
+        result.result = finalOf(record).result;
         return result;
       },
     },
+  };
+}
+
+/** A run's token totals as OpenClaw's agentMeta.usage, cache counters included. */
+function shapeRunUsage(record: RunRecord): Record<string, number> {
+  const usage = record.usage;
+  return {
+    input: usage?.input ?? 0,
+    output: usage?.output ?? 0,
+    cacheRead: usage?.cacheRead ?? 0,
+    cacheWrite: usage?.cacheWrite ?? 0,
+    total: usage?.totalTokens ?? 0,
   };
 }
 

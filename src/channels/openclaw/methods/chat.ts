@@ -1,12 +1,14 @@
 /**
- * chat.* methods (protocol.md §3.3): history, send, abort, inject. Runs go
+ * chat.* methods (docs/protocol.md §3.3): history, send, abort, inject. Runs go
  * through the AgentService; their progress reaches clients as bus events.
  */
 
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import type { AgentEvent, AgentService, ChatTurn } from '../../../agent/types.js';
+import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../../agent/idempotency.js';
 import { GatewayError } from '../../../protocol/errors.js';
+import { MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
 import type { SessionStore, StoredMessage } from '../../../sessions/types.js';
 import { INJECT_RUN_PREFIX } from '../event-mapper.js';
 import { shapeMessage, type WireMessage } from '../message-shape.js';
@@ -18,10 +20,6 @@ export const DEFAULT_HISTORY_LIMIT = 200;
 export const MAX_HISTORY_LIMIT = 1000;
 /** Room kept for the res envelope around the history payload (id ≤ 256 chars plus framing), bytes. */
 export const RES_ENVELOPE_BYTES = 1024;
-/** Longest session key accepted from a client, characters (§3.3). */
-export const MAX_SESSION_KEY_CHARS = 512;
-/** Longest idempotency key, characters. */
-export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
 /** Most attachments on one message. */
 export const MAX_ATTACHMENTS = 16;
 /** Longest chat.inject label, characters. */

@@ -1,13 +1,14 @@
 /**
- * sessions.* methods and chat.subscribe (protocol.md §3.2). Handlers return
+ * sessions.* methods and chat.subscribe (docs/protocol.md §3.2). Handlers return
  * payloads or throw GatewayError; session changes are announced on the bus.
  */
 
 import * as v from 'valibot';
 import type { AgentEvent, AgentService } from '../../../agent/types.js';
 import { GatewayError, sessionNotFound } from '../../../protocol/errors.js';
+import { DEFAULT_AGENT_ID, MAIN_SESSION_KEY, MAIN_SESSION_NAME } from '../../../sessions/session-key.js';
 import type { SessionMeta, SessionStore } from '../../../sessions/types.js';
-import { AGENT_ID, shapeSessionRow, type SessionDefaults, type SessionRow } from '../message-shape.js';
+import { shapeSessionRow, type SessionDefaults, type SessionRow } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
 
 /** sessions.list page size when the client gives none. */
@@ -18,8 +19,6 @@ export const MAX_LIST_LIMIT = 500;
 export const MAX_LABEL_CHARS = 100;
 /** How long delete/reset wait for aborted runs to write their partial reply, ms. */
 export const ABORT_SETTLE_MS = 5_000;
-/** The session that always exists (created lazily). */
-export const MAIN_SESSION_KEY = `agent:${AGENT_ID}:main`;
 
 export interface SessionMethodDeps {
   store: SessionStore;
@@ -121,7 +120,7 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
         const key = canonicalize(params.key);
         // The main session exists from the start (created lazily); WebClaw must never be told otherwise.
         if (key !== MAIN_SESSION_KEY && store.get(key) === undefined) throw sessionNotFound(params.key);
-        return { ok: true, key, agentId: AGENT_ID };
+        return { ok: true, key, agentId: DEFAULT_AGENT_ID };
       },
     },
 
@@ -211,7 +210,7 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       params: ChatSubscribeParams,
       scope: 'operator.read',
       handler(params, ctx) {
-        const sessionKey = canonicalize(params.sessionKey ?? params.friendlyId ?? 'main');
+        const sessionKey = canonicalize(params.sessionKey ?? params.friendlyId ?? MAIN_SESSION_NAME);
         ctx.watchSession(sessionKey);
         return { subscribed: true, sessionKey };
       },

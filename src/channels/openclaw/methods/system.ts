@@ -1,5 +1,5 @@
 /**
- * System methods (protocol.md §3.1): health, status, agents.list,
+ * System methods (docs/protocol.md §3.1): health, status, agents.list,
  * models.list and config.get. Small, path-free answers built from what
  * main.ts hands in.
  */
@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { redactConfig } from '../../../security/redact-config.js';
+import { DEFAULT_AGENT_ID, MAIN_SESSION_NAME } from '../../../sessions/session-key.js';
 import type { MethodTable } from '../method-types.js';
 
-export const DEFAULT_AGENT_ID = 'main';
 /** Context size reported when the provider does not say (OpenClaw's default for unknown models). */
 export const DEFAULT_CONTEXT_TOKENS = 128_000;
 /** Sessions listed in status.sessions.recent. */
@@ -92,7 +92,7 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
         const model = deps.model();
         const agent: Record<string, unknown> = { id: DEFAULT_AGENT_ID };
         if (model !== undefined) agent.model = { primary: `${model.provider}/${model.model}` };
-        return { defaultId: DEFAULT_AGENT_ID, mainKey: 'main', scope: 'per-sender', agents: [agent] };
+        return { defaultId: DEFAULT_AGENT_ID, mainKey: MAIN_SESSION_NAME, scope: 'per-sender', agents: [agent] };
       },
     },
     'models.list': {

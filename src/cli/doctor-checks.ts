@@ -9,6 +9,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../config/auth-secret.js';
 import { TOKEN_FILE_NAME } from '../config/defaults.js';
+import { describeMissingProviderKey } from '../config/provider-key.js';
 import type { PincerConfig } from '../config/schema.js';
 
 export type Severity = 'info' | 'warn' | 'critical';
@@ -45,6 +46,7 @@ export function checkConfig(config: PincerConfig, input: DoctorInput): Finding[]
     ...checkSecret(config),
     ...checkFiles(config),
     ...checkTools(config, input.enabledTools),
+    ...checkProviderKey(config),
   ];
   return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
@@ -65,6 +67,12 @@ function checkBind(config: PincerConfig): Finding[] {
       fix: 'bind 127.0.0.1 and reach it through an SSH tunnel or a TLS reverse proxy',
     },
   ];
+}
+
+function checkProviderKey(config: PincerConfig): Finding[] {
+  const missing = describeMissingProviderKey(config);
+  if (missing === undefined) return [];
+  return [{ id: 'provider.api-key-missing', severity: 'warn', message: missing, fix: 'set the key, or point provider.baseUrl at a local server (Ollama, vLLM) that needs none; until then every chat ends with the provider\'s 401' }];
 }
 
 function checkOrigins(config: PincerConfig): Finding[] {
