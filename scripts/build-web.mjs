@@ -20,7 +20,8 @@ const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), '
 
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: { app: path.join(SRC, 'app.ts'), 'app-style': path.join(SRC, 'app.css') },
+  // The highlighter is its own file: the page imports it only when a reply shows a code block with a language.
+  entryPoints: { app: path.join(SRC, 'app.ts'), 'app-style': path.join(SRC, 'app.css'), highlight: path.join(SRC, 'highlight.ts') },
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -36,11 +37,13 @@ const result = await build({
 
 const js = pickOutput(result.outputFiles, 'app.js');
 const css = pickOutput(result.outputFiles, 'app-style.css');
+const highlighter = pickOutput(result.outputFiles, 'highlight.js');
 const favicon = await readFile(path.join(SRC, 'favicon.svg'));
 
 const assets = [
   { ref: '/assets/app.js', name: 'app', ext: '.js', bytes: js },
   { ref: '/assets/app.css', name: 'app', ext: '.css', bytes: css },
+  { ref: '/assets/highlight.js', name: 'highlight', ext: '.js', bytes: highlighter },
   { ref: '/assets/favicon.svg', name: 'favicon', ext: '.svg', bytes: favicon },
 ];
 

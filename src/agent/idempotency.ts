@@ -1,5 +1,5 @@
 /**
- * Idempotency of turns (protocol.md §6.1): a client's idempotency key becomes
+ * Idempotency of turns (docs/protocol.md §6.1): a client's idempotency key becomes
  * the runId, one key space for every channel. A key seen before never starts
  * a second run or stores a second user message: the same request gets the
  * existing run back, a different request under that key is refused.

@@ -8,6 +8,8 @@ import { ChatView } from './chat-view.js';
 import { describeError } from './error-text.js';
 import { parseChatEvent, parseHistory, parseKeyResult, parseRunResult, parseSessionList, type ChatEvent, type SessionRow } from './frames.js';
 import { GatewayClient, type ConnectionState } from './gateway-client.js';
+import { markLastTurn } from './message-actions.js';
+import { showModel } from './model-badge.js';
 import { hideBanner, showBanner, ui } from './page-elements.js';
 import { randomId } from './random-id.js';
 import { renderSessionList, sessionTitle } from './session-list.js';
@@ -20,7 +22,7 @@ const DELETE_CONFIRM_MS = 4_000;
 const INPUT_MAX_HEIGHT_PX = 200;
 const DEFAULT_SESSION_KEY = 'main';
 
-const view = new ChatView(ui.messages);
+const view = new ChatView(ui.messages, () => markLastTurn(ui.messages, { regenerate: (text) => void sendText(text), edit: editLast }));
 
 interface PageState {
   client: GatewayClient | null;
@@ -34,6 +36,7 @@ interface PageState {
   historyLoad: number;
   refreshTimer: ReturnType<typeof setTimeout> | undefined;
   deleteArmedTimer: ReturnType<typeof setTimeout> | undefined;
+  showApiSessions: boolean;
 }
 
 const state: PageState = {
@@ -45,6 +48,7 @@ const state: PageState = {
   historyLoad: 0,
   refreshTimer: undefined,
   deleteArmedTimer: undefined,
+  showApiSessions: false,
 };
 
 startPage();
@@ -127,7 +131,7 @@ function renderConnection(connection: ConnectionState): void {
 
 /** After every (re)connect: reload the session list and the open session's history. */
 async function resync(): Promise<void> {
-  await Promise.all([refreshSessions(), loadHistory()]);
+  await Promise.all([refreshSessions(), loadHistory(), state.client ? showModel(state.client, ui.model) : undefined]);
   const row = currentRow();
   if (row?.hasActiveRun && row.lastRunId) state.activeRunId ??= row.lastRunId;
   else if (row && !row.hasActiveRun && view.streamRunId === null) state.activeRunId = null;
@@ -169,7 +173,16 @@ function renderSessions(): void {
   if (state.canonicalKey && !currentRow()) {
     rows.unshift({ key: state.canonicalKey, title: null, updatedAt: Date.now(), preview: '', hasActiveRun: false, lastRunId: null });
   }
-  renderSessionList(ui.sessionList, rows, key, (selected) => selectSession(selected));
+  renderSessionList(ui.sessionList, {
+    rows,
+    currentKey: key,
+    showApiSessions: state.showApiSessions,
+    onSelect: (selected) => selectSession(selected),
+    onToggleApiSessions: () => {
+      state.showApiSessions = !state.showApiSessions;
+      renderSessions();
+    },
+  });
   const title = sessionTitle(key, currentRow());
   ui.title.textContent = title;
   document.title = `${title} · Pincer`;
@@ -240,15 +253,25 @@ function onChat(event: ChatEvent | null): void {
   updateComposer();
 }
 
-async function sendMessage(): Promise<void> {
+function sendMessage(): Promise<void> {
+  return sendText(ui.input.value, true);
+}
+
+/** Put the last message back in the composer to change it and send it as a new turn. */
+function editLast(text: string): void {
+  ui.input.value = text;
+  resizeInput();
+  ui.input.focus();
+}
+
+async function sendText(text: string, fromInput = false): Promise<void> {
   const client = state.client;
-  const text = ui.input.value;
   if (!client?.connected || state.activeRunId !== null || text.trim() === '') return;
   const runId = randomId();
   const sessionKey = state.canonicalKey ?? state.currentKey;
   // A history read still in flight predates this message and would hide it: drop its answer.
   state.historyLoad += 1;
-  ui.input.value = '';
+  if (fromInput) ui.input.value = '';
   resizeInput();
   hideBanner();
   const userRow = view.appendMessage({ role: 'user', blocks: [{ type: 'text', text }], timestamp: Date.now() });
@@ -409,6 +432,7 @@ function updateComposer(): void {
   const running = state.activeRunId !== null;
   ui.send.hidden = running;
   ui.stop.hidden = !running;
+  ui.messages.classList.toggle('busy', running || !connected);
   ui.send.disabled = !connected;
   ui.stop.disabled = !connected;
   ui.newSession.disabled = !connected;

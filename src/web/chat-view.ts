@@ -14,9 +14,12 @@ export class ChatView {
   readonly #container: HTMLElement;
   #stream: { runId: string; row: HTMLElement; message: ChatMessage | null } | null = null;
   #frame = 0;
+  readonly #afterChange: () => void;
 
-  constructor(container: HTMLElement) {
+  /** `afterChange` runs after rows are added, replaced or removed (not on every streamed delta). */
+  constructor(container: HTMLElement, afterChange: () => void = () => undefined) {
     this.#container = container;
+    this.#afterChange = afterChange;
   }
 
   /** Run id of the streaming row, if any. */
@@ -38,6 +41,7 @@ export class ChatView {
     if (this.#stream) rows.push(this.#stream.row);
     this.#container.replaceChildren(...rows);
     if (follow || this.#container.scrollTop === 0) this.#scrollToBottom();
+    this.#afterChange();
   }
 
   /** Append one finished row (e.g. the user's message before the gateway stores it). */
@@ -47,6 +51,7 @@ export class ChatView {
     if (this.#stream) this.#container.insertBefore(row, this.#stream.row);
     else this.#container.appendChild(row);
     if (follow || message.role === 'user') this.#scrollToBottom();
+    this.#afterChange();
     return row;
   }
 
@@ -59,6 +64,7 @@ export class ChatView {
       const follow = this.#atBottom();
       this.#container.appendChild(row);
       if (follow) this.#scrollToBottom();
+      this.#afterChange();
       return;
     }
     this.#stream.message = message;
@@ -79,6 +85,7 @@ export class ChatView {
       this.#container.appendChild(row);
     }
     if (follow) this.#scrollToBottom();
+    this.#afterChange();
   }
 
   /** Remove the streaming row without a final form (the send failed). */
@@ -87,6 +94,7 @@ export class ChatView {
     this.#cancelFrame();
     this.#stream.row.remove();
     this.#stream = null;
+    this.#afterChange();
   }
 
   #flush(): void {

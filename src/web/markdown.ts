@@ -7,6 +7,8 @@
 
 import MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
+import { createCopyButton } from './copy-button.js';
+import { createEl } from './dom.js';
 
 /** Link targets the page will follow; anything else stays plain text. */
 const SAFE_LINK = /^(?:https?:|mailto:)/i;
@@ -39,7 +41,8 @@ function appendTokens(tokens: Token[], root: Node): void {
         continue;
       }
       const element = createElement(token);
-      parent.appendChild(element);
+      // A wide table scrolls sideways in its own box instead of squeezing its words apart.
+      parent.appendChild(element.tagName === 'TABLE' ? createEl('div', { className: 'table-scroll' }, [element]) : element);
       stack.push(element);
     } else if (token.nesting === -1) {
       if (stack.length > 1) stack.pop();
@@ -79,10 +82,15 @@ function appendLeaf(token: Token, parent: Node): void {
       const pre = document.createElement('pre');
       const code = document.createElement('code');
       const lang = token.info.trim().split(/\s+/)[0] ?? '';
-      if (/^[\w+#.-]{1,32}$/.test(lang)) code.dataset['lang'] = lang;
+      const knownLang = /^[\w+#.-]{1,32}$/.test(lang) ? lang : '';
+      if (knownLang !== '') code.dataset['lang'] = knownLang;
       code.textContent = token.content;
       pre.appendChild(code);
-      parent.appendChild(pre);
+      const head = createEl('div', { className: 'code-head' }, [
+        createEl('span', { className: 'code-lang', text: knownLang }),
+        createCopyButton('Copy', 'copy-code', () => token.content),
+      ]);
+      parent.appendChild(createEl('div', { className: 'code-block' }, [head, pre]));
       return;
     }
     default:
@@ -101,8 +109,9 @@ function createElement(token: Token): HTMLElement {
       element.setAttribute('rel', 'noopener noreferrer nofollow');
     }
   } else if (tag === 'ol') {
-    const start = Number(token.attrGet('start'));
-    if (Number.isInteger(start)) element.setAttribute('start', String(start));
+    // markdown-it sets `start` only when a list does not begin at 1; Number(null) would make it 0.
+    const start = token.attrGet('start');
+    if (start !== null && /^\d{1,9}$/.test(String(start))) element.setAttribute('start', String(start));
   } else if (tag === 'th' || tag === 'td') {
     // markdown-it aligns cells with a style attribute, which the CSP would drop; use a class.
     const align = /text-align:(left|right|center)/.exec(String(token.attrGet('style') ?? ''))?.[1];

@@ -16,6 +16,7 @@ export const ui = {
   rename: requireEl('rename', HTMLButtonElement),
   remove: requireEl('delete', HTMLButtonElement),
   conn: requireEl('conn', HTMLSpanElement),
+  model: requireEl('model', HTMLSpanElement),
   banner: requireEl('banner', HTMLDivElement),
   bannerText: requireEl('banner-text', HTMLSpanElement),
   bannerClose: requireEl('banner-close', HTMLButtonElement),

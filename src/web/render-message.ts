@@ -3,9 +3,19 @@
  * markdown, thinking, tool calls and tool results collapsed in <details>.
  */
 
+import { highlightWithin } from './code-highlight-loader.js';
+import { createCopyButton } from './copy-button.js';
 import { createEl } from './dom.js';
 import type { Block, ChatMessage } from './frames.js';
 import { renderMarkdown } from './markdown.js';
+
+/** The text each rendered user or assistant row holds, for copy, edit and regenerate. */
+const rowTexts = new WeakMap<HTMLElement, string>();
+
+/** The plain text of a row made by renderMessage ('' for tool results and unknown rows). */
+export function rowText(row: Element): string {
+  return row instanceof HTMLElement ? (rowTexts.get(row) ?? '') : '';
+}
 
 /** Extra state of a message being streamed or just ended. */
 export interface MessageStatus {
@@ -39,8 +49,32 @@ export function renderMessage(message: ChatMessage, status: MessageStatus = {}):
     if (message.blocks.length === 0) bubble.appendChild(createEl('div', { className: 'typing', text: '…', attrs: { 'aria-label': 'Thinking' } }));
   }
   if (bubble.childNodes.length === 0) bubble.appendChild(createEl('div', { className: 'run-note', text: '(empty reply)' }));
-  row.appendChild(bubble);
+  const text = message.blocks.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n\n');
+  rowTexts.set(row, text);
+  const column = createEl('div', { className: 'msg-body' }, [bubble]);
+  if (!status.streaming) {
+    column.appendChild(renderActions(message, text));
+    if (role === 'assistant') highlightWithin(bubble);
+  }
+  row.appendChild(column);
   return row;
+}
+
+/** Under a finished message: its time and a copy button (regenerate and edit are added by the page). */
+function renderActions(message: ChatMessage, text: string): HTMLElement {
+  const actions = createEl('div', { className: 'msg-actions' });
+  if (message.timestamp !== undefined && Number.isFinite(message.timestamp)) actions.appendChild(renderTime(message.timestamp));
+  if (text !== '') actions.appendChild(createCopyButton('Copy', 'copy-message', () => text));
+  return actions;
+}
+
+/** `14:05` for today, `3 Dec 14:05` before; the full date and time on hover. WebClaw-style seconds are accepted. */
+function renderTime(timestamp: number): HTMLElement {
+  const date = new Date(timestamp < 1e12 ? timestamp * 1000 : timestamp);
+  const sameDay = date.toDateString() === new Date().toDateString();
+  const clock = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const text = sameDay ? clock : `${date.toLocaleDateString([], { day: 'numeric', month: 'short' })} ${clock}`;
+  return createEl('time', { className: 'msg-time', text, attrs: { datetime: date.toISOString(), title: date.toLocaleString() } });
 }
 
 function renderAssistantBlock(block: Block): HTMLElement {
