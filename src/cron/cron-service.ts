@@ -13,6 +13,7 @@ import type { CronJob, CronRunLogEntry } from './cron-types.js';
 import type { DeliveryRouter } from './delivery.js';
 import { applyJobPatch, parseJobCreate, type JobInputContext } from './job-input.js';
 import { runJob, type RunOutcome } from './job-runner.js';
+import { applyRunResult } from './job-state.js';
 import { JobStore } from './job-store.js';
 import { RUN_SUMMARY_MAX_CHARS, RunLog } from './run-log.js';
 import { loadCronEngine, nextRunAfter, type CronEngine } from './schedule.js';
@@ -21,10 +22,6 @@ import { listJobs, pageRuns, type JobListQuery, type JobListPage, type RunsPage,
 
 /** Longest single timer; the scheduler re-checks at least this often (clock jumps, suspend), ms. */
 export const MAX_TIMER_DELAY_MS = 60_000;
-/** Back-off after consecutive failures of a recurring job (OpenClaw's schedule), ms. */
-export const ERROR_BACKOFF_MS = [30_000, 60_000, 5 * 60_000, 15 * 60_000, 60 * 60_000] as const;
-/** A cron job never fires again sooner than this after a run ended (guards same-second re-fires), ms. */
-export const MIN_REFIRE_GAP_MS = 2_000;
 
 export interface CronLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -341,7 +338,7 @@ export class CronService {
       this.#emit({ ...base, action: 'finished' });
       return;
     }
-    const deleted = this.#applyResult(job, outcome, live.startedAt, endedAt);
+    const deleted = applyRunResult(job, outcome, live.startedAt, endedAt, (afterMs) => this.#nextAfter(job, afterMs));
     if (deleted) this.#jobs.delete(job.id);
     await this.#persist();
     const entry: CronRunLogEntry = { ts: endedAt, jobName: job.name, action: 'finished', ...base };
@@ -352,40 +349,6 @@ export class CronService {
       await this.#runLog.remove(job.id);
       this.#emit({ jobId: job.id, action: 'removed' });
     }
-  }
-
-  /** Update the job's state after a run. True when the job is to be deleted. */
-  #applyResult(job: CronJob, outcome: RunOutcome, startedAt: number, endedAt: number): boolean {
-    const state = job.state;
-    state.lastRunAtMs = startedAt;
-    state.lastRunStatus = state.lastStatus = outcome.status;
-    state.lastDurationMs = Math.max(0, endedAt - startedAt);
-    state.lastDeliveryStatus = outcome.deliveryStatus;
-    if (outcome.delivered === undefined) delete state.lastDelivered;
-    else state.lastDelivered = outcome.delivered;
-    if (outcome.error === undefined) delete state.lastError;
-    else state.lastError = outcome.error;
-    state.consecutiveErrors = outcome.status === 'error' ? (state.consecutiveErrors ?? 0) + 1 : 0;
-    job.updatedAtMs = endedAt;
-    if (job.schedule.kind === 'at') {
-      if (job.deleteAfterRun === true && outcome.status === 'ok') return true;
-      // One-time jobs are disabled after any run, so a failure is kept for inspection, not replayed.
-      job.enabled = false;
-      state.nextRunAtMs = undefined;
-      return false;
-    }
-    if (!job.enabled) {
-      state.nextRunAtMs = undefined;
-      return false;
-    }
-    let next = this.#nextAfter(job, endedAt);
-    if (job.schedule.kind === 'cron' && next !== undefined) next = Math.max(next, endedAt + MIN_REFIRE_GAP_MS);
-    if (outcome.status === 'error') {
-      const backoff = ERROR_BACKOFF_MS[Math.min(state.consecutiveErrors - 1, ERROR_BACKOFF_MS.length - 1)];
-      next = Math.max(next ?? 0, endedAt + backoff);
-    }
-    state.nextRunAtMs = next;
-    return false;
   }
 
   #nextAfter(job: CronJob, afterMs: number): number | undefined {

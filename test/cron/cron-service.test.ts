@@ -230,6 +230,22 @@ describe('CronService runs', () => {
     assert.deepEqual(await h.service.remove(job.id), { ok: true, removed: false });
   });
 
+  it('backs a failing recurring job off, and resumes its cadence after a success', async () => {
+    const h = await start();
+    h.turns.autoFinish = { status: 'error', text: '', error: 'rate limited' };
+    const job = await h.service.add(remind({ kind: 'every', everyMs: 1_000 }), ADD);
+    await h.clock.advance(1_000);
+    assert.equal(h.service.getJob(job.id)?.state.nextRunAtMs, T0 + 1_000 + 30_000, 'first failure: 30 s');
+    await h.clock.advance(30_000);
+    assert.equal(h.service.getJob(job.id)?.state.nextRunAtMs, T0 + 31_000 + 60_000, 'second failure: 1 min');
+    assert.equal(h.service.getJob(job.id)?.state.consecutiveErrors, 2);
+    h.turns.autoFinish = { status: 'ok', text: 'fine' };
+    await h.clock.advance(60_000);
+    assert.equal(h.service.getJob(job.id)?.state.consecutiveErrors, 0);
+    assert.equal(h.service.getJob(job.id)?.state.nextRunAtMs, T0 + 92_000);
+    assert.equal(h.turns.calls.length, 3);
+  });
+
   it('isolated jobs start a fresh session each run and announce the reply to the main session', async () => {
     const h = await start();
     const job = await h.service.add(remind({ kind: 'every', everyMs: 1_000 }), ADD);
