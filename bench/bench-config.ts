@@ -30,6 +30,10 @@ export interface BenchCounts {
   /** Chat turns for the memory slope, spread over this many sessions. */
   chatTurns: number;
   chatSessions: number;
+  /** Streamed 64 KB runs watched for bytes per watcher. */
+  streamCostRounds: number;
+  /** 5 KiB chunks of the large reply (2,000: the 10 MB of issue 13 item 6). */
+  largeReplyChunks: number;
   /** Start-up with stored state: sessions written straight to disk, messages in each, and how many a crash cut. */
   recoverySessions: number;
   recoveryMessages: number;
@@ -55,6 +59,8 @@ export const FULL_COUNTS: BenchCounts = {
   concurrentRounds: 5,
   chatTurns: 1_000,
   chatSessions: 20,
+  streamCostRounds: 5,
+  largeReplyChunks: 2000,
   recoverySessions: 1_000,
   recoveryMessages: 1_000,
   recoveryCutSessions: 10,
@@ -79,6 +85,8 @@ export const QUICK_COUNTS: BenchCounts = {
   concurrentRounds: 1,
   chatTurns: 40,
   chatSessions: 4,
+  streamCostRounds: 1,
+  largeReplyChunks: 200,
   recoverySessions: 40,
   recoveryMessages: 100,
   recoveryCutSessions: 4,

@@ -23,6 +23,7 @@ import { measureIdleConnections } from './scenario-idle-connections.js';
 import { measureRecovery } from './scenario-recovery.js';
 import { measureRoundTrip } from './scenario-round-trip.js';
 import { measureStartup } from './scenario-startup.js';
+import { measureStreamCost } from './scenario-stream-cost.js';
 import { startTarget, stopAllTargets } from './targets.js';
 
 const EXIT_BUDGET_MISSED = 1;
@@ -44,6 +45,8 @@ const SCENARIOS: [string, Scenario][] = [
   ['first-delta', measureFirstDelta],
   ['concurrent-runs', measureConcurrentRuns],
   ['chat-memory', measureChatMemory],
+  // Last: its 10 MB reply runs on a fresh gateway, and its streams must not weigh on the memory figures above.
+  ['stream-cost', measureStreamCost],
 ];
 
 async function main(argv: string[]): Promise<number> {

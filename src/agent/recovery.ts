@@ -89,10 +89,12 @@ async function repairSession(
     if (user.role !== 'user' || user.runId === undefined || skip?.has(user.runId)) continue;
     let end = closing.get(user.runId);
     if (end === undefined) {
+      // What the user saw stream before the crash, as last checkpointed (issue 13, item 3).
+      const partial = (await store.partialReply?.(sessionKey, user.runId)) ?? '';
       end = {
         id: randomUUID(),
         role: 'assistant',
-        content: [{ type: 'text', text: INTERRUPTED_TEXT }],
+        content: [{ type: 'text', text: partial === '' ? INTERRUPTED_TEXT : partial }],
         timestamp: Date.now(),
         runId: user.runId,
         stopReason: 'interrupted',

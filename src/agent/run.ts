@@ -9,6 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { buildModelRequest, readWorkspaceInstructions } from './context.js';
 import { runAgentLoop } from './loop.js';
 import type { AgentLoopResult, LoopEvent, LoopMessage } from './loop.js';
+import { ReplyCheckpoints } from './reply-checkpoints.js';
 import type { LiveRun } from './run-registry.js';
 import { describeStorageError } from './storage-errors.js';
 import type { ToolCallContext, ToolExecutor } from './tool-types.js';
@@ -143,6 +144,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
   }
   if (run.controller.signal.aborted) return aborted(run, provider);
   const { runId, sessionKey } = run.record;
+  const checkpoints = ReplyCheckpoints.for(deps.store, sessionKey, runId, deps.logger);
   const result = await runAgentLoop({
     provider,
     request,
@@ -157,8 +159,10 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
         run.record.model = event.model;
       }
       publish(deps, toRunEvent(event, runId, sessionKey));
+      if (event.type === 'text.delta') checkpoints?.add(event.delta, event.text);
     },
   });
+  checkpoints?.close();
   const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
   return { status: result.status, messages: result.messages, stopReason, error: result.error, result };
 }

@@ -41,13 +41,33 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   return version;
 }
 
+/** The file is not the one last written: another process truncated, replaced or changed it. Nothing was written. */
+export class FileChangedError extends Error {
+  readonly expected: FileVersion;
+  readonly found: FileVersion;
+  constructor(path: string, expected: FileVersion, found: FileVersion) {
+    super(`${path} changed behind the store (size ${expected.size} → ${found.size}, inode ${expected.ino} → ${found.ino})`);
+    this.name = 'FileChangedError';
+    this.expected = expected;
+    this.found = found;
+  }
+}
+
 /**
  * Append `data` to an existing file and fdatasync it before resolving.
  * Never creates the file, so a lost file cannot come back without its header.
+ * With `expected`, first checks that the file still has that stamp and
+ * throws FileChangedError, writing nothing, when it does not.
  */
-export async function appendFileDurably(path: string, data: string): Promise<FileVersion> {
+export async function appendFileDurably(path: string, data: string, expected?: FileVersion): Promise<FileVersion> {
   const handle = await fs.open(path, constants.O_WRONLY | constants.O_APPEND);
   try {
+    if (expected !== undefined) {
+      const found = toVersion(await handle.stat());
+      if (found.size !== expected.size || found.ino !== expected.ino || found.mtimeMs !== expected.mtimeMs) {
+        throw new FileChangedError(path, expected, found);
+      }
+    }
     await handle.writeFile(data);
     await handle.datasync();
     return toVersion(await handle.stat());

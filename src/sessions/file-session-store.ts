@@ -3,37 +3,26 @@
  * directory, named by the hash of the canonical key, plus index.json as a
  * rebuildable cache of every session's meta. All changes to one session run
  * through that session's queue, so records never interleave and a rewrite
- * never races an append.
+ * never races an append. Appends check the file is still the one last
+ * written, and history reads in conversation order.
  */
 
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryPage, HistoryQuery, SessionMeta, SessionStore, StoredMessage } from './types.js';
-import {
-  appendFileDurably,
-  isErrnoException,
-  removeFileDurably,
-  TEMP_FILE_SUFFIX,
-  writeFileAtomic,
-  type FileVersion,
-} from './atomic-write.js';
-import {
-  loadSessionFile,
-  runConcurrently,
-  type LoadedSession,
-  type SessionStoreLogger,
-} from './session-file-loader.js';
-import {
-  isSameFileVersion,
-  readSessionIndex,
-  SESSION_INDEX_FILE,
-  writeSessionIndex,
-  type SessionIndexEntry,
-} from './session-index.js';
+import { appendFileDurably, FileChangedError, isErrnoException, removeFileDurably, writeFileAtomic } from './atomic-write.js';
+import { loadSessionFile, type LoadedSession, type SessionStoreLogger } from './session-file-loader.js';
+import { SESSION_INDEX_FILE, type SessionIndexEntry } from './session-index.js';
+import { HistoryCache, type CachedHistory } from './history-cache.js';
+import { IndexWriter } from './index-writer.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { entryOf, openSessionDirectory, type SessionEntry } from './session-directory.js';
 import { parseSessionKey, sessionFileName } from './session-key.js';
 import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
-import { trackOpenRuns } from './open-runs.js';
+import { OpenRuns } from './open-runs.js';
+import { placeInConversation } from './conversation-order.js';
+import { encodeHeaderLines, headerOf, rewriteSessionFile } from './session-file-rewrite.js';
 import {
   decodeRecord,
   encodeRecord,
@@ -50,32 +39,12 @@ export const SESSION_DIR_MODE = 0o700;
 export const INDEX_WRITE_DELAY_MS = 1_000;
 /** Sessions whose parsed messages stay in memory (least recently used are dropped). */
 export const MAX_CACHED_SESSIONS = 32;
-/** Files stat'ed or parsed at once while opening. */
-const OPEN_CONCURRENCY = 32;
-const SESSION_FILE = /^[0-9a-f]{64}\.jsonl$/;
 
 export interface FileSessionStoreOptions {
   /** Directory holding the session files; created with mode 0700. */
   dir: string;
   /** Receives warnings about damaged files. Default: console.warn. */
   logger?: SessionStoreLogger;
-}
-
-interface SessionEntry {
-  meta: SessionMeta;
-  fileName: string;
-  /** Runs with a user row and no closing row, kept with every append (see open-runs.ts). */
-  openRuns: Set<string>;
-  /** Stamp of the file as of `meta`; the index entry is valid only while it holds. */
-  file: FileVersion;
-  /** False after a failed append: the file may hold a partial line that memory does not. */
-  inSync: boolean;
-}
-
-/** A session's messages in memory, with their ids for duplicate checks. */
-interface CachedHistory {
-  messages: StoredMessage[];
-  ids: Set<string>;
 }
 
 interface WritableSession {
@@ -92,16 +61,14 @@ export class FileSessionStore implements SessionStore {
   readonly #dir: string;
   readonly #logger: SessionStoreLogger;
   readonly #sessions = new Map<string, SessionEntry>();
-  /** Tail of each session's task chain; never rejects. */
-  readonly #queues = new Map<string, Promise<void>>();
-  /** Parsed messages by key, in least-recently-used order. */
-  readonly #cache = new Map<string, CachedHistory>();
+  /** Every change of one session runs in that session's queue. */
+  readonly #queue = new KeyedQueue();
+  /** Parsed messages of recently used sessions. */
+  readonly #cache = new HistoryCache(MAX_CACHED_SESSIONS);
+  readonly #index: IndexWriter;
   /** Session files that exist but could not be read at open: never written over, retried on the next write. */
   readonly #unreadable = new Set<string>();
   #state: 'new' | 'open' | 'closed' = 'new';
-  #indexDirty = false;
-  #indexTimer: NodeJS.Timeout | undefined;
-  #indexWrites: Promise<void> = Promise.resolve();
 
   constructor(options: FileSessionStoreOptions) {
     if (typeof options?.dir !== 'string' || options.dir.length === 0) {
@@ -109,54 +76,22 @@ export class FileSessionStore implements SessionStore {
     }
     this.#dir = options.dir;
     this.#logger = options.logger ?? consoleLogger;
+    this.#index = new IndexWriter(join(this.#dir, SESSION_INDEX_FILE), () => this.#indexSnapshot(), this.#logger, INDEX_WRITE_DELAY_MS);
   }
 
   async open(): Promise<void> {
     if (this.#state !== 'new') throw new Error('session store: open() may be called only once');
     await fs.mkdir(this.#dir, { recursive: true, mode: SESSION_DIR_MODE });
     await fs.chmod(this.#dir, SESSION_DIR_MODE);
-    const names = await fs.readdir(this.#dir);
-    // Leftovers of rewrites interrupted by a crash; the target file is intact.
-    const temps = names.filter((name) => name.startsWith('.') && name.endsWith(TEMP_FILE_SUFFIX));
-    await Promise.all(temps.map((name) => fs.rm(join(this.#dir, name), { force: true })));
-
-    const files = names.filter((name) => SESSION_FILE.test(name));
-    const index = await readSessionIndex(join(this.#dir, SESSION_INDEX_FILE));
-    if (index.status === 'corrupt') {
-      this.#logger.warn({ reason: index.reason }, 'session index is corrupt; rebuilding it from the session files');
-    } else if (index.status === 'missing' && files.length > 0) {
-      this.#logger.warn({ files: files.length }, 'session index is missing; rebuilding it from the session files');
-    }
-    const indexed: Map<string, SessionIndexEntry> = index.status === 'ok' ? index.entries : new Map();
-    let rebuilt = 0;
-    await runConcurrently(files, OPEN_CONCURRENCY, async (fileName) => {
-      try {
-        const cached = indexed.get(fileName);
-        if (cached) {
-          const stat = await fs.stat(join(this.#dir, fileName));
-          if (isSameFileVersion(cached.file, stat)) {
-            // Unchanged since we wrote it, and we only stamp files that end with a newline.
-            this.#sessions.set(cached.meta.key, { ...cached, openRuns: new Set(cached.openRuns), fileName, inSync: true });
-            return;
-          }
-        }
-        rebuilt += 1;
-        const loaded = await loadSessionFile(this.#dir, fileName, this.#logger);
-        if (loaded) this.#sessions.set(loaded.meta.key, entryOf(loaded, fileName));
-      } catch (error) {
-        // An I/O error is not damage: serve every other session, leave this file alone, try again later.
-        this.#unreadable.add(fileName);
-        this.#logger.warn(
-          { file: fileName, reason: errorReason(error) },
-          'could not read session file; leaving it in place and skipping it',
-        );
-      }
-    });
+    const opened = await openSessionDirectory(this.#dir, this.#logger);
+    for (const entry of opened.entries) this.#sessions.set(entry.meta.key, entry);
+    for (const fileName of opened.unreadable) this.#unreadable.add(fileName);
     this.#state = 'open';
-    if (rebuilt > 0 || indexed.size !== this.#sessions.size) {
-      this.#indexDirty = true;
-      await this.#flushIndex();
+    if (opened.indexStale) {
+      this.#index.changed();
+      await this.#index.flush();
     }
+    this.#index.start();
   }
 
   list(): SessionMeta[] {
@@ -176,17 +111,17 @@ export class FileSessionStore implements SessionStore {
     this.#assertWritable(key);
     const entry = this.#sessions.get(key);
     if (entry) return { ...entry.meta };
-    return this.#enqueue(key, async () => ({ ...(this.#sessions.get(key) ?? (await this.#create(key)).entry).meta }));
+    return this.#queue.run(key, async () => ({ ...(this.#sessions.get(key) ?? (await this.#create(key)).entry).meta }));
   }
 
   async setLabel(key: string, label: string | null): Promise<SessionMeta> {
     this.#assertWritable(key);
-    return this.#enqueue(key, () =>
+    return this.#queue.run(key, () =>
       this.#writeSession(key, async ({ entry }) => {
         const at = Date.now();
         await this.#appendRecord(entry, { type: 'meta', at, label });
         applyLabelToMeta(entry.meta, label, at);
-        this.#indexChanged();
+        this.#index.changed();
         return { ...entry.meta };
       }),
     );
@@ -195,17 +130,17 @@ export class FileSessionStore implements SessionStore {
   /** A message whose id is already stored is not written again, so a retried append is harmless. */
   async append(key: string, message: StoredMessage): Promise<SessionMeta> {
     this.#assertWritable(key);
-    return this.#enqueue(key, () =>
+    return this.#queue.run(key, () =>
       this.#writeSession(key, async ({ entry, history }) => {
         if (history.ids.has(message.id)) return { ...entry.meta };
         const at = Date.now();
         const record = await this.#appendRecord(entry, { type: 'message', at, message });
         if (record.type !== 'message') throw new Error('session store: record type changed in encoding');
         applyMessageToMeta(entry.meta, record.message, at);
-        trackOpenRuns(entry.openRuns, record.message);
-        history.messages.push(record.message);
+        entry.openRuns.note(record.message);
+        placeInConversation(history.messages, record.message);
         history.ids.add(record.message.id);
-        this.#indexChanged();
+        this.#index.changed();
         return { ...entry.meta };
       }),
     );
@@ -236,14 +171,38 @@ export class FileSessionStore implements SessionStore {
     this.#assertOpen();
     const result: { sessionKey: string; runIds: string[] }[] = [];
     for (const [sessionKey, entry] of this.#sessions) {
-      if (entry.openRuns.size > 0) result.push({ sessionKey, runIds: [...entry.openRuns] });
+      if (entry.openRuns.size > 0) result.push({ sessionKey, runIds: entry.openRuns.ids() });
     }
     return result;
   }
 
+  /**
+   * Save reply text an open run streamed since its last checkpoint, fsync'd,
+   * so a crash loses at most one interval of it. Ignored once the run closed.
+   */
+  async checkpoint(key: string, runId: string, text: string): Promise<void> {
+    this.#assertWritable(key);
+    if (text === '') return;
+    await this.#queue.run(key, () =>
+      this.#writeSession(key, async ({ entry }) => {
+        if (!entry.openRuns.has(runId)) return;
+        await this.#appendRecord(entry, { type: 'draft', at: Date.now(), runId, text });
+        entry.openRuns.addDraft(runId, text);
+      }),
+    );
+  }
+
+  /** Text checkpointed for an open run ('' when none); undefined when the run is not open or the session unknown. */
+  async partialReply(key: string, runId: string): Promise<string | undefined> {
+    this.#assertOpen();
+    if (!this.#sessions.has(key)) return undefined;
+    await this.#messages(key); // loads the drafts with the file when the index alone was read
+    return this.#sessions.get(key)?.openRuns.draft(runId);
+  }
+
   async reset(key: string): Promise<boolean> {
     this.#assertOpen();
-    return this.#enqueue(key, async () => {
+    return this.#queue.run(key, async () => {
       const entry = this.#sessions.get(key);
       if (!entry) return false;
       const header: SessionHeaderRecord = {
@@ -255,27 +214,27 @@ export class FileSessionStore implements SessionStore {
       };
       const at = Date.now();
       const label = entry.meta.label;
-      const data = encodeRecord(header) + encodeRecord({ type: 'meta', at, label });
+      const data = encodeHeaderLines(header) + encodeRecord({ type: 'meta', at, label });
       entry.file = await writeFileAtomic(join(this.#dir, entry.fileName), data);
       entry.meta = createSessionMeta(header);
       applyLabelToMeta(entry.meta, label, at);
-      entry.openRuns.clear();
+      entry.openRuns = new OpenRuns();
       entry.inSync = true;
-      this.#remember(key, []);
-      this.#indexChanged();
+      this.#cache.remember(key, []);
+      this.#index.changed();
       return true;
     });
   }
 
   async delete(key: string): Promise<boolean> {
     this.#assertOpen();
-    return this.#enqueue(key, async () => {
+    return this.#queue.run(key, async () => {
       const entry = this.#sessions.get(key);
       if (!entry) return false;
       await removeFileDurably(join(this.#dir, entry.fileName));
       this.#sessions.delete(key);
       this.#cache.delete(key);
-      this.#indexChanged();
+      this.#index.changed();
       return true;
     });
   }
@@ -286,10 +245,8 @@ export class FileSessionStore implements SessionStore {
       return;
     }
     this.#state = 'closed';
-    while (this.#queues.size > 0) await Promise.all(this.#queues.values());
-    clearTimeout(this.#indexTimer);
-    this.#indexTimer = undefined;
-    await this.#flushIndex();
+    await this.#queue.idle();
+    await this.#index.stop();
     this.#cache.clear();
   }
 
@@ -304,24 +261,11 @@ export class FileSessionStore implements SessionStore {
     parseSessionKey(key); // throws on a non-canonical key: callers canonicalise first
   }
 
-  /** Run `task` after every earlier task of the same session. */
-  #enqueue<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(key) ?? Promise.resolve();
-    const result = previous.then(task);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#queues.set(key, settled);
-    void settled.then(() => {
-      if (this.#queues.get(key) === settled) this.#queues.delete(key);
-    });
-    return result;
-  }
-
   /**
-   * Run `write` on the session ready for an append. When its file was removed
-   * behind the store's back, the removal stands: the session starts anew once.
+   * Run `write` on the session ready for an append. When its file was
+   * truncated, replaced or removed behind the store's back, nothing is
+   * appended to it: a clean file with every record in memory takes its place
+   * (the old one kept aside), then the write goes there.
    */
   async #writeSession<T>(key: string, write: (session: WritableSession) => Promise<T>): Promise<T> {
     const session = await this.#writableSession(key);
@@ -329,18 +273,36 @@ export class FileSessionStore implements SessionStore {
       return await write(session);
     } catch (error) {
       const missing = isErrnoException(error) && error.code === 'ENOENT';
-      if (!missing || !(await this.#isGone(session.entry.fileName))) throw error;
-      this.#forgetVanished(session.entry);
-      return write(await this.#create(key));
+      if (!(error instanceof FileChangedError) && !missing) throw error;
+      await this.#rewriteChanged(session, error);
+      return write(session);
     }
+  }
+
+  /** Replace a session file that changed behind the store with what memory holds. */
+  async #rewriteChanged({ entry, history }: WritableSession, cause: unknown): Promise<void> {
+    // Recreates the directory too if it was removed while the store was open.
+    await fs.mkdir(this.#dir, { recursive: true, mode: SESSION_DIR_MODE });
+    const { file, movedTo } = await rewriteSessionFile(this.#dir, entry.fileName, {
+      meta: entry.meta,
+      messages: history.messages,
+      openRuns: entry.openRuns,
+    });
+    entry.file = file;
+    entry.inSync = true;
+    this.#index.changed();
+    this.#logger.warn(
+      { file: entry.fileName, key: entry.meta.key, reason: errorReason(cause), kept: history.messages.length, movedTo },
+      'session file changed behind the store; wrote a clean one with every known message',
+    );
   }
 
   /** The session ready for an append, with its messages loaded; created when new. Runs inside the queue. */
   async #writableSession(key: string): Promise<WritableSession> {
     const entry = this.#sessions.get(key);
     if (entry) {
-      const cached = entry.inSync ? this.#cache.get(key) : undefined;
-      if (cached) return { entry, history: this.#remember(key, cached) };
+      const cached = entry.inSync ? this.#cache.peek(key) : undefined;
+      if (cached) return { entry, history: this.#cache.remember(key, cached) };
       const history = await this.#reload(entry);
       if (history) return { entry, history };
     }
@@ -355,23 +317,23 @@ export class FileSessionStore implements SessionStore {
     const key = entry.meta.key;
     let loaded: LoadedSession | undefined;
     try {
-      loaded = await loadSessionFile(this.#dir, entry.fileName, this.#logger);
+      loaded = await loadSessionFile(this.#dir, entry.fileName, this.#logger, headerOf(entry.meta));
     } catch (error) {
       if (!(await this.#isGone(entry.fileName))) throw error;
       this.#forgetVanished(entry);
       return undefined;
     }
-    this.#indexChanged();
+    this.#index.changed();
     if (!loaded) {
       this.#sessions.delete(key);
       this.#cache.delete(key);
       return undefined;
     }
     entry.meta = loaded.meta;
-    entry.openRuns = new Set(loaded.openRuns);
+    entry.openRuns = loaded.openRuns;
     entry.file = loaded.file;
     entry.inSync = true;
-    return this.#remember(key, loaded.messages);
+    return this.#cache.remember(key, loaded.messages);
   }
 
   async #create(key: string): Promise<WritableSession> {
@@ -389,11 +351,11 @@ export class FileSessionStore implements SessionStore {
     };
     // Recreates the directory too if it was removed while the store was open.
     await fs.mkdir(this.#dir, { recursive: true, mode: SESSION_DIR_MODE });
-    const file = await writeFileAtomic(join(this.#dir, fileName), encodeRecord(header));
-    const entry: SessionEntry = { meta: createSessionMeta(header), openRuns: new Set(), fileName, file, inSync: true };
+    const file = await writeFileAtomic(join(this.#dir, fileName), encodeHeaderLines(header));
+    const entry: SessionEntry = { meta: createSessionMeta(header), openRuns: new OpenRuns(), fileName, file, inSync: true };
     this.#sessions.set(key, entry);
-    this.#indexChanged();
-    return { entry, history: this.#remember(key, []) };
+    this.#index.changed();
+    return { entry, history: this.#cache.remember(key, []) };
   }
 
   /**
@@ -419,8 +381,8 @@ export class FileSessionStore implements SessionStore {
     if (!loaded) return undefined;
     const entry = entryOf(loaded, fileName);
     this.#sessions.set(key, entry);
-    this.#indexChanged();
-    return { entry, history: this.#remember(key, loaded.messages) };
+    this.#index.changed();
+    return { entry, history: this.#cache.remember(key, loaded.messages) };
   }
 
   /** Drop a session whose file was removed from outside; the next write starts it anew. */
@@ -428,7 +390,7 @@ export class FileSessionStore implements SessionStore {
     this.#logger.warn({ file: entry.fileName, key: entry.meta.key }, 'session file was removed; starting it anew');
     this.#sessions.delete(entry.meta.key);
     this.#cache.delete(entry.meta.key);
-    this.#indexChanged();
+    this.#index.changed();
   }
 
   /** True when nothing at all (not even a dangling link) is at the session file's path. */
@@ -452,8 +414,10 @@ export class FileSessionStore implements SessionStore {
       throw new Error(`session store: refusing to write an invalid ${record.type} record: ${decoded.reason}`);
     }
     try {
-      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), line);
+      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), line, entry.file);
     } catch (error) {
+      // Nothing was written: the caller replaces the file.
+      if (error instanceof FileChangedError || (isErrnoException(error) && error.code === 'ENOENT')) throw error;
       // Some or all of the line may be on disk: re-read the file before the next append or read.
       entry.inSync = false;
       this.#cache.delete(entry.meta.key);
@@ -464,61 +428,23 @@ export class FileSessionStore implements SessionStore {
 
   /** Messages of a known session, from the cache or parsed from its file inside its queue. */
   async #messages(key: string): Promise<StoredMessage[]> {
-    const cached = this.#cache.get(key);
-    if (cached) return this.#remember(key, cached).messages;
-    return this.#enqueue(key, async () => {
+    const cached = this.#cache.peek(key);
+    if (cached) return this.#cache.remember(key, cached).messages;
+    return this.#queue.run(key, async () => {
       const entry = this.#sessions.get(key);
       if (!entry) return [];
-      const history = (entry.inSync ? this.#cache.get(key) : undefined) ?? (await this.#reload(entry));
+      const history = (entry.inSync ? this.#cache.peek(key) : undefined) ?? (await this.#reload(entry));
       return history?.messages ?? [];
     });
   }
 
-  /** Put (or move) a session's messages at the most-recently-used end of the cache. */
-  #remember(key: string, history: CachedHistory | StoredMessage[]): CachedHistory {
-    const value = Array.isArray(history) ? { messages: history, ids: new Set(history.map((m) => m.id)) } : history;
-    this.#cache.delete(key);
-    this.#cache.set(key, value);
-    while (this.#cache.size > MAX_CACHED_SESSIONS) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.#cache.delete(oldest);
-    }
-    return value;
+  /** Every session as index.json stores it. */
+  #indexSnapshot(): [string, SessionIndexEntry][] {
+    return [...this.#sessions.values()].map((entry) => [
+      entry.fileName,
+      { meta: { ...entry.meta }, openRuns: entry.openRuns.ids(), file: { ...entry.file } },
+    ]);
   }
-
-  #indexChanged(): void {
-    this.#indexDirty = true;
-    if (this.#state !== 'open' || this.#indexTimer) return;
-    this.#indexTimer = setTimeout(() => {
-      this.#indexTimer = undefined;
-      void this.#flushIndex();
-    }, INDEX_WRITE_DELAY_MS);
-    this.#indexTimer.unref();
-  }
-
-  /** Write the index if anything changed; serialised so a later snapshot always lands last. */
-  #flushIndex(): Promise<void> {
-    this.#indexWrites = this.#indexWrites.then(async () => {
-      if (!this.#indexDirty) return;
-      this.#indexDirty = false;
-      const snapshot = [...this.#sessions.values()].map((entry): [string, SessionIndexEntry] => [
-        entry.fileName,
-        { meta: { ...entry.meta }, openRuns: [...entry.openRuns], file: { ...entry.file } },
-      ]);
-      try {
-        await writeSessionIndex(join(this.#dir, SESSION_INDEX_FILE), snapshot);
-      } catch (error) {
-        this.#indexDirty = true;
-        this.#logger.warn({ reason: errorReason(error) }, 'could not write the session index');
-      }
-    });
-    return this.#indexWrites;
-  }
-}
-
-function entryOf(loaded: LoadedSession, fileName: string): SessionEntry {
-  return { meta: loaded.meta, openRuns: new Set(loaded.openRuns), file: loaded.file, fileName, inSync: true };
 }
 
 function errorReason(error: unknown): string {

@@ -1,21 +1,58 @@
 /**
- * Which runs of a transcript are still open. A user row with a runId opens
- * its run; the run's terminal assistant row (any stopReason but toolUse)
- * closes it. The parser and the store's appends share this step, so the set
- * kept in memory and in index.json always equals a fresh parse of the file:
- * crash recovery finds every cut run without reading every session.
+ * Which runs of a transcript are still open, with the reply text each has
+ * checkpointed. A user row with a runId opens its run; the run's terminal
+ * assistant row (any stopReason but toolUse) closes it and drops its draft.
+ * The parser and the store's appends share these steps, so the set kept in
+ * memory and in index.json always equals a fresh parse of the file: crash
+ * recovery finds every cut run without reading every session.
  */
 
 import type { StoredMessage } from './types.js';
 
-/** Account for one message in append order. Mutates `open`. */
-export function trackOpenRuns(open: Set<string>, message: StoredMessage): void {
-  if (message.runId === undefined) return;
-  if (message.role === 'user') open.add(message.runId);
-  else if (message.role === 'assistant' && message.stopReason !== 'toolUse') open.delete(message.runId);
-}
-
 /** True when `message` ends its run (recovery and the store agree on this). */
 export function closesRun(message: StoredMessage): boolean {
   return message.role === 'assistant' && message.runId !== undefined && message.stopReason !== 'toolUse';
+}
+
+/** Open runs of one session, in opening order, each with its draft text. */
+export class OpenRuns {
+  /** runId → text checkpointed so far. */
+  readonly #drafts = new Map<string, string>();
+
+  constructor(runIds: Iterable<string> = []) {
+    for (const runId of runIds) this.#drafts.set(runId, '');
+  }
+
+  get size(): number {
+    return this.#drafts.size;
+  }
+
+  ids(): string[] {
+    return [...this.#drafts.keys()];
+  }
+
+  has(runId: string): boolean {
+    return this.#drafts.has(runId);
+  }
+
+  /** Account for one message in append order. */
+  note(message: StoredMessage): void {
+    if (message.runId === undefined) return;
+    if (message.role === 'user') {
+      if (!this.#drafts.has(message.runId)) this.#drafts.set(message.runId, '');
+    } else if (closesRun(message)) {
+      this.#drafts.delete(message.runId);
+    }
+  }
+
+  /** Add checkpointed text to an open run; ignored once the run closed. */
+  addDraft(runId: string, text: string): void {
+    const draft = this.#drafts.get(runId);
+    if (draft !== undefined) this.#drafts.set(runId, draft + text);
+  }
+
+  /** The text checkpointed for an open run ('' when none), undefined when it is not open. */
+  draft(runId: string): string | undefined {
+    return this.#drafts.get(runId);
+  }
 }

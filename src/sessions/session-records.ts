@@ -1,7 +1,9 @@
 /**
  * The lines of a session file: one JSON record per line, discriminated on
- * `type`. Line 1 is always the `session` header; `message` and `meta` records
- * follow in append order. Every record is validated on read.
+ * `type`. Line 1 is always the `session` header, and line 2 a copy of it, so
+ * a garbled first line does not orphan the records (issue 13, item 5);
+ * `message`, `meta` and `draft` records follow in append order. Every record
+ * is validated on read.
  */
 
 import * as v from 'valibot';
@@ -33,7 +35,19 @@ export interface MetaRecord {
   label?: string | null;
 }
 
-export type SessionRecord = SessionHeaderRecord | MessageRecord | MetaRecord;
+/**
+ * Text an open run streamed since its previous draft record: a checkpoint,
+ * so a crash loses at most the last interval (issue 13, item 3). The row
+ * that closes the run supersedes its drafts.
+ */
+export interface DraftRecord {
+  type: 'draft';
+  at: number;
+  runId: string;
+  text: string;
+}
+
+export type SessionRecord = SessionHeaderRecord | MessageRecord | MetaRecord | DraftRecord;
 
 const epochMs = v.pipe(v.number(), v.finite());
 
@@ -90,6 +104,7 @@ const recordSchema = v.variant('type', [
   headerSchema,
   v.object({ type: v.literal('message'), at: epochMs, message: storedMessageSchema }),
   v.object({ type: v.literal('meta'), at: epochMs, label: v.optional(v.nullable(v.string())) }),
+  v.object({ type: v.literal('draft'), at: epochMs, runId: v.pipe(v.string(), v.minLength(1)), text: v.string() }),
 ]);
 
 /** One record as a complete line (JSON never contains a raw newline). */

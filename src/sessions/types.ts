@@ -64,7 +64,10 @@ export interface SessionStore {
   setLabel(key: string, label: string | null): Promise<SessionMeta>;
   /** Append one message, fsync'd before the promise resolves. Creates the session when new. */
   append(key: string, message: StoredMessage): Promise<SessionMeta>;
-  /** Paged history; an unknown key gives an empty page. */
+  /**
+   * Paged history in conversation order: each run's rows right after its user
+   * message, whatever order they were stored in. An unknown key gives an empty page.
+   */
   history(key: string, query?: HistoryQuery): Promise<HistoryPage>;
   /** Drop every message, keep key, sessionId and label. False when unknown. */
   reset(key: string): Promise<boolean>;
@@ -75,6 +78,14 @@ export interface SessionStore {
    * Without it, callers must check every session's full history.
    */
   openRuns?(): { sessionKey: string; runIds: string[] }[];
+  /**
+   * Optional: save reply text an open run streamed since its previous
+   * checkpoint, durably, so a crash loses at most one interval. Ignored once
+   * the run has its closing row.
+   */
+  checkpoint?(key: string, runId: string, text: string): Promise<void>;
+  /** Optional: all text checkpointed for an open run ('' when none); undefined when the run is not open. */
+  partialReply?(key: string, runId: string): Promise<string | undefined>;
   /** Remove the session. False when unknown. */
   delete(key: string): Promise<boolean>;
   /** Flush and release file handles. */

@@ -135,9 +135,10 @@ describe('AgentService.drain', () => {
     const page = await h.store.history('agent:main:d1');
     assert.deepEqual(
       page.messages.map((m) => `${m.role}:${m.stopReason ?? ''}`),
-      ['user:', 'user:', 'assistant:aborted', 'assistant:aborted'],
+      // Each run's row right after its own user message (issue 13, item 9).
+      ['user:', 'assistant:aborted', 'user:', 'assistant:aborted'],
     );
-    assert.deepEqual(page.messages[2]?.content, [{ type: 'text', text: 'part' }]);
+    assert.deepEqual(page.messages[1]?.content, [{ type: 'text', text: 'part' }]);
     assert.equal(h.agent.activeRuns().length, 0);
     assert.equal(provider.open, 0);
   });
@@ -192,9 +193,9 @@ describe('AgentService.recoverInterruptedRuns', () => {
     const main = await h.store.history(MAIN);
     assert.deepEqual(
       main.messages.map((m) => `${m.role}:${m.runId}:${m.stopReason ?? ''}`),
-      ['user:done-1:', 'assistant:done-1:stop', 'user:cut-1:', 'user:cut-2:', 'assistant:cut-1:interrupted', 'assistant:cut-2:interrupted'],
+      ['user:done-1:', 'assistant:done-1:stop', 'user:cut-1:', 'assistant:cut-1:interrupted', 'user:cut-2:', 'assistant:cut-2:interrupted'],
     );
-    assert.deepEqual(main.messages[4]?.content, [{ type: 'text', text: INTERRUPTED_TEXT }]);
+    assert.deepEqual(main.messages[3]?.content, [{ type: 'text', text: INTERRUPTED_TEXT }]);
     const tools = await h.store.history('agent:main:tools');
     assert.equal(tools.messages.at(-1)?.stopReason, 'interrupted');
     assert.equal(h.events.filter((e) => e.type === 'session.message').length, 3);

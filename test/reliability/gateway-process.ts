@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FileConfig } from '../../src/config/schema.js';
+import { ProtocolClient } from '../helpers/protocol-client.js';
 import { hermeticEnv, httpGet, spawnCli, type CliProcess } from '../helpers/spawn-cli.js';
 
 /** Poll period of /health and /ready while the child starts, ms. */
@@ -101,4 +102,43 @@ async function probe(url: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** A chat.history row as the tests read it. */
+export interface HistoryRow {
+  role: string;
+  stopReason?: string;
+  errorMessage?: string;
+  content: { type: string; text?: string }[];
+  __openclaw: { id: string; runId?: string; idempotencyKey?: string };
+}
+
+/** A protocol client connected and authenticated to the child. */
+export async function connectChild(gateway: GatewayChild, timeoutMs = 10_000): Promise<ProtocolClient> {
+  const client = await ProtocolClient.open(gateway.wsUrl);
+  const res = await client.connect({ token: gateway.token }, timeoutMs);
+  if (!res.ok) {
+    client.ws.terminate();
+    throw new Error(`connect failed: ${JSON.stringify(res.error)}`);
+  }
+  return client;
+}
+
+/** The whole history of a session (up to 1000 rows), oldest first. */
+export async function readHistory(client: ProtocolClient, sessionKey: string, timeoutMs = 10_000): Promise<HistoryRow[]> {
+  const res = await client.request('chat.history', { sessionKey, limit: 1000 }, { timeoutMs });
+  if (!res.ok) throw new Error(`chat.history ${sessionKey}: ${JSON.stringify(res.error)}`);
+  return res.payload.messages as HistoryRow[];
+}
+
+/** The text of a history row. */
+export function rowText(row: HistoryRow): string {
+  return row.content.map((block) => block.text ?? '').join('');
+}
+
+/** SIGKILL the child and wait until it is gone. */
+export async function killChild(gateway: GatewayChild, timeoutMs = 10_000): Promise<void> {
+  gateway.cli.child.kill('SIGKILL');
+  const exit = await gateway.cli.waitForExit(timeoutMs);
+  if (exit.signal !== 'SIGKILL') throw new Error(`gateway exited with ${exit.code ?? exit.signal} instead of being killed`);
 }

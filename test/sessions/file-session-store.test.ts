@@ -370,7 +370,7 @@ describe('FileSessionStore', () => {
     assert.equal(meta.messageCount, 1);
     assert.deepEqual((await store.history(MAIN)).messages, [message]);
     const lines = (await fs.readFile(join(dir, sessionFileName(MAIN)), 'utf8')).trim().split('\n');
-    assert.equal(lines.length, 2, 'header and one message');
+    assert.equal(lines.length, 3, 'header, its copy and one message');
   });
 
   it('reloads evicted histories from disk', async () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSessionFile } from '../../src/sessions/session-file-parser.js';
-import { encodeRecord, type SessionRecord } from '../../src/sessions/session-records.js';
+import { encodeRecord, type SessionHeaderRecord, type SessionRecord } from '../../src/sessions/session-records.js';
 import { assistantMessage, userMessage } from './fixtures/messages.js';
 
 const HEADER: SessionRecord = {
@@ -79,7 +79,7 @@ describe('parseSessionFile', () => {
     assert.deepEqual(parsed.issues, []);
   });
 
-  it('skips bad lines, blank lines and duplicate ids with an issue each', () => {
+  it('puts a placeholder for each bad line, skips blank lines and duplicate ids, with an issue each', () => {
     const parsed = parseSessionFile(
       fileOf(
         encodeRecord(HEADER),
@@ -92,14 +92,59 @@ describe('parseSessionFile', () => {
       ),
     );
     assert.deepEqual(
-      parsed.messages.map((m) => m.id),
-      ['u1'],
+      parsed.messages.map((m) => m.id.replace(/-[0-9a-f]{12}$/, '')),
+      ['damaged-line-2', 'damaged-line-4', 'u1'],
     );
+    assert.equal(parsed.damagedRows, 2);
+    // Line 7 repeats the header: a copy, not damage.
     assert.deepEqual(
       parsed.issues.map((issue) => issue.line),
-      [2, 4, 6, 7],
+      [2, 4, 6],
     );
     assert.match(parsed.issues[1].reason, /role/);
+  });
+
+  it('reads the header from its copy, or from the hint, when line 1 is garbled', () => {
+    const body = [
+      encodeRecord({ type: 'message', at: 2, message: userMessage('u1', 'a', { runId: 'r1' }) }),
+      encodeRecord({ type: 'message', at: 3, message: assistantMessage('a1', 'b', { input: 1, output: 1, totalTokens: 2 }, 'r1') }),
+    ];
+    const copied = parseSessionFile(fileOf('{"type":"sess#garbled\n', encodeRecord(HEADER), ...body));
+    assert.equal(copied.headerSource, 'copy');
+    assert.equal(copied.meta?.sessionId, 'sid-1');
+    assert.deepEqual(copied.messages.map((m) => m.id), ['u1', 'a1']);
+    const hinted = parseSessionFile(fileOf('garbage\n', ...body), HEADER as SessionHeaderRecord);
+    assert.equal(hinted.headerSource, 'hint');
+    assert.equal(hinted.meta?.messageCount, 2);
+  });
+
+  it('keeps the drafts of open runs and drops them when the run closes', () => {
+    const parsed = parseSessionFile(
+      fileOf(
+        encodeRecord(HEADER),
+        encodeRecord({ type: 'message', at: 2, message: userMessage('u1', 'a', { runId: 'r1' }) }),
+        encodeRecord({ type: 'message', at: 2, message: userMessage('u2', 'b', { runId: 'r2' }) }),
+        encodeRecord({ type: 'draft', at: 3, runId: 'r1', text: 'Hel' }),
+        encodeRecord({ type: 'draft', at: 4, runId: 'r1', text: 'lo' }),
+        encodeRecord({ type: 'message', at: 5, message: assistantMessage('a1', 'Hello', { input: 1, output: 1, totalTokens: 2 }, 'r1') }),
+        encodeRecord({ type: 'draft', at: 6, runId: 'r2', text: 'Wor' }),
+      ),
+    );
+    assert.deepEqual(parsed.openRuns.ids(), ['r2']);
+    assert.equal(parsed.openRuns.draft('r2'), 'Wor');
+    assert.equal(parsed.openRuns.draft('r1'), undefined);
+    // Conversation order: the reply of r1 right after its question, before the queued r2.
+    assert.deepEqual(parsed.messages.map((m) => m.id), ['u1', 'a1', 'u2']);
+  });
+
+  it('attributes a damaged reply to its run, so the run is not taken for cut', () => {
+    const reply = encodeRecord({ type: 'message', at: 3, message: assistantMessage('a1', 'b', { input: 1, output: 1, totalTokens: 2 }, 'r1') });
+    const parsed = parseSessionFile(
+      fileOf(encodeRecord(HEADER), encodeRecord({ type: 'message', at: 2, message: userMessage('u1', 'a', { runId: 'r1' }) }), `${reply.slice(0, 20)}\u0000${reply.slice(21)}`),
+    );
+    assert.deepEqual(parsed.openRuns.ids(), []);
+    assert.equal(parsed.messages[1]?.runId, 'r1');
+    assert.match(String(parsed.messages[1]?.content[0]?.type === 'text' && parsed.messages[1].content[0].text), /line 3 of the session file is damaged/);
   });
 
   it('gives no header for an empty file, a bad first line or a non-canonical key', () => {

@@ -98,7 +98,7 @@ export interface ChannelStats {
   pendingIps: number;
   /** Per-connection session subscriptions. */
   subscriptions: number;
-  /** Armed per-connection timers plus the keepalive interval. */
+  /** Armed per-connection timers, delta-flush timers and the keepalive interval. */
   timers: number;
   busSubscriptions: number;
   /** Writes to a socket that was not open (the guards failed); must stay 0. */
@@ -344,7 +344,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     },
     stats() {
       let subscriptions = 0;
-      let timers = keepalive.timers;
+      let timers = keepalive.timers + fanOut.timers;
       for (const conn of connections) {
         subscriptions += conn.subscriptionCount();
         timers += conn.timerCount();

@@ -1,8 +1,9 @@
 /**
  * Delivers bus events to WebSocket connections. The channel holds one bus
- * subscription; each AgentEvent is mapped to wire events, each payload is
- * serialised once, and every connection's frame is that text with its own
- * `seq` spliced in (docs/protocol.md §1.1, §4).
+ * subscription; a run's streamed deltas are coalesced first (delta-throttle.ts),
+ * each AgentEvent is mapped to wire events, each payload is serialised once,
+ * and every connection's frame is that text with its own `seq` spliced in
+ * (docs/protocol.md §1.1, §4).
  */
 
 import type { AgentEvent } from '../../agent/types.js';
@@ -10,7 +11,9 @@ import type { OutboundBus, Subscription } from '../../bus/types.js';
 import { eventFramePrefix } from '../../protocol/frames.js';
 import type { WireEvent } from './method-types.js';
 import type { Connection } from './connection.js';
-import type { ChannelLogger } from './channel-logger.js';
+import { SampledLog, type ChannelLogger } from './channel-logger.js';
+import { createDeltaThrottle, type DeltaThrottleOptions } from './delta-throttle.js';
+import { cutReplyText, payloadTextChars, withoutReplyText } from './oversize-event.js';
 
 export interface FanOutDeps {
   bus: OutboundBus<AgentEvent>;
@@ -22,6 +25,10 @@ export interface FanOutDeps {
   /** policy.maxPayload: larger events are dropped and logged (a run's end is sent without its reply text). */
   maxPayload: number;
   logger: ChannelLogger;
+  /** Delta coalescing (defaults in delta-throttle.ts). */
+  throttle?: DeltaThrottleOptions;
+  /** Deltas whose text so far is longer are not sent, characters (default STREAM_DELTA_MAX_CHARS). */
+  streamDeltaMaxChars?: number;
 }
 
 export interface FanOut {
@@ -32,33 +39,49 @@ export interface FanOut {
   readonly subscriptions: number;
   /** Frames written by the fan-out since start. */
   readonly framesSent: number;
+  /** Armed delta-flush timers. */
+  readonly timers: number;
 }
 
+/**
+ * Longest text so far a streamed delta is sent with, characters. Each delta of
+ * a huge reply would cost the gateway several copies of the text (JSON, frame,
+ * socket buffer) for a view nobody reads live; the run's end brings the reply.
+ */
+export const STREAM_DELTA_MAX_CHARS = 1024 * 1024;
 /** Room left in a frame for the `seq` spliced into it, bytes. */
 const SEQ_RESERVE_BYTES = 32;
-const TERMINAL_CHAT_STATES = new Set(['final', 'aborted', 'error']);
 
 /** Subscribe once to the bus and start delivering. */
 export function createFanOut(deps: FanOutDeps): FanOut {
   let subscription: Subscription | undefined;
   let closed = false;
   let framesSent = 0;
+  // A huge reply's deltas are dropped one after another: log them by sampling.
+  const oversized = new SampledLog(deps.logger);
+  const streamDeltaMaxChars = deps.streamDeltaMaxChars ?? STREAM_DELTA_MAX_CHARS;
 
   function deliver(wire: WireEvent): void {
-    let frame = serialise(wire);
-    if (frame === undefined) return;
-    if (frame.bytes + SEQ_RESERVE_BYTES > deps.maxPayload) {
-      // A run's end must still arrive (one terminal event per run, §9 item 28); its full text stays in chat.history.
-      const slim = withoutReplyText(wire);
-      frame = slim === undefined ? undefined : serialise(slim);
-      if (frame === undefined || frame.bytes + SEQ_RESERVE_BYTES > deps.maxPayload) {
-        deps.logger.warn('event larger than maxPayload dropped', { event: wire.event });
+    const room = deps.maxPayload - SEQ_RESERVE_BYTES;
+    // More characters than maxPayload cannot fit in any encoding: skip serialising a huge text only to drop it.
+    let frame = payloadTextChars(wire) > room ? undefined : serialise(wire);
+    if (frame === undefined || frame.bytes > room) {
+      // A run's end must still arrive (one terminal event per run, §9 item 28): with its reply cut and flagged
+      // (the rest is read with chat.message.get), or failing that without it. Deltas that do not fit are dropped.
+      frame = fitted(cutReplyText(wire, room, (shell) => serialise(shell)?.bytes)) ?? fitted(withoutReplyText(wire));
+      if (frame === undefined) {
+        oversized.warn('event larger than maxPayload dropped', { event: wire.event });
         return;
       }
     }
     for (const conn of deps.connections()) {
       if (isInAudience(conn, wire) && conn.sendSequenced(frame.prefix, frame.bytes)) framesSent++;
     }
+  }
+
+  function fitted(wire: WireEvent | undefined): { prefix: string; bytes: number } | undefined {
+    const frame = wire === undefined ? undefined : serialise(wire);
+    return frame === undefined || frame.bytes + SEQ_RESERVE_BYTES > deps.maxPayload ? undefined : frame;
   }
 
   function serialise(wire: WireEvent): { prefix: string; bytes: number } | undefined {
@@ -74,9 +97,13 @@ export function createFanOut(deps: FanOutDeps): FanOut {
   }
 
   function onBusEvent(event: AgentEvent): void {
-    // With nobody listening, skip the work, except run.end: the mapper must still drop the run's state.
+    // With nobody listening, skip the work, except run.end: the mapper and the throttle must still drop the run's state.
+    if (deps.authenticatedCount() === 0 && event.type !== 'run.end') return;
+    throttle.push(event);
+  }
+
+  function mapAndDeliver(event: AgentEvent): void {
     const listening = deps.authenticatedCount() > 0;
-    if (!listening && event.type !== 'run.end') return;
     let wires: WireEvent[];
     try {
       wires = deps.mapEvent(event);
@@ -84,7 +111,9 @@ export function createFanOut(deps: FanOutDeps): FanOut {
       deps.logger.error('event mapping failed', { type: event.type, error: error instanceof Error ? error.stack : String(error) });
       return;
     }
-    if (listening) for (const wire of wires) deliver(wire);
+    // The mapper still saw the delta (its state follows the text); past the cap only the run's end carries the reply.
+    if (!listening || isOverlongDelta(event, streamDeltaMaxChars)) return;
+    for (const wire of wires) deliver(wire);
   }
 
   function subscribe(): void {
@@ -96,12 +125,14 @@ export function createFanOut(deps: FanOutDeps): FanOut {
       },
     });
   }
+  const throttle = createDeltaThrottle(mapAndDeliver, deps.throttle);
   subscribe();
 
   return {
     deliver,
     close() {
       closed = true;
+      throttle.close();
       subscription?.unsubscribe();
       subscription = undefined;
     },
@@ -111,27 +142,10 @@ export function createFanOut(deps: FanOutDeps): FanOut {
     get framesSent() {
       return framesSent;
     },
+    get timers() {
+      return throttle.timers;
+    },
   };
-}
-
-/**
- * The end of a run without the reply it carries (chat `message`, lifecycle
- * `terminalReply`), for when the whole event exceeds maxPayload; undefined
- * for any other event, which is dropped instead.
- */
-export function withoutReplyText(wire: WireEvent): WireEvent | undefined {
-  const payload = wire.payload as Record<string, unknown> | null;
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  if (wire.event === 'chat' && TERMINAL_CHAT_STATES.has(payload.state as string) && 'message' in payload) {
-    const { message: _message, ...rest } = payload;
-    return { ...wire, payload: rest };
-  }
-  const data = payload.data as Record<string, unknown> | undefined;
-  if (wire.event === 'agent' && payload.stream === 'lifecycle' && data !== undefined && 'terminalReply' in data) {
-    const { terminalReply: _reply, ...restData } = data;
-    return { ...wire, payload: { ...payload, data: restData } };
-  }
-  return undefined;
 }
 
 /** Who receives a wire event (method-types.ts WireEvent; §4: all of these need read scope). */
@@ -147,4 +161,8 @@ export function isInAudience(conn: Connection, wire: WireEvent): boolean {
     default:
       return false;
   }
+}
+
+function isOverlongDelta(event: AgentEvent, maxChars: number): boolean {
+  return (event.type === 'text.delta' || event.type === 'thinking.delta') && event.text.length > maxChars;
 }

@@ -1,7 +1,8 @@
 /**
- * A reply larger than policy.maxPayload: its cumulative deltas cannot be
- * sent, but the run's end still reaches the client (without the text), and
- * the whole reply is stored.
+ * A reply larger than policy.maxPayload: its late cumulative deltas cannot be
+ * sent, but the run's end still reaches the client with the reply cut and
+ * flagged `truncated: true` (issue 13 item 6), the whole reply is stored, and
+ * chat.history and chat.message.get read it back.
  */
 
 import { after, before, describe, it } from 'node:test';
@@ -34,15 +35,35 @@ describe('a reply larger than maxPayload', () => {
 
     const final = await waitTerminal(client, runId);
     assert.equal(final.payload.state, 'final');
-    assert.equal(final.payload.message, undefined, 'the text did not fit');
+    const reply = CHUNKS.join('');
+    assert.equal(final.payload.message.truncated, true, 'the text did not fit whole');
+    const cut: string = final.payload.message.content[0].text;
+    assert.ok(cut.length > MAX_PAYLOAD_BYTES / 2 && reply.startsWith(cut), `the final carries the start of the reply (${cut.length} chars)`);
     const ends = client.events.filter((e) => e.event === 'agent' && e.payload?.runId === runId && e.payload?.data?.phase === 'end');
     assert.equal(ends.length, 1);
-    assert.equal(ends[0]!.payload.data.terminalReply, undefined);
+    assert.equal(ends[0]!.payload.data.terminalReply.truncated, true);
+    assert.ok(reply.startsWith(ends[0]!.payload.data.terminalReply.text));
+    for (const event of client.events) assert.ok(Buffer.byteLength(JSON.stringify(event)) <= MAX_PAYLOAD_BYTES);
     const terminals = client.events.filter((e) => e.event === 'chat' && e.payload?.runId === runId && e.payload?.state !== 'delta');
     assert.equal(terminals.length, 1);
     assert.deepEqual(client.seqErrors, []);
 
-    // chat.history cannot carry a message over maxPayload either, so read the session file itself.
+    // chat.history carries it cut; chat.message.get reads the rest, page by page.
+    const history = okPayload(await client.request('chat.history', { sessionKey }));
+    const row = history.messages.at(-1);
+    assert.equal(row.truncated, true);
+    assert.ok(reply.startsWith(row.content[0].text));
+    let read = '';
+    for (let offset = 0, pages = 0; ; pages++) {
+      assert.ok(pages < 10, 'bounded paging');
+      const page = okPayload(await client.request('chat.message.get', { sessionKey, messageId: row.id, offset, maxBytes: 8 * 1024 }));
+      read += page.message.content[0].text;
+      offset = page.nextOffset;
+      if (!page.hasMore) break;
+    }
+    assert.equal(read, reply);
+
+    // And the session file holds it whole.
     const dir = join(stack.gateway.stateDir, 'sessions');
     const lines = (await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.jsonl')).map((f) => readFile(join(dir, f), 'utf8'))))
       .join('\n')

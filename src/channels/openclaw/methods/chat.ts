@@ -1,5 +1,5 @@
 /**
- * chat.* methods (docs/protocol.md §3.3): history, send, abort, inject. Runs go
+ * chat.* methods (docs/protocol.md §3.3): history, message.get, send, abort, inject. Runs go
  * through the AgentService; their progress reaches clients as bus events.
  */
 
@@ -11,7 +11,9 @@ import { GatewayError } from '../../../protocol/errors.js';
 import { MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
 import type { SessionStore, StoredMessage } from '../../../sessions/types.js';
 import { INJECT_RUN_PREFIX } from '../event-mapper.js';
-import { shapeMessage, type WireMessage } from '../message-shape.js';
+import { byteLength, fitHistoryPage, pageMessageText } from '../history-page.js';
+import { messageText } from '../../../messages/message-text.js';
+import { shapeMessage } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
 
 /** chat.history page size when the client gives none. */
@@ -20,6 +22,10 @@ export const DEFAULT_HISTORY_LIMIT = 200;
 export const MAX_HISTORY_LIMIT = 1000;
 /** Room kept for the res envelope around the history payload (id ≤ 256 chars plus framing), bytes. */
 export const RES_ENVELOPE_BYTES = 1024;
+/** Smallest maxBytes a client may ask for (chat.history, chat.message.get), bytes. */
+export const MIN_PAGE_BYTES = 1024;
+/** Longest message id accepted, characters. */
+export const MAX_MESSAGE_ID_CHARS = 256;
 /** Most attachments on one message. */
 export const MAX_ATTACHMENTS = 16;
 /** Longest chat.inject label, characters. */
@@ -54,6 +60,13 @@ const HistoryParams = v.object({
   sessionKey: SessionKeyString,
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_HISTORY_LIMIT))),
   maxChars: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  maxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(MIN_PAGE_BYTES))),
+});
+const MessageGetParams = v.object({
+  sessionKey: SessionKeyString,
+  messageId: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_ID_CHARS)),
+  offset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  maxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(MIN_PAGE_BYTES))),
 });
 const SendParams = v.object({
   sessionKey: SessionKeyString,
@@ -94,10 +107,36 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
         const payload: Record<string, unknown> = { sessionKey };
         if (sessionId !== undefined) payload.sessionId = sessionId;
         payload.totalMessages = page.totalMessages;
-        const fitted = fitToBudget(messages, deps.maxPayloadBytes - RES_ENVELOPE_BYTES - byteLength(payload));
+        const hardBytes = deps.maxPayloadBytes - RES_ENVELOPE_BYTES - byteLength(payload) - HAS_MORE_BYTES;
+        const fitted = fitHistoryPage(messages, Math.min(params.maxBytes ?? hardBytes, hardBytes), hardBytes);
         payload.messages = fitted;
         payload.hasMore = page.hasMore || fitted.length < messages.length;
         return payload;
+      },
+    },
+
+    // A message too large for one frame arrives cut in chat.history and in its final event; this reads the rest.
+    'chat.message.get': {
+      params: MessageGetParams,
+      scope: 'operator.read',
+      async handler(params) {
+        const sessionKey = canonicalize(params.sessionKey);
+        const { messages } = await store.history(sessionKey);
+        const index = messages.findIndex((m) => m.id === params.messageId);
+        if (index < 0) {
+          throw new GatewayError('INVALID_REQUEST', `message not found: ${params.messageId}`, { details: { code: 'MESSAGE_NOT_FOUND' } });
+        }
+        const stored = messages[index]!;
+        const text = messageText(stored);
+        const offset = params.offset ?? 0;
+        if (offset > text.length) {
+          throw new GatewayError('INVALID_REQUEST', `invalid chat.message.get params: at /offset: must be <= ${text.length} (the text length)`);
+        }
+        const head = { sessionKey, messageId: stored.id };
+        const budget = Math.min(params.maxBytes ?? Number.POSITIVE_INFINITY, deps.maxPayloadBytes - RES_ENVELOPE_BYTES) - byteLength(head) - PAGE_FIELDS_BYTES;
+        const page = pageMessageText(shapeMessage(stored, { seq: index + 1 }), text, offset, budget);
+        if (page === undefined) throw new GatewayError('INVALID_REQUEST', 'invalid chat.message.get params: at /maxBytes: too small for this message');
+        return { ...head, ...page };
       },
     },
 
@@ -174,22 +213,10 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
   };
 }
 
-/** Keep the newest messages whose JSON fits in `budget` bytes (oldest dropped first). */
-function fitToBudget(messages: WireMessage[], budget: number): WireMessage[] {
-  let total = 2; // the array brackets
-  let start = messages.length;
-  while (start > 0) {
-    const size = byteLength(messages[start - 1]) + 1; // plus a comma
-    if (total + size > budget) break;
-    total += size;
-    start -= 1;
-  }
-  return start === 0 ? messages : messages.slice(start);
-}
-
-function byteLength(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
-}
+/** `,"messages":`, `,"hasMore":false` and commas around the history payload, bytes. */
+const HAS_MORE_BYTES = 48;
+/** `offset`, `nextOffset`, `totalChars`, `hasMore` and `message` keys of a chat.message.get page, bytes. */
+const PAGE_FIELDS_BYTES = 128;
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const DATA_URL = /^data:([^;,]+)(?:;[^,]*)?;base64,/;
