@@ -109,7 +109,12 @@ export async function startHarness(options: Partial<CronServiceOptions> & { stat
       return harness.service;
     },
     async close() {
-      for (const service of services) await service.stop(0);
+      await flush();
+      for (const service of services) {
+        await service.stop(0);
+        // Runs that ended are still writing their records; let them finish before the files go.
+        await service.settled();
+      }
       if (options.stateDir === undefined) await rm(stateDir, { recursive: true, force: true });
     },
   };

@@ -175,6 +175,7 @@ describe('CronService runs', () => {
     await h.clock.advance(1_000);
     assert.equal(h.turns.calls.length, 2);
     h.turns.calls[1].finish();
+    await h.service.idle();
   });
 
   it('runs at most agent.maxConcurrentRuns jobs at once; the rest wait their turn', async () => {
