@@ -2,9 +2,13 @@
 // Bundles the CLI and the gateway into one file, dist/pincer.mjs, which `bin`
 // and `npm start` run. Node then loads one module instead of a few hundred,
 // which halves the time to /ready and trims idle memory. The provider SDKs
-// and croner (the scheduler's cron parser) are bundled on their own into dist/vendor/, which pincer.mjs imports on the
-// first model call. Every runtime dependency is inside these files, so the
-// package declares none and a packed tarball installs without a registry.
+// are bundled on their own into dist/vendor/, which pincer.mjs imports on the
+// first model call. So is the MCP SDK (vendor/mcp-sdk.mjs), imported only
+// when an MCP server is configured, and croner (vendor/croner.mjs), imported
+// when the scheduler starts. Every runtime dependency is inside these
+// files, so the package declares none and a packed tarball installs without a
+// registry. Source code may load these packages only with import() (or
+// `import type`): a static import would load them at every start-up.
 // Usage: node scripts/bundle-cli.mjs [--outfile <file>]
 
 import path from 'node:path';
@@ -13,9 +17,19 @@ import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Packages loaded lazily at run time, each bundled into vendor/<file>.mjs beside pincer.mjs. */
-const LAZY_PACKAGES = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic-sdk', croner: 'croner' };
-/** Lazy packages with named exports only (re-exporting a default would fail the build). */
-const WITHOUT_DEFAULT_EXPORT = new Set(['croner']);
+const LAZY_PACKAGES = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic-sdk' };
+/** The MCP SDK modules src/mcp/ imports, with the names it uses, bundled together into vendor/mcp-sdk.mjs. */
+const MCP_SDK_MODULES = {
+  '@modelcontextprotocol/sdk/client/index.js': ['Client'],
+  '@modelcontextprotocol/sdk/client/streamableHttp.js': ['StreamableHTTPClientTransport'],
+  '@modelcontextprotocol/sdk/client/sse.js': ['SSEClientTransport'],
+  '@modelcontextprotocol/sdk/types.js': ['JSONRPCMessageSchema'],
+};
+const MCP_SDK_FILE = 'mcp-sdk';
+/** croner has no default export: its vendor file re-exports the names src/cron/ uses. */
+const CRONER_EXPORTS = ['Cron'];
+/** Import specifier → vendor file that serves it. */
+const VENDOR_FILES = { ...LAZY_PACKAGES, croner: 'croner', ...Object.fromEntries(Object.keys(MCP_SDK_MODULES).map((name) => [name, MCP_SDK_FILE])) };
 /** CommonJS dependencies (ws) call require(); an ESM bundle needs one made for it. */
 const REQUIRE_SHIM = "import { createRequire as pincerCreateRequire } from 'node:module'; const require = pincerCreateRequire(import.meta.url);";
 const COMMON = { bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: REQUIRE_SHIM }, sourcemap: false, logLevel: 'warning' };
@@ -27,15 +41,29 @@ for (const [name, file] of Object.entries(LAZY_PACKAGES)) {
   await build({
     ...COMMON,
     absWorkingDir: ROOT,
-    stdin: {
-      contents: `export * from '${name}';\n${WITHOUT_DEFAULT_EXPORT.has(name) ? '' : `export { default } from '${name}';\n`}`,
-      resolveDir: ROOT,
-      loader: 'js',
-    },
+    stdin: { contents: `export * from '${name}';\nexport { default } from '${name}';\n`, resolveDir: ROOT, loader: 'js' },
     outfile: path.join(vendorDir, `${file}.mjs`),
     minify: true,
   });
 }
+await build({
+  ...COMMON,
+  absWorkingDir: ROOT,
+  stdin: {
+    contents: Object.entries(MCP_SDK_MODULES).map(([name, exports]) => `export { ${exports.join(', ')} } from '${name}';`).join('\n'),
+    resolveDir: ROOT,
+    loader: 'js',
+  },
+  outfile: path.join(vendorDir, `${MCP_SDK_FILE}.mjs`),
+  minify: true,
+});
+await build({
+  ...COMMON,
+  absWorkingDir: ROOT,
+  stdin: { contents: `export { ${CRONER_EXPORTS.join(', ')} } from 'croner';`, resolveDir: ROOT, loader: 'js' },
+  outfile: path.join(vendorDir, 'croner.mjs'),
+  minify: true,
+});
 
 await build({
   ...COMMON,
@@ -48,12 +76,12 @@ console.log(`cli: bundled into ${path.relative(process.cwd(), outfile) || outfil
 
 /** Turns `import('openai')` into `import('./vendor/openai.mjs')`, so the SDK stays out of pincer.mjs and loads on demand. */
 function vendorImports() {
-  const names = Object.keys(LAZY_PACKAGES);
+  const names = Object.keys(VENDOR_FILES);
   const filter = new RegExp(`^(${names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
   return {
     name: 'vendor-imports',
     setup(pluginBuild) {
-      pluginBuild.onResolve({ filter }, (args) => ({ path: `./vendor/${LAZY_PACKAGES[args.path]}.mjs`, external: true }));
+      pluginBuild.onResolve({ filter }, (args) => ({ path: `./vendor/${VENDOR_FILES[args.path]}.mjs`, external: true }));
     },
   };
 }

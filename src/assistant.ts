@@ -4,6 +4,7 @@
  */
 
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
@@ -20,11 +21,14 @@ import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
 import type { PincerConfig } from './config/schema.js';
+import type { McpManager } from './mcp/mcp-manager.js';
 import { createModelChain, describeProvider } from './providers/create-provider.js';
 import { ModelCooldowns } from './providers/model-cooldowns.js';
+import type { ToolSpec } from './providers/types.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 import type { Logger } from './util/logger.js';
+import { readPackageVersion } from './util/package-info.js';
 
 /** Sub-directory of the state dir holding the session files. */
 export const SESSIONS_DIR_NAME = 'sessions';
@@ -38,6 +42,10 @@ export interface Assistant {
   readonly agent: PincerAgentService;
   /** Models that failed recently and are skipped until their cooldown ends. */
   readonly cooldowns: ModelCooldowns;
+  /** The enabled built-in tools. */
+  readonly builtinTools: readonly ToolSpec[];
+  /** Present when at least one MCP server is configured. */
+  readonly mcp: McpManager | undefined;
   /** The scheduler, started now when jobs exist, else on first use. */
   readonly cron: CronHandle;
   /** Running only when agent.heartbeat.every is set. */
@@ -76,19 +84,22 @@ export async function startAssistant(
     if (cronDeps === undefined) throw new Error('the scheduler is not wired yet');
     return cronDeps;
   });
-  const { tools, executeTool } = createBuiltinTools(config, { cron: createCronTool(cron) });
+  const builtin = createBuiltinTools(config, { cron: createCronTool(cron) });
+  const mcp = await startMcp(config, logger);
+  // Stop the servers after the drain (runs are over), before the store closes.
+  if (mcp !== undefined) cleanups.push(() => mcp.close());
   const agent = createAgentService({
     store,
     bus,
     provider,
-    tools,
-    executeTool,
+    tools: mcp === undefined ? builtin.tools : () => [...builtin.tools, ...mcp.tools()],
+    executeTool: mcp === undefined ? builtin.executeTool : (call, signal, context) => (mcp.owns(call.name) ? mcp.callTool(call.name, call.arguments, signal) : builtin.executeTool(call, signal, context)),
     options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
     logger: agentLogger,
   });
-  agentLogger.info('tools', { enabled: tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
+  agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  if (signal?.aborted) return { store, bus, agent, cooldowns, cron, heartbeat: undefined, lastHeartbeat: () => null };
+  if (signal?.aborted) return { store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -128,5 +139,23 @@ export async function startAssistant(
     });
     cleanups.push(() => heartbeat?.stop());
   }
-  return { store, bus, agent, cooldowns, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null };
+  return { store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null };
+}
+
+/**
+ * Start the MCP servers in the background (they never delay /ready). The
+ * manager, and the MCP SDK with it, is imported only when a server is
+ * configured, so other gateways pay nothing for it.
+ */
+async function startMcp(config: PincerConfig, logger: Logger): Promise<McpManager | undefined> {
+  if (Object.keys(config.mcp.servers).length === 0) return undefined;
+  // Local servers without a cwd run in the workspace, which may not exist yet.
+  await mkdir(config.agent.workspaceDir, { recursive: true, mode: 0o700 });
+  const { startMcpManager } = await import('./mcp/mcp-manager.js');
+  return startMcpManager({
+    config: config.mcp,
+    logger: logger.child({ component: 'mcp' }),
+    clientVersion: readPackageVersion(),
+    defaultCwd: config.agent.workspaceDir,
+  });
 }

@@ -26,6 +26,7 @@ import { createChatMethods } from './channels/openclaw/methods/chat.js';
 import { createCronMethods } from './channels/openclaw/methods/cron.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './channels/openclaw/methods/system.js';
+import { createToolMethods } from './channels/openclaw/methods/tools.js';
 import { isOpenAiHttpPath } from './channels/openai-http/paths.js';
 import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.js';
 import { createLazyRoute } from './gateway/lazy-route.js';
@@ -270,6 +271,7 @@ function buildOpenClawMethods(
     ...createChatMethods({ store, agent, canonicalize, bus, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ store, agent, canonicalize }),
     ...createCronMethods({ cron: assistant.cron, lastHeartbeat: () => assistant.lastHeartbeat() }),
+    ...createToolMethods({ builtinTools: () => assistant.builtinTools, mcpServers: () => assistant.mcp?.servers() ?? [], agentId: DEFAULT_AGENT_ID }),
   };
 }
 

@@ -53,8 +53,8 @@ export interface CreateAgentServiceParams {
   /** Undefined when none is configured: runs then end at once with an error saying how to set one. */
   provider: Provider | undefined;
   executeTool?: ToolExecutor;
-  /** Tools offered to the model; executeTool runs them. */
-  tools?: ToolSpec[];
+  /** Tools offered to the model, or a function read at the start of each run (the set may change); executeTool runs them. */
+  tools?: ToolSpec[] | (() => ToolSpec[]);
   options: AgentServiceOptions;
   logger?: AgentLogger;
 }
@@ -99,7 +99,7 @@ class DefaultAgentService implements PincerAgentService {
       bus: params.bus,
       provider: params.provider,
       executeTool: params.executeTool,
-      tools: params.tools,
+      tools: typeof params.tools === 'function' ? params.tools : constant(params.tools),
       historyLimit: options.historyLimit,
       maxContextChars: options.maxContextChars ?? DEFAULT_MAX_CONTEXT_CHARS,
       maxToolIterations: options.maxToolIterations ?? DEFAULT_MAX_ITERATIONS,
@@ -331,4 +331,8 @@ function invalid(message: string, code?: string): never {
 
 function requirePositiveInt(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+function constant<T>(value: T): () => T {
+  return () => value;
 }

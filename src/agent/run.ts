@@ -40,7 +40,8 @@ export interface RunDeps {
   bus: OutboundBus<AgentEvent>;
   provider: Provider | undefined;
   executeTool?: ToolExecutor;
-  tools?: ToolSpec[];
+  /** Read once per run: the tools offered for this run. */
+  tools: () => ToolSpec[] | undefined;
   historyLimit: number;
   maxContextChars?: number;
   maxToolIterations: number;
@@ -133,7 +134,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
       systemPrompt: deps.systemPrompt,
       workspaceInstructions: await readWorkspaceInstructions(deps.workspaceDir),
       extraSystemPrompt: turn.extraSystemPrompt,
-      tools: deps.tools,
+      tools: deps.tools(),
       thinking: turn.thinking,
       maxMessages: deps.historyLimit,
       maxChars: deps.maxContextChars,

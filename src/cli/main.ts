@@ -50,7 +50,8 @@ Examples:
 const DOCTOR_HELP = `
 Checks the config and the state directory for dangerous settings (non-loopback
 bind, short secret, files other users can read, allow-all origins). Never
-starts the gateway and never changes a file. Exits 1 on a critical finding.
+starts the gateway and never changes a file. Configured MCP servers are
+started once to list their tools, then stopped. Exits 1 on a critical finding.
 
 Examples:
   $ pincer doctor
@@ -68,6 +69,16 @@ Examples:
   $ pincer cron add --every 1h --message "Check the build" --no-deliver
   $ pincer cron run <job-id>
   $ pincer cron rm <job-id>
+`;
+
+const MCP_LIST_HELP = `
+Starts each configured MCP server (mcp.servers) once, prints its state and the
+tools the model gets from it (after toolFilter), then stops it. Needs no
+running gateway. Exits 1 when an enabled server does not start.
+
+Examples:
+  $ pincer mcp list
+  $ pincer mcp list --json
 `;
 
 function buildProgram(): Command {
@@ -185,6 +196,18 @@ function buildProgram(): Command {
     const { runCronRun } = await import('./cron-command.js');
     await runCronRun(id, options);
   });
+  const mcp = program.command('mcp').description('inspect the configured MCP servers');
+  mcp
+    .command('list')
+    .description('start each MCP server once and list its state and tools')
+    .option('--json', 'print the servers as JSON')
+    .option('--config <path>', 'config file (default <state-dir>/config.json)')
+    .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
+    .addHelpText('after', MCP_LIST_HELP)
+    .action(async (options: Record<string, unknown>) => {
+      const { runMcpList } = await import('./mcp-command.js');
+      await runMcpList(options);
+    });
 
   return program;
 }

@@ -6,11 +6,13 @@
 
 import type { Stats } from 'node:fs';
 import { readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { ConfigError } from './config-error.js';
+import { isLoopbackHost } from './loopback.js';
 import type { PincerConfig } from './schema.js';
 import type { TokenFile } from './token-file.js';
 import { ensureStateDir, ensureTokenFile } from './token-file.js';
+
+export { isLoopbackHost };
 
 /** Same shape as AuthSecret in security/secret-compare.ts (config/ imports nothing from src). */
 export interface ResolvedSecret {
@@ -102,15 +104,6 @@ export async function prepareAuth(config: PincerConfig, onError?: (error: unknow
     getAuthSecret: createAuthSecretResolver({ tokenFilePath: tokenFile.path, onError }),
     tokenFile,
   };
-}
-
-/** True for 127.0.0.0/8, ::1, ::ffff:127.x and "localhost" names; false for wildcards and everything else. */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  if (isIP(name) === 4) return name.startsWith('127.');
-  if (isIP(name) === 6) return name === '::1' || /^::ffff:127\./.test(name) || name === '0:0:0:0:0:0:0:1';
-  return false;
 }
 
 function isMissing(error: unknown): boolean {

@@ -25,6 +25,8 @@ export interface EnvOverrides {
   config: FileConfig;
   /** PINCER_STATE_DIR. */
   stateDir?: string;
+  /** The whole environment read, for `${NAME}` references in mcp.servers env and headers. */
+  source: EnvSource;
   /** Third-party variables used only when nothing else sets the field. */
   fallbacks: {
     openaiApiKey?: string;
@@ -96,6 +98,7 @@ export function readEnvOverrides(env: EnvSource = process.env): EnvOverrides {
   return {
     config,
     stateDir,
+    source: env,
     fallbacks: {
       openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
       openaiBaseUrl: nonEmpty(env.OPENAI_BASE_URL),

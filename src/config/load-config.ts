@@ -16,6 +16,7 @@ import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
 import { parseDurationMs } from './duration.js';
 import type { FileConfig, HeartbeatConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
+import { resolveMcp } from './mcp-config.js';
 import { fileConfigSchema, hostSchema, logFormatSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
 /** Values given on the command line (or by an embedding program); undefined means "not given". */
@@ -131,6 +132,11 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
     openaiHttp,
     cron,
     tools: resolveTools(pick('tools').map(defined)),
+    mcp: resolveMcp(pick('mcp'), {
+      sourceOf: (name) => mcpServerSource(layers, name),
+      resolveCwd: (path, source) => resolveWorkspace(path, source, cwd, home),
+      env: env.source,
+    }),
     logLevel,
     logFormat,
   };
@@ -305,6 +311,15 @@ function resolveHeartbeat(layers: (NonNullable<NonNullable<FileConfig['agent']>[
     ...(merged.prompt === undefined ? {} : { prompt: merged.prompt }),
     ...(merged.activeHours === undefined ? {} : { activeHours: { ...merged.activeHours } }),
   };
+}
+
+/** The last layer that defines server `name` (it replaces the server's entry from earlier layers). */
+function mcpServerSource(layers: readonly Layer[], name: string): ConfigSource {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const servers = layers[i].config.mcp?.servers;
+    if (servers !== undefined && Object.hasOwn(servers, name)) return layers[i].sourceOf(`mcp.servers.${name}`);
+  }
+  return { kind: 'options' };
 }
 
 /** Relative workspace paths in the file are relative to the file; elsewhere to the working directory. */

@@ -4,6 +4,8 @@
  */
 
 import * as v from 'valibot';
+import { mcpFileSchema } from './mcp-config.js';
+import type { McpConfig } from './mcp-config.js';
 
 /** Same names as the logger's levels (config/ imports nothing from the rest of src/). */
 export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -203,6 +205,7 @@ export const fileConfigSchema = section({
     }),
   ),
   tools: v.optional(toolsSchema),
+  mcp: v.optional(mcpFileSchema),
   logLevel: v.optional(logLevelSchema),
   logFormat: v.optional(logFormatSchema),
 });
@@ -305,6 +308,8 @@ export interface PincerConfig {
   readonly openaiHttp: { readonly enabled: boolean };
   readonly cron: CronConfig;
   readonly tools: ToolsConfig;
+  /** MCP servers whose tools the model may call (none by default). */
+  readonly mcp: McpConfig;
   readonly logLevel: LogLevelName;
   readonly logFormat: LogFormatName;
 }

@@ -1,7 +1,8 @@
 /**
  * Makes a config object safe to show a client (config.get, docs/protocol.md §3.1):
  * secret-looking values become the OpenClaw sentinel and filesystem
- * locations are removed.
+ * locations are removed. Every value of an `env` or `headers` map (MCP
+ * servers) is a secret whatever its name: only the names are shown.
  */
 
 /** What OpenClaw puts in place of a secret (observed A-7). */
@@ -9,6 +10,8 @@ export const REDACTED_SENTINEL = '__OPENCLAW_REDACTED__';
 
 const SECRET_KEY = /(token|password|passwd|secret|api[-_]?key|authorization|cookie|credentials?)$/i;
 const PATH_KEY = /(dir|path|paths|file)$/i;
+/** Maps whose values are all treated as secrets. */
+const SECRET_MAP_KEY = /^(env|headers)$/;
 const MAX_DEPTH = 16;
 
 /** A deep copy of `value` with secrets replaced and path-valued keys dropped. */
@@ -23,6 +26,10 @@ function redact(value: unknown, depth: number): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (PATH_KEY.test(key)) continue;
+    if (SECRET_MAP_KEY.test(key) && typeof item === 'object' && item !== null && !Array.isArray(item)) {
+      out[key] = Object.fromEntries(Object.keys(item).map((name) => [name, REDACTED_SENTINEL]));
+      continue;
+    }
     if (SECRET_KEY.test(key) && item !== null && item !== undefined && typeof item !== 'object' && typeof item !== 'boolean') {
       out[key] = REDACTED_SENTINEL;
       continue;

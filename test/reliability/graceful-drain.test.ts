@@ -41,6 +41,8 @@ describe('graceful drain on SIGTERM with runs in flight', { timeout: 60_000 }, (
   let home: string;
   let stateDir: string;
   let scene: DrainScene | undefined;
+  /** Everything a scene started, kept as it starts, so a scene whose set-up fails half-way leaves nothing running. */
+  let started: { gateway?: GatewayChild; clients: ProtocolClient[] } = { clients: [] };
 
   before(async () => {
     fake = await startFakeModelServer();
@@ -51,10 +53,9 @@ describe('graceful drain on SIGTERM with runs in flight', { timeout: 60_000 }, (
     await rm(home, { recursive: true, force: true });
   });
   afterEach(async () => {
-    if (scene !== undefined) {
-      for (const client of [scene.idle, scene.late, ...scene.runners.map((r) => r.client)]) client.ws.terminate();
-      scene.gateway.cli.kill();
-    }
+    for (const client of started.clients) client.ws.terminate();
+    started.gateway?.cli.kill();
+    started = { clients: [] };
     scene = undefined;
     await rm(stateDir, { recursive: true, force: true });
     fake.reset();
@@ -68,8 +69,10 @@ describe('graceful drain on SIGTERM with runs in flight', { timeout: 60_000 }, (
       modelUrl: fake.url,
       config: { agent: { maxConcurrentRuns: RUNS }, ...(drainTimeoutMs === undefined ? {} : { gateway: { drainTimeoutMs } }) },
     });
+    started.gateway = gateway;
     const connect = async (): Promise<ProtocolClient> => {
       const client = await ProtocolClient.open(gateway.wsUrl);
+      started.clients.push(client);
       const res = await client.connect({ token: gateway.token });
       assert.equal(res.ok, true);
       return client;
@@ -84,6 +87,7 @@ describe('graceful drain on SIGTERM with runs in flight', { timeout: 60_000 }, (
     }
     const idle = await connect();
     const late = await ProtocolClient.open(gateway.wsUrl);
+    started.clients.push(late);
     await late.challenge();
     await fake.waitFor((server) => server.stats.inFlight === RUNS, WAIT_MS);
     scene = { gateway, runners, idle, late };
