@@ -17,9 +17,11 @@ import { createLazyCron, type CronHandle } from './cron/lazy-cron.js';
 import type { CronServiceDeps } from './cron/cron-service.js';
 import type { Heartbeat } from './cron/heartbeat.js';
 import type { HeartbeatEventPayload } from './bus/scheduler-events.js';
+import type { ProtectedArea } from './agent/tools/workspace-path.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
 import type { OutboundBus } from './bus/types.js';
+import { WORKSPACE_DIR_NAME } from './config/defaults.js';
 import type { PincerConfig } from './config/schema.js';
 import type { McpManager } from './mcp/mcp-manager.js';
 import { createModelChain, describeProvider } from './providers/create-provider.js';
@@ -84,7 +86,7 @@ export async function startAssistant(
     if (cronDeps === undefined) throw new Error('the scheduler is not wired yet');
     return cronDeps;
   });
-  const builtin = createBuiltinTools(config, { cron: createCronTool(cron) });
+  const builtin = createBuiltinTools(config, gatewayOwnFiles(config), { cron: createCronTool(cron) });
   const mcp = await startMcp(config, logger);
   // Stop the servers after the drain (runs are over), before the store closes.
   if (mcp !== undefined) cleanups.push(() => mcp.close());
@@ -158,4 +160,12 @@ async function startMcp(config: PincerConfig, logger: Logger): Promise<McpManage
     clientVersion: readPackageVersion(),
     defaultCwd: config.agent.workspaceDir,
   });
+}
+
+/**
+ * What the file tools never touch, wherever the workspace is: the state
+ * directory (token, sessions) but for its default workspace, and the config file.
+ */
+export function gatewayOwnFiles(config: Pick<PincerConfig, 'stateDir' | 'configPath'>): ProtectedArea[] {
+  return [{ path: config.stateDir, except: join(config.stateDir, WORKSPACE_DIR_NAME) }, { path: config.configPath }];
 }

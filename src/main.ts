@@ -32,6 +32,7 @@ import { createWebHandler, defaultWebAssetsDir } from './channels/web/serve-web.
 import { createLazyRoute } from './gateway/lazy-route.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
+import { createRequestGate } from './security/request-gate.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
 /** The agents this gateway runs; the first is the default. */
@@ -113,6 +114,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     websocket: config.gateway.websocket,
     version,
     drainTimeoutMs: config.gateway.drainTimeoutMs,
+    maxConnections: config.gateway.maxConnections,
     logger: logger.child({ component: 'gateway' }),
   });
   /** Run after the gateway has drained, last registered first. */
@@ -145,6 +147,8 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     });
 
     const authLimiter = createAuthRateLimiter();
+    // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
+    const requestGate = createRequestGate({ ...config.gateway, port: address.port });
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
     if (config.gateway.websocket) {
       const channel = createOpenClawChannel({
@@ -155,6 +159,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
         isDraining: () => gateway.phase !== 'ready',
         logger: logger.child({ component: 'openclaw' }),
         authLimiter,
+        gate: requestGate,
         options: { ...config.gateway, port: address.port, version, budget: { maxRequestsPerSecond: config.gateway.maxRequestsPerSecond } },
       });
       gateway.setUpgradeHandler((req, socket, head) => channel.handleUpgrade(req, socket, head));
@@ -183,6 +188,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
             agentIds: AGENT_IDS,
             logger: logger.child({ component: 'openai-http' }),
             rateLimiter: authLimiter,
+            gate: requestGate,
           });
         }),
       );

@@ -11,6 +11,7 @@ import { isLoopbackHost } from '../config/auth-secret.js';
 import { TOKEN_FILE_NAME } from '../config/defaults.js';
 import { describeMissingProviderKey } from '../config/provider-key.js';
 import type { PincerConfig } from '../config/schema.js';
+import { describeUnsafeWorkspace } from '../config/workspace-placement.js';
 
 export type Severity = 'info' | 'warn' | 'critical';
 
@@ -36,6 +37,12 @@ const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warn: 1, info: 2
 export interface DoctorInput {
   /** Names of the enabled built-in tools (the agent layer decides them; doctor only judges). */
   enabledTools: readonly string[];
+  /**
+   * How exec commands would be contained (the agent layer probes it): `bwrap`,
+   * `process-group` (with why no sandbox), or `unavailable` when
+   * `tools.exec.sandbox` demands bwrap and it cannot run. Absent when exec is off.
+   */
+  execContainment?: { kind: 'bwrap' | 'process-group' | 'unavailable'; reason?: string };
 }
 
 /** Every finding for this config, most severe first. */
@@ -45,7 +52,8 @@ export function checkConfig(config: PincerConfig, input: DoctorInput): Finding[]
     ...checkOrigins(config),
     ...checkSecret(config),
     ...checkFiles(config),
-    ...checkTools(config, input.enabledTools),
+    ...checkWorkspace(config),
+    ...checkTools(config, input),
     ...checkProviderKey(config),
   ];
   return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
@@ -59,6 +67,16 @@ export function hasCritical(findings: readonly Finding[]): boolean {
 function checkBind(config: PincerConfig): Finding[] {
   const { host } = config.gateway;
   if (isLoopbackHost(host)) return [];
+  if (config.auth.token === undefined && config.auth.password === undefined) {
+    return [
+      {
+        id: 'gateway.non-loopback-without-secret',
+        severity: 'critical',
+        message: `gateway.host is ${host} but no token or password is configured: the gateway refuses to start (exit 78), since the generated token is meant for this machine only`,
+        fix: 'set auth.token (or PINCER_TOKEN) to a long random secret, or bind 127.0.0.1',
+      },
+    ];
+  }
   return [
     {
       id: 'gateway.non-loopback-bind',
@@ -117,7 +135,8 @@ function secretLength(where: string, length: number): Finding[] {
   ];
 }
 
-function checkTools(config: PincerConfig, enabledTools: readonly string[]): Finding[] {
+function checkTools(config: PincerConfig, input: DoctorInput): Finding[] {
+  const { enabledTools, execContainment } = input;
   const findings: Finding[] = [];
   if (enabledTools.includes('exec')) {
     // Shell access is one stolen secret or one hostile page away when the gateway is exposed.
@@ -125,9 +144,17 @@ function checkTools(config: PincerConfig, enabledTools: readonly string[]): Find
     findings.push({
       id: 'tools.exec-enabled',
       severity: exposed ? 'critical' : 'warn',
-      message: `the exec tool is enabled: the model can run any shell command as this user${exposed ? ', on a gateway reachable beyond this machine or from any web page' : ''}`,
+      message: `the exec tool is enabled: the model can run any shell command as this user${exposed ? ', on a gateway reachable beyond this machine or from any web page' : ''}; ${describeContainment(execContainment)}`,
       fix: 'set tools.exec.enabled to false unless you need it, and keep the gateway on 127.0.0.1',
     });
+    if (execContainment?.kind === 'unavailable') {
+      findings.push({
+        id: 'tools.exec-sandbox-unavailable',
+        severity: 'critical',
+        message: `tools.exec.sandbox is "bwrap" but ${execContainment.reason ?? 'bwrap cannot run'}: the gateway refuses to start (exit 78)`,
+        fix: 'install bubblewrap (Debian: apt-get install bubblewrap), or set tools.exec.sandbox to "auto"',
+      });
+    }
   }
   if (enabledTools.includes('web_fetch') && config.tools.webFetch.allowPrivateNetwork) {
     findings.push({
@@ -138,6 +165,26 @@ function checkTools(config: PincerConfig, enabledTools: readonly string[]): Find
     });
   }
   return findings;
+}
+
+function checkWorkspace(config: PincerConfig): Finding[] {
+  const problem = describeUnsafeWorkspace(config.agent.workspaceDir, config.stateDir);
+  if (problem === undefined) return [];
+  return [
+    {
+      id: 'agent.workspace-holds-state',
+      severity: 'critical',
+      message: `agent.workspaceDir ${config.agent.workspaceDir} overlaps the state directory (${problem}): the file tools would reach the token, config and sessions, so the gateway refuses to start (exit 78)`,
+      fix: 'set agent.workspaceDir to a directory outside the state directory, or remove it to use <state-dir>/workspace',
+    },
+  ];
+}
+
+function describeContainment(containment: DoctorInput['execContainment']): string {
+  if (containment === undefined) return 'containment unknown';
+  if (containment.kind === 'bwrap') return 'commands run in a bwrap sandbox (own PID namespace, state directory hidden, rest read-only)';
+  if (containment.kind === 'unavailable') return 'the required bwrap sandbox cannot run';
+  return `no sandbox (${containment.reason ?? 'bwrap not used'}): commands are contained by process group only and can read everything this user can`;
 }
 
 function checkFiles(config: PincerConfig): Finding[] {

@@ -4,6 +4,7 @@
  */
 
 import { enabledToolNames } from '../agent/tools/enabled-tools.js';
+import { judgeContainment } from '../agent/tools/exec-containment.js';
 import type { McpProbe } from '../mcp/probe-servers.js';
 import { loadConfig } from '../config/load-config.js';
 import type { PincerConfig } from '../config/schema.js';
@@ -19,6 +20,8 @@ export interface DoctorReport {
   configPath: string;
   /** Built-in tools the model is offered. */
   enabledTools: string[];
+  /** How exec commands are contained, when exec is enabled. */
+  execSandbox?: 'bwrap' | 'process-group' | 'unavailable';
   /** Configured MCP servers, each started once to list its tools. */
   mcpServers: McpProbe[];
   findings: Finding[];
@@ -27,15 +30,19 @@ export interface DoctorReport {
 export async function runDoctor(options: Record<string, unknown>): Promise<void> {
   const config = loadConfig({
     flags: { stateDir: stringOption(options, 'stateDir'), configPath: stringOption(options, 'config') },
+    // Load it anyway so the overlap is reported as a finding, next to everything else.
+    allowUnsafeWorkspace: true,
   });
   const enabledTools = enabledToolNames(config);
+  const execContainment = enabledTools.includes('exec') ? judgeContainment(config.tools.exec.sandbox) : undefined;
   const mcpServers = await probeMcp(config);
-  const findings = sortFindings([...checkConfig(config, { enabledTools }), ...mcpFindings(mcpServers)]);
+  const findings = sortFindings([...checkConfig(config, { enabledTools, execContainment }), ...mcpFindings(mcpServers)]);
   const report: DoctorReport = {
     ok: !hasCritical(findings),
     stateDir: config.stateDir,
     configPath: config.configPath,
     enabledTools,
+    ...(execContainment === undefined ? {} : { execSandbox: execContainment.kind }),
     mcpServers,
     findings,
   };
@@ -49,6 +56,7 @@ function formatReport(report: DoctorReport): string {
   const lines = [
     `pincer doctor: ${report.configPath}`,
     `enabled tools: ${report.enabledTools.length === 0 ? 'none' : report.enabledTools.join(', ')}`,
+    ...(report.execSandbox === undefined ? [] : [`exec sandbox: ${report.execSandbox}`]),
     ...report.mcpServers.map((server) => `mcp server ${server.name}: ${server.state}${server.state === 'ready' ? `, tools: ${server.tools.map((tool) => tool.name).join(', ') || 'none'}` : ''}`),
     ...report.findings.flatMap((finding) => [
       `${finding.severity.toUpperCase().padEnd(8)} ${finding.id}: ${finding.message}`,

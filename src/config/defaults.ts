@@ -31,6 +31,10 @@ export const DEFAULTS = {
     drainTimeoutMs: 10_000,
     /** A connection above this rate for 5 s in a row is closed as a flood (1008). */
     maxRequestsPerSecond: 1_000,
+    /** Proxies whose X-Forwarded-For is believed; none, so the socket's peer is the client. */
+    trustedProxies: [] as string[],
+    /** Open connections, HTTP and WebSocket together; more are closed at once. */
+    maxConnections: 4_096,
   },
   provider: {
     timeoutMs: 120_000,
@@ -58,8 +62,11 @@ export const DEFAULTS = {
     editFile: { enabled: true },
     listDir: { enabled: true },
     cron: { enabled: true },
-    /** Off unless enabled: runs shell commands as the gateway's user (not a sandbox). */
-    exec: { enabled: false, timeoutMs: 30_000, maxOutputBytes: 64 * 1024 },
+    /**
+     * Off unless enabled. sandbox: bwrap when it works, else process-group containment;
+     * network: sandboxed commands get none; env: extra variable names passed on.
+     */
+    exec: { enabled: false, timeoutMs: 30_000, maxOutputBytes: 64 * 1024, sandbox: 'auto', network: false, env: [] as string[] },
     webFetch: { enabled: true, allowPrivateNetwork: false, timeoutMs: 15_000, maxBytes: 512 * 1024 },
   },
   logLevel: 'info',

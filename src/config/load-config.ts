@@ -15,6 +15,7 @@ import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME 
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
 import { parseDurationMs } from './duration.js';
+import { describeUnsafeWorkspace } from './workspace-placement.js';
 import type { FileConfig, HeartbeatConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
 import { resolveMcp } from './mcp-config.js';
 import { fileConfigSchema, hostSchema, logFormatSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
@@ -43,6 +44,11 @@ export interface LoadConfigOptions {
   homeDir?: string;
   /** Base for relative paths given by flags or env. Default: process.cwd(). */
   cwd?: string;
+  /**
+   * Load a workspace that overlaps the state directory instead of throwing
+   * (`pincer doctor` does, to report it). Default false.
+   */
+  allowUnsafeWorkspace?: boolean;
 }
 
 interface Layer {
@@ -115,20 +121,30 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
     );
   }
 
+  const workspaceDir =
+    agentWorkspace === undefined ? join(stateDir, WORKSPACE_DIR_NAME) : resolveWorkspace(agentWorkspace, sourceOf('agent.workspaceDir'), cwd, home);
+  const unsafe = options.allowUnsafeWorkspace === true ? undefined : describeUnsafeWorkspace(workspaceDir, stateDir);
+  if (unsafe !== undefined) {
+    const source = sourceOf('agent.workspaceDir');
+    throw new ConfigError(
+      `invalid agent.workspaceDir ${describeSource(source)}: ${workspaceDir} cannot be the workspace because ${unsafe}, ` +
+        'which holds the gateway token, the config and the sessions; choose a directory outside it',
+      { field: 'agent.workspaceDir', source },
+    );
+  }
+
   const config: PincerConfig = {
     stateDir,
     configPath,
-    gateway: { ...gateway, allowedOrigins: [...gateway.allowedOrigins], allowedHosts: [...gateway.allowedHosts] },
+    gateway: {
+      ...gateway,
+      allowedOrigins: [...gateway.allowedOrigins],
+      allowedHosts: [...gateway.allowedHosts],
+      trustedProxies: [...gateway.trustedProxies],
+    },
     auth,
     provider: resolveProvider(pick('provider').map(defined), env.fallbacks, sourceOf, configPath),
-    agent: {
-      ...agent,
-      workspaceDir:
-        agentWorkspace === undefined
-          ? join(stateDir, WORKSPACE_DIR_NAME)
-          : resolveWorkspace(agentWorkspace, sourceOf('agent.workspaceDir'), cwd, home),
-      heartbeat: resolveHeartbeat(agentLayers.map((layer) => layer.heartbeat)),
-    },
+    agent: { ...agent, workspaceDir, heartbeat: resolveHeartbeat(agentLayers.map((layer) => layer.heartbeat)) },
     openaiHttp,
     cron,
     tools: resolveTools(pick('tools').map(defined)),

@@ -3,6 +3,7 @@
  * shape of the resolved config that the rest of Pincer receives.
  */
 
+import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { mcpFileSchema } from './mcp-config.js';
 import type { McpConfig } from './mcp-config.js';
@@ -12,6 +13,10 @@ export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fata
 export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
 export const PROVIDER_KINDS = ['openai', 'anthropic'] as const;
+
+/** `tools.exec.sandbox`: bwrap when it works (auto), bwrap or refuse to start (bwrap), or no sandbox (none). */
+export const EXEC_SANDBOX_MODES = ['auto', 'bwrap', 'none'] as const;
+export type ExecSandboxMode = (typeof EXEC_SANDBOX_MODES)[number];
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 const MAX_PORT = 65_535;
@@ -114,6 +119,21 @@ const heartbeatSchema = section({
   ),
 });
 
+
+/** A proxy address (`10.0.0.2`, `::1`) or network (`10.0.0.0/8`, `fd00::/8`) whose X-Forwarded-For is believed. */
+const trustedProxySchema = v.pipe(
+  v.string('expected an IP address or CIDR network'),
+  v.regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'expected an IP address or CIDR network such as 10.0.0.0/8'),
+  v.check((value) => isIpOrCidr(value), 'expected an IP address or CIDR network such as 10.0.0.0/8'),
+);
+
+function isIpOrCidr(value: string): boolean {
+  const [ip = '', prefix] = value.split('/');
+  const family = isIP(ip);
+  if (family === 0) return false;
+  return prefix === undefined || Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 /** Most models in provider.fallbacks. */
 const MAX_FALLBACKS = 10;
 
@@ -141,6 +161,14 @@ const toolsSchema = section({
   exec: toolSection({
     timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
     maxOutputBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
+    sandbox: v.optional(v.picklist(EXEC_SANDBOX_MODES, `expected one of ${EXEC_SANDBOX_MODES.join(', ')}`)),
+    network: v.optional(v.boolean('expected true or false')),
+    env: v.optional(
+      v.array(
+        v.pipe(v.string('expected a variable name'), v.regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'expected a variable name such as GIT_AUTHOR_NAME, or a prefix such as GIT_*')),
+        'expected an array of variable names',
+      ),
+    ),
   }),
   webFetch: toolSection({
     allowPrivateNetwork: v.optional(v.boolean('expected true or false')),
@@ -164,6 +192,8 @@ export const fileConfigSchema = section({
       tickIntervalMs: v.optional(integer(10, MAX_TIMEOUT_MS, ' (ms)')),
       drainTimeoutMs: v.optional(integer(0, MAX_TIMEOUT_MS, ' (ms)')),
       maxRequestsPerSecond: v.optional(integer(1, 1_000_000, ' (requests per second)')),
+      trustedProxies: v.optional(v.array(trustedProxySchema, 'expected an array of IP addresses or CIDR networks')),
+      maxConnections: v.optional(integer(1, 1_000_000, ' (connections)')),
     }),
   ),
   auth: v.optional(
@@ -227,6 +257,10 @@ export interface GatewayConfig {
   readonly drainTimeoutMs: number;
   /** Per-connection request rate a client may exceed for at most a few seconds before it is closed. */
   readonly maxRequestsPerSecond: number;
+  /** Reverse proxies (IPs or CIDR networks) whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
+  /** Open TCP connections (HTTP and WebSocket together); more are closed at once. */
+  readonly maxConnections: number;
 }
 
 export interface AuthConfig {
@@ -288,8 +322,16 @@ export interface ToolsConfig {
   readonly listDir: ToolToggle;
   /** Lets the model add, list, run and remove scheduled jobs (reminders). */
   readonly cron: ToolToggle;
-  /** Shell commands in the workspace. Off by default; not a sandbox. */
-  readonly exec: ToolToggle & { readonly timeoutMs: number; readonly maxOutputBytes: number };
+  /** Shell commands in the workspace. Off by default. */
+  readonly exec: ToolToggle & {
+    readonly timeoutMs: number;
+    readonly maxOutputBytes: number;
+    readonly sandbox: ExecSandboxMode;
+    /** A sandboxed command may use the network. */
+    readonly network: boolean;
+    /** Variables passed on besides PATH, HOME, LANG, LC_*, TERM, TZ, USER, SHELL, TMPDIR (`NAME*` = prefix). */
+    readonly env: readonly string[];
+  };
   /** HTTP(S) GET. Private, loopback and link-local addresses are refused unless allowPrivateNetwork. */
   readonly webFetch: ToolToggle & { readonly allowPrivateNetwork: boolean; readonly timeoutMs: number; readonly maxBytes: number };
 }

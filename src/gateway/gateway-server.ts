@@ -19,6 +19,11 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Headers must arrive within this (slowloris guard). */
 export const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * How often Node checks the two timeouts above. Node's default is 30 s, which
+ * let a slow client hold a socket up to 30 s past either limit.
+ */
+export const TIMEOUT_CHECK_INTERVAL_MS = 250;
 /** Idle keep-alive connections close after this (OpenClaw sends `keep-alive: timeout=5`). */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Node's default is 2000. */
@@ -54,6 +59,12 @@ export interface GatewayServerOptions {
   logger: Logger;
   /** Total budget for drain hooks and in-flight requests, ms. Default 10000. */
   drainTimeoutMs?: number;
+  /** Open TCP connections, HTTP and upgraded together; more are closed at once. Default unlimited. */
+  maxConnections?: number;
+  /** Headers must arrive within this, ms (default 10000). */
+  headersTimeoutMs?: number;
+  /** Headers and body must arrive within this, ms (default 30000). */
+  requestTimeoutMs?: number;
   /** Tried in order after the health routes and before the 404. */
   routes?: HttpRoute[];
   onUpgrade?: UpgradeHandler;
@@ -86,9 +97,10 @@ export class GatewayServer {
     this.#logger = options.logger;
     this.#routes = [...(options.routes ?? [])];
     this.#upgradeHandler = options.onUpgrade;
-    this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS });
-    this.server.requestTimeout = REQUEST_TIMEOUT_MS;
-    this.server.headersTimeout = HEADERS_TIMEOUT_MS;
+    const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const headersTimeout = Math.min(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, requestTimeout);
+    this.server = createServer({ requestTimeout, headersTimeout, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS });
+    if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     this.server.maxHeadersCount = MAX_HEADERS_COUNT;
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#handleRequest(req, res));

@@ -1,6 +1,7 @@
 /**
- * The upgrade gate (docs/protocol.md §8.2): which browser Origins and which Host
- * names may open a WebSocket, decided before the 101.
+ * The Origin and Host rules (docs/protocol.md §8.2): which browser Origins and
+ * which Host names may reach a route that reads the secret. request-gate.ts
+ * applies them to WebSocket upgrades and HTTP requests alike.
  *
  * Origins are compared as exact strings. Browsers always send the serialised
  * origin (lower-case scheme and host, no trailing dot, no default port), so a
@@ -9,7 +10,7 @@
 
 import { isIP } from 'node:net';
 
-export interface UpgradeGateOptions {
+export interface OriginHostRulesOptions {
   /** Extra allowed origins from config; `*` allows every origin except `null`. */
   allowedOrigins: readonly string[];
   /** Extra allowed Host names from config (no port), compared case-insensitively. */
@@ -44,10 +45,10 @@ export function defaultOrigins(ports: Iterable<number>): string[] {
 }
 
 /**
- * Builds the gate. `ports` returns the ports the gateway answers on (the
+ * Builds the rules. `ports` are the ports the gateway answers on (the
  * configured one and the socket's local port), so port 0 works in tests.
  */
-export function createUpgradeGate(options: UpgradeGateOptions) {
+export function createOriginHostRules(options: OriginHostRulesOptions) {
   const configured = new Set<string>();
   let allowAll = false;
   for (const entry of options.allowedOrigins) {
@@ -58,7 +59,7 @@ export function createUpgradeGate(options: UpgradeGateOptions) {
   const hosts = new Set<string>([...LOOPBACK_HOSTS, ...options.allowedHosts.map((h) => h.toLowerCase())]);
 
   return {
-    /** Decide on one upgrade from its Origin and Host headers. */
+    /** Decide on one request from its Origin and Host headers. */
     check(origin: string | undefined, host: string | undefined, ports: readonly number[]): GateDecision {
       if (!isHostAllowed(host, hosts)) return { ok: false, status: 421, reason: 'host not allowed' };
       if (origin === undefined) return { ok: true };
@@ -70,7 +71,7 @@ export function createUpgradeGate(options: UpgradeGateOptions) {
   };
 }
 
-export type UpgradeGate = ReturnType<typeof createUpgradeGate>;
+export type OriginHostRules = ReturnType<typeof createOriginHostRules>;
 
 /**
  * Host check against DNS rebinding: loopback names, configured names, and

@@ -19,12 +19,16 @@ export interface FileVersion {
   ino: number;
 }
 
-/** Replace `path` with `data` atomically and durably. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<FileVersion> {
+/**
+ * Replace `path` with `data` atomically and durably. The rename swaps the
+ * directory entry, so a hard link or symbolic link at `path` is replaced,
+ * never written through. `mode` applies to the new file (default 0600).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): Promise<FileVersion> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_FILE_SUFFIX}`);
   let version: FileVersion;
   try {
-    const handle = await fs.open(temp, 'wx', PRIVATE_FILE_MODE);
+    const handle = await fs.open(temp, 'wx', mode);
     try {
       await handle.writeFile(data);
       await handle.sync();

@@ -291,7 +291,21 @@ describe('loadConfig flags', () => {
   });
 
   it('resolves a relative workspaceDir against the config file', async () => {
-    const stateDir = await stateDirWith({ agent: { workspaceDir: 'work' } });
-    assert.equal(load(stateDir).agent.workspaceDir, join(stateDir, 'work'));
+    // Relative to the config file in the state directory, and outside that directory (issue 14).
+    const stateDir = await stateDirWith({ agent: { workspaceDir: '../work' } });
+    assert.equal(load(stateDir).agent.workspaceDir, join(stateDir, '..', 'work'));
+  });
+
+  it('refuses a workspace that is, contains or lies inside the state directory, but for its own workspace folder', async () => {
+    for (const workspaceDir of ['.', './', '..', 'sessions', 'work']) {
+      const stateDir = await stateDirWith({ agent: { workspaceDir } });
+      assert.throws(
+        () => load(stateDir),
+        (error: unknown) => error instanceof ConfigError && error.field === 'agent.workspaceDir' && error.exitCode === 78,
+        workspaceDir,
+      );
+    }
+    const stateDir = await stateDirWith({ agent: { workspaceDir: 'workspace/projects' } });
+    assert.equal(load(stateDir).agent.workspaceDir, join(stateDir, 'workspace', 'projects'));
   });
 });

@@ -219,6 +219,43 @@ describe('routing', () => {
   });
 });
 
+describe('slow clients', () => {
+  const HEADERS_MS = 1_000;
+  const REQUEST_MS = 2_000;
+  /** How late a limit may fire (Node checks on an interval; its default of 30 s let clients stay 30 s longer). */
+  const SLACK_MS = 1_000;
+
+  /** Write `text`, then nothing more; resolve with the ms until the server closed the socket. */
+  function stallAfter(url: string, text: string): Promise<number> {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`still open after ${REQUEST_MS + 5 * SLACK_MS} ms`));
+      }, REQUEST_MS + 5 * SLACK_MS);
+      socket.on('error', () => undefined);
+      socket.resume();
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(Date.now() - started);
+      });
+    });
+  }
+
+  it('closes a slow-header and a slow-body client within a second of the configured limits', async () => {
+    const { url } = await startServer({ headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS });
+    const [slowHeaders, slowBody] = await Promise.all([
+      stallAfter(url, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a'),
+      stallAfter(url, 'POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{'),
+    ]);
+    console.log(`slow headers closed after ${slowHeaders} ms (limit ${HEADERS_MS}), slow body after ${slowBody} ms (limit ${REQUEST_MS})`);
+    assert.ok(slowHeaders >= HEADERS_MS - 50 && slowHeaders < HEADERS_MS + SLACK_MS, `slow headers closed after ${slowHeaders} ms`);
+    assert.ok(slowBody >= REQUEST_MS - 50 && slowBody < REQUEST_MS + SLACK_MS, `slow body closed after ${slowBody} ms`);
+  });
+});
+
 describe('upgrades', () => {
   it('refuses every upgrade with 404 and no 101 when the WebSocket is disabled', async () => {
     let called = false;

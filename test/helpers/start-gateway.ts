@@ -23,6 +23,8 @@ export interface StartGatewayOptions {
   overrides?: FileConfig;
   /** Default: a new temp dir, removed by close(). */
   stateDir?: string;
+  /** --config PATH (must exist); default `<stateDir>/config.json` if present. */
+  configPath?: string;
   /** Default "silent". */
   logLevel?: LogLevelName;
   logger?: Logger;
@@ -58,6 +60,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
         host: '127.0.0.1',
         port: 0,
         stateDir,
+        configPath: options.configPath,
         token,
         password: options.password,
         websocket: options.websocket,

@@ -37,6 +37,8 @@ export interface GatewayChildOptions {
   config?: FileConfig;
   /** Bound of the whole start, ms (default 20000). */
   startTimeoutMs?: number;
+  /** Extra environment variables of the gateway process. */
+  env?: Record<string, string>;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -64,7 +66,7 @@ export async function startGatewayChild(options: GatewayChildOptions): Promise<G
   const spawnedAt = Date.now();
   const cli = spawnCli(
     ['gateway', '--port', String(port), '--token', token, '--state-dir', options.stateDir, '--config', configPath, '--log-level', 'warn'],
-    hermeticEnv(options.home),
+    hermeticEnv(options.home, options.env),
   );
   const url = `http://127.0.0.1:${port}`;
   const deadline = spawnedAt + (options.startTimeoutMs ?? 20_000);

@@ -1,8 +1,9 @@
 /**
  * Failed-auth lockout (protocol.md §8.4) against the real gateway: 10 wrong
  * secrets per 60 s per key lock the key for 5 minutes, on the WebSocket and
- * on /v1 bearer auth alike. Each case uses its own loopback source address
- * (127.0.0.x) so it owns its limiter key.
+ * on /v1 bearer auth alike. Every loopback address is one key, so each case
+ * plays its own client address through a trusted proxy (127.0.0.1 with
+ * X-Forwarded-For) to own its limiter key.
  */
 
 import { after, before, describe, it } from 'node:test';
@@ -21,16 +22,29 @@ const SPRAY_CONCURRENCY = 16;
 let gateway: StartedGateway;
 const clients: ProtocolClient[] = [];
 
+/** The trusted proxy every case connects from. */
+const PROXY = '127.0.0.1';
+
 before(async () => {
-  gateway = await startGateway();
+  gateway = await startGateway({ overrides: { gateway: { trustedProxies: [PROXY] } } });
 });
+
+/** Headers that make the request come from `client` (an address behind the proxy). */
+function from(client: string, headers: Record<string, string> = {}): Record<string, string> {
+  return { 'x-forwarded-for': client, ...headers };
+}
 after(async () => {
   await Promise.all(clients.map((client) => client.close()));
   await gateway.close();
 });
 
-/** Open a socket from `localAddress`, send connect, and return its res and close. */
-async function attempt(localAddress: string, connect: ConnectOptions, headers?: Record<string, string>) {
+/** Open a socket as `client` (behind the proxy), send connect, and return its res and close. */
+async function attempt(client: string, connect: ConnectOptions, headers?: Record<string, string>) {
+  return attemptRaw(PROXY, connect, from(client, headers));
+}
+
+/** Open a socket from `localAddress` with exactly these headers. */
+async function attemptRaw(localAddress: string, connect: ConnectOptions, headers?: Record<string, string>) {
   const client = await ProtocolClient.open(gateway.wsUrl, { localAddress, headers });
   clients.push(client);
   const res = await client.connect(connect);
@@ -38,9 +52,9 @@ async function attempt(localAddress: string, connect: ConnectOptions, headers?: 
   return { client, res, closed };
 }
 
-async function failTimes(localAddress: string, count: number, extra?: ConnectOptions, headers?: Record<string, string>): Promise<void> {
+async function failTimes(client: string, count: number, extra?: ConnectOptions, headers?: Record<string, string>): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const { res } = await attempt(localAddress, { token: `wrong-${i}`, ...extra }, headers);
+    const { res } = await attempt(client, { token: `wrong-${i}`, ...extra }, headers);
     assert.equal(res.error?.details?.code, 'AUTH_TOKEN_MISMATCH', `attempt ${i + 1}`);
   }
 }
@@ -56,28 +70,28 @@ function assertLockedOut(res: ResFrame, closed: { code: number } | undefined): v
 
 describe('failed-auth lockout on the WebSocket', () => {
   it('locks a key after 10 wrong tokens, then refuses even the right token', async () => {
-    await failTimes('127.0.0.2', MAX_FAILURES - 1);
+    await failTimes('198.51.100.2', MAX_FAILURES - 1);
     // Nine failures are not a lockout.
-    assert.equal((await attempt('127.0.0.2', { token: gateway.token })).res.ok, true);
+    assert.equal((await attempt('198.51.100.2', { token: gateway.token })).res.ok, true);
     // A success resets the count: ten more are needed.
-    await failTimes('127.0.0.2', MAX_FAILURES);
-    const locked = await attempt('127.0.0.2', { token: gateway.token });
+    await failTimes('198.51.100.2', MAX_FAILURES);
+    const locked = await attempt('198.51.100.2', { token: gateway.token });
     assertLockedOut(locked.res, locked.closed);
     // Another client IP is not affected.
-    assert.equal((await attempt('127.0.0.1', { token: gateway.token })).res.ok, true);
+    assert.equal((await attempt('198.51.100.1', { token: gateway.token })).res.ok, true);
   });
 
   it('does not count a missing token', async () => {
     for (let i = 0; i < MAX_FAILURES * 2; i++) {
-      const { res } = await attempt('127.0.0.3', {});
+      const { res } = await attempt('198.51.100.3', {});
       assert.equal(res.error?.details?.code, 'AUTH_TOKEN_MISSING');
     }
-    assert.equal((await attempt('127.0.0.3', { token: gateway.token })).res.ok, true);
+    assert.equal((await attempt('198.51.100.3', { token: gateway.token })).res.ok, true);
   });
 
   it('is not bypassed by extra fields, device tokens, a password or an upgrade credential', async () => {
     const junk = { deviceToken: 'dt', bootstrapToken: 'bt', password: 'pw' };
-    await failTimes('127.0.0.4', MAX_FAILURES, { extra: { auth: { token: 'wrong', ...junk }, admin: true, bypass: 1 } });
+    await failTimes('198.51.100.4', MAX_FAILURES, { extra: { auth: { token: 'wrong', ...junk }, admin: true, bypass: 1 } });
     const variants: { connect: ConnectOptions; headers?: Record<string, string> }[] = [
       { connect: { token: gateway.token } },
       { connect: { token: gateway.token, extra: { auth: { token: gateway.token, ...junk }, rateLimit: false } } },
@@ -86,60 +100,64 @@ describe('failed-auth lockout on the WebSocket', () => {
       { connect: {}, headers: { authorization: `Bearer ${gateway.token}` } },
     ];
     for (const variant of variants) {
-      const { res, closed } = await attempt('127.0.0.4', variant.connect, variant.headers);
+      const { res, closed } = await attempt('198.51.100.4', variant.connect, variant.headers);
       assertLockedOut(res, closed);
     }
   });
 
-  it('keys a loopback browser page by its Origin, so the CLI on the same machine still connects', async () => {
+  it('keys an allowed browser page by its Origin too, so the CLI on the same machine still connects', async () => {
     const page = { origin: `http://localhost:${gateway.port}` };
-    await failTimes('127.0.0.5', MAX_FAILURES, {}, page);
-    const pageAgain = await attempt('127.0.0.5', { token: gateway.token }, page);
+    for (let i = 0; i < MAX_FAILURES; i++) {
+      const { res } = await attemptRaw('127.0.0.5', { token: `wrong-${i}` }, page);
+      assert.equal(res.error?.details?.code, 'AUTH_TOKEN_MISMATCH', `attempt ${i + 1}`);
+    }
+    const pageAgain = await attemptRaw('127.0.0.5', { token: gateway.token }, page);
     assertLockedOut(pageAgain.res, pageAgain.closed);
-    // Same IP without an Origin (CLI, native clients): a different key, not locked.
-    assert.equal((await attempt('127.0.0.5', { token: gateway.token })).res.ok, true);
-    // The lockout follows the page, not the IP it connects from.
-    const otherIp = await attempt('127.0.0.6', { token: gateway.token }, page);
-    assertLockedOut(otherIp.res, otherIp.closed);
+    // Same machine without an Origin (CLI, native clients): a different key, not locked.
+    assert.equal((await attemptRaw('127.0.0.5', { token: gateway.token })).res.ok, true);
+    // Every loopback address is the same client, so another one does not free the page.
+    const otherLoopback = await attemptRaw('127.0.0.6', { token: gateway.token }, page);
+    assertLockedOut(otherLoopback.res, otherLoopback.closed);
   });
 });
 
 describe('failed-auth lockout on /v1 bearer auth', () => {
   it('answers 429 with Retry-After after 10 wrong bearers, even for the right one, and shares the key with the WebSocket', async () => {
-    const from = '127.0.0.7';
+    const client = '198.51.100.7';
     for (let i = 0; i < MAX_FAILURES; i++) {
-      const res = await httpRequest(gateway.port, '/v1/models', { localAddress: from, headers: { authorization: `Bearer wrong-${i}` } });
+      const res = await httpRequest(gateway.port, '/v1/models', { localAddress: PROXY, headers: from(client, { authorization: `Bearer wrong-${i}` }) });
       assert.equal(res.status, 401, `attempt ${i + 1}`);
     }
-    const locked = await httpRequest(gateway.port, '/v1/models', { localAddress: from, headers: { authorization: `Bearer ${gateway.token}` } });
+    const locked = await httpRequest(gateway.port, '/v1/models', { localAddress: PROXY, headers: from(client, { authorization: `Bearer ${gateway.token}` }) });
     assert.equal(locked.status, 429);
     const retryAfterS = Number(locked.headers['retry-after']);
     assert.ok(retryAfterS > 270 && retryAfterS <= 300, `Retry-After ${String(locked.headers['retry-after'])}`);
-    const ws = await attempt(from, { token: gateway.token });
+    const ws = await attempt(client, { token: gateway.token });
     assertLockedOut(ws.res, ws.closed);
     // Other IPs keep working.
-    const ok = await httpRequest(gateway.port, '/v1/models', { localAddress: '127.0.0.1', headers: { authorization: `Bearer ${gateway.token}` } });
+    const ok = await httpRequest(gateway.port, '/v1/models', { localAddress: PROXY, headers: from('198.51.100.1', { authorization: `Bearer ${gateway.token}` }) });
     assert.equal(ok.status, 200);
   });
 
   it('keeps a lockout while 11,000 other keys are sprayed at the 10,000-key limiter', async () => {
-    const from = '127.0.0.8';
-    await failTimes(from, MAX_FAILURES);
+    const client = '198.51.100.8';
+    await failTimes(client, MAX_FAILURES);
     const agent = new Agent({ keepAlive: true, maxSockets: SPRAY_CONCURRENCY });
     try {
-      // Each distinct loopback Origin is its own key (§8.4); one wrong bearer each.
+      // Each client address behind the proxy is its own key (§8.4); one wrong bearer each.
       await runBounded(SPRAY_KEYS, SPRAY_CONCURRENCY, async (i) => {
         const res = await httpRequest(gateway.port, '/v1/models', {
           agent,
-          headers: { authorization: 'Bearer wrong', origin: `http://spray-${i}.example` },
+          localAddress: PROXY,
+          headers: from(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, { authorization: 'Bearer wrong' }),
         });
         assert.equal(res.status, 401);
       });
     } finally {
       agent.destroy();
     }
-    const locked = await attempt(from, { token: gateway.token });
+    const locked = await attempt(client, { token: gateway.token });
     assertLockedOut(locked.res, locked.closed);
-    assert.equal((await attempt('127.0.0.9', { token: gateway.token })).res.ok, true);
+    assert.equal((await attempt('198.51.100.9', { token: gateway.token })).res.ok, true);
   });
 });

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createAuthRateLimiter, DEFAULT_AUTH_MAX_ENTRIES } from '../../src/security/auth-rate-limiter.js';
-import { authLimiterKey, normaliseIp } from '../../src/security/client-address.js';
+import { authLimiterKey, createTrustedProxies, normaliseIp, resolveClientIp } from '../../src/security/client-address.js';
 
 const T0 = 1_000_000;
 
@@ -52,17 +52,35 @@ describe('auth rate limiter bounds', () => {
 });
 
 describe('limiter keys', () => {
-  it('keys by IP, and by Origin only for loopback clients that send one', () => {
-    assert.equal(authLimiterKey('203.0.113.5', 'https://evil.example'), 'ip:203.0.113.5');
-    assert.equal(authLimiterKey('127.0.0.1', undefined), 'ip:127.0.0.1');
-    assert.equal(authLimiterKey('::1', 'http://localhost:1'), 'browser-origin:http://localhost:1');
-    assert.equal(authLimiterKey('127.0.0.1', ''), 'ip:127.0.0.1');
+  it('keys by client address, every loopback form one key, sub-keyed by an allowed Origin', () => {
+    assert.equal(authLimiterKey('203.0.113.5', undefined), 'ip:203.0.113.5');
+    assert.equal(authLimiterKey('203.0.113.5', 'https://chat.example'), 'ip:203.0.113.5|origin:https://chat.example');
+    for (const loopback of ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '::ffff:127.0.0.9', '0:0:0:0:0:0:0:1', '::ffff:7f00:3']) {
+      assert.equal(authLimiterKey(normaliseIp(loopback), undefined), 'loopback', loopback);
+      assert.equal(authLimiterKey(normaliseIp(loopback), 'http://localhost:1'), 'loopback|origin:http://localhost:1', loopback);
+    }
   });
 
   it('gives an IPv4 client of a dual-stack listener one identity', () => {
     assert.equal(normaliseIp('::ffff:127.0.0.1'), '127.0.0.1');
     assert.equal(normaliseIp('::FFFF:10.0.0.1'), '10.0.0.1');
+    assert.equal(normaliseIp('::ffff:a00:1'), '10.0.0.1');
     assert.equal(normaliseIp('::1'), '::1');
+    assert.equal(normaliseIp('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
     assert.equal(normaliseIp(undefined), 'unknown');
+    assert.equal(normaliseIp('not-an-ip'), 'unknown');
+  });
+
+  it('believes X-Forwarded-For only from a trusted proxy, from the right', () => {
+    const trusted = createTrustedProxies(['127.0.0.1', '10.0.0.0/8']);
+    assert.equal(resolveClientIp('127.0.0.2', '203.0.113.9', trusted), '127.0.0.2');
+    assert.equal(resolveClientIp('198.51.100.1', '203.0.113.9', trusted), '198.51.100.1');
+    assert.equal(resolveClientIp('127.0.0.1', '203.0.113.9', trusted), '203.0.113.9');
+    assert.equal(resolveClientIp('::ffff:127.0.0.1', 'spoofed-by-client, 203.0.113.9, 10.1.2.3', trusted), '203.0.113.9');
+    assert.equal(resolveClientIp('127.0.0.1', '198.51.100.7, 203.0.113.9', trusted), '203.0.113.9');
+    assert.equal(resolveClientIp('127.0.0.1', undefined, trusted), '127.0.0.1');
+    assert.equal(resolveClientIp('127.0.0.1', 'garbage', trusted), '127.0.0.1');
+    assert.equal(resolveClientIp('127.0.0.1', '203.0.113.9:4711', trusted), '203.0.113.9');
+    assert.equal(resolveClientIp('127.0.0.1', '203.0.113.9', createTrustedProxies([])), '127.0.0.1');
   });
 });

@@ -104,6 +104,53 @@ describe('pincer doctor', () => {
     assert.ok(!fromEnv.result.stdout.includes(envToken));
   });
 
+  it('flags a non-loopback host without a configured secret as critical, as the gateway refuses it', async () => {
+    const { home, stateDir } = await setup({ gateway: { host: '0.0.0.0' } });
+    const { result, report } = await doctorJson(home, stateDir);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.findings.filter((finding) => finding.id.startsWith('gateway.')).map((finding) => [finding.id, finding.severity]),
+      [['gateway.non-loopback-without-secret', 'critical']],
+    );
+    const gateway = await runCli(['gateway', '--state-dir', stateDir, '--port', '0'], hermeticEnv(home));
+    assert.equal(gateway.code, 78, 'the gateway refuses the same setting');
+  });
+
+  it('flags a workspace equal to, containing or inside the state directory, which the gateway refuses', async () => {
+    for (const workspaceDir of ['.', '..', 'sessions']) {
+      const { home, stateDir } = await setup({ agent: { workspaceDir } });
+      const { result, report } = await doctorJson(home, stateDir);
+      assert.equal(result.code, 1, `${workspaceDir}: ${result.stderr}`);
+      const finding = report.findings.find((entry) => entry.id === 'agent.workspace-holds-state');
+      assert.equal(finding?.severity, 'critical', workspaceDir);
+      const gateway = await runCli(['gateway', '--state-dir', stateDir, '--port', '0'], hermeticEnv(home));
+      assert.equal(gateway.code, 78, workspaceDir);
+      assert.match(gateway.stderr, /^pincer: invalid agent\.workspaceDir in .*config\.json: .* cannot be the workspace because it (is|contains|is inside) the state directory/);
+    }
+  });
+
+  it('reports which exec containment is in force, and a demanded bwrap that cannot run as critical', async () => {
+    const none = await setup({ tools: { exec: { enabled: true, sandbox: 'none' } } });
+    const noneReport = await doctorJson(none.home, none.stateDir);
+    assert.equal((noneReport.report as { execSandbox?: string }).execSandbox, 'process-group');
+    assert.match(noneReport.report.findings.find((f) => f.id === 'tools.exec-enabled')!.message, /no sandbox \(tools\.exec\.sandbox is "none"\)/);
+
+    // No bwrap on this PATH: "auto" falls back, "bwrap" is refused by doctor and by the gateway alike.
+    const noBwrap = { PATH: '/nonexistent' };
+    const auto = await setup({ tools: { exec: { enabled: true } } });
+    const autoReport = await doctorJson(auto.home, auto.stateDir, noBwrap);
+    assert.equal(autoReport.result.code, 0, autoReport.result.stderr);
+    assert.equal((autoReport.report as { execSandbox?: string }).execSandbox, 'process-group');
+    const demanded = await setup({ tools: { exec: { enabled: true, sandbox: 'bwrap' } } });
+    const demandedReport = await doctorJson(demanded.home, demanded.stateDir, noBwrap);
+    assert.equal(demandedReport.result.code, 1);
+    assert.ok(demandedReport.ids.includes('tools.exec-sandbox-unavailable'));
+    const gateway = await runCli(['gateway', '--state-dir', demanded.stateDir, '--port', '0'], hermeticEnv(demanded.home, noBwrap));
+    assert.equal(gateway.code, 78, gateway.stderr);
+    assert.match(gateway.stderr, /tools\.exec\.sandbox is "bwrap" but bwrap is not installed/);
+  });
+
   it('warns about exec on a loopback-only gateway without failing', async () => {
     const { home, stateDir } = await setup({ tools: { exec: { enabled: true } } });
     const { result, report } = await doctorJson(home, stateDir);

@@ -16,6 +16,7 @@ import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-mode
 import { hermeticEnv, makeTempHome, runCli } from '../helpers/spawn-cli.js';
 import { startGateway, type StartedGateway } from '../helpers/start-gateway.js';
 import { waitTerminal } from '../channels/openclaw/e2e-setup.js';
+import { REDACTED_SENTINEL, redactConfig } from '../../src/security/redact-config.js';
 import { capturingLogger, httpRequest } from './security-helpers.js';
 
 const WAIT_MS = 5_000;
@@ -136,5 +137,58 @@ describe('secrets stay secret', () => {
     for (const [name, secret] of [['gateway token', TOKEN], ['provider key', API_KEY], ['presented secret', PRESENTED]] as const) {
       assert.ok(!everything.includes(secret), `${name} leaked`);
     }
+  });
+});
+
+describe('config.get with credentials inside URLs', () => {
+  const URL_USER = 'proxy-user-7f3a';
+  const URL_PASSWORD = 'url-password-9c1e';
+  const QUERY_KEY = 'query-key-42d8';
+  let gateway: StartedGateway;
+
+  before(async () => {
+    gateway = await startGateway({
+      token: TOKEN,
+      overrides: {
+        provider: {
+          kind: 'openai',
+          baseUrl: `http://${URL_USER}:${URL_PASSWORD}@127.0.0.1:9/v1?api_key=${QUERY_KEY}&region=eu`,
+          model: 'fake-model',
+        },
+      },
+    });
+  });
+  after(() => gateway.close());
+
+  it('replaces the user, password and secret query parameters of every URL, keeping the rest readable', async () => {
+    const admin = await open(gateway.wsUrl);
+    assert.equal((await admin.connect({ token: TOKEN })).ok, true);
+    const config = await admin.request('config.get', {});
+    assert.equal(config.ok, true);
+    const text = JSON.stringify(config.payload);
+    for (const secret of [URL_USER, URL_PASSWORD, QUERY_KEY, TOKEN]) assert.ok(!text.includes(secret), `${secret} shown by config.get`);
+    const baseUrl = new URL(config.payload.config.provider.baseUrl as string);
+    assert.equal(baseUrl.host, '127.0.0.1:9');
+    assert.equal(baseUrl.password, '__OPENCLAW_REDACTED__');
+    assert.equal(baseUrl.searchParams.get('region'), 'eu');
+  });
+});
+
+describe('redactConfig', () => {
+  it('replaces every secret-like field, wherever it sits, and leaves counts and routing keys alone', () => {
+    const shown = redactConfig({
+      channels: { telegram: { botToken: 'b', webhookUrl: 'https://hooks.example/T/x', webhookSecret: 'w' } },
+      db: { dsn: 'postgres://u:p@h/db', connectionString: 'Server=x;Password=y', privateKey: 'pk', accessKeyId: 'ak' },
+      mcp: [{ url: 'https://x.example/mcp?token=t1', headers: { authorization: 'Bearer z', cookie: 'c' } }],
+      agent: { contextTokens: 64_000, sessionKey: 'agent:main:main' },
+    }) as any;
+    assert.equal(shown.channels.telegram.botToken, REDACTED_SENTINEL);
+    assert.equal(shown.channels.telegram.webhookUrl, REDACTED_SENTINEL);
+    assert.equal(shown.channels.telegram.webhookSecret, REDACTED_SENTINEL);
+    for (const key of ['dsn', 'connectionString', 'privateKey', 'accessKeyId']) assert.equal(shown.db[key], REDACTED_SENTINEL, key);
+    assert.equal(shown.mcp[0].url, `https://x.example/mcp?token=${REDACTED_SENTINEL}`);
+    assert.equal(shown.mcp[0].headers.authorization, REDACTED_SENTINEL);
+    assert.equal(shown.mcp[0].headers.cookie, REDACTED_SENTINEL);
+    assert.deepEqual(shown.agent, { contextTokens: 64_000, sessionKey: 'agent:main:main' });
   });
 });

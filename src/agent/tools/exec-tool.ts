@@ -1,9 +1,9 @@
 /**
  * The exec tool: run one shell command in the workspace with a timeout and an
- * output cap. It is NOT a sandbox: the command runs as the gateway's user and
- * can read and change anything that user can. That is why it is off unless
- * tools.exec.enabled is set. Secret-looking environment variables are removed
- * so that a command does not print the gateway's own credentials by accident.
+ * output cap, off unless tools.exec.enabled is set. Every process the command
+ * starts ends with its run (exec-containment.ts: a bwrap sandbox where
+ * possible, else its process group), and it sees only allow-listed
+ * environment variables (exec-env.ts).
  */
 
 import { spawn } from 'node:child_process';
@@ -11,6 +11,8 @@ import * as v from 'valibot';
 
 import { argumentsSchema, parseArguments } from './agent-tool.js';
 import type { AgentTool } from './agent-tool.js';
+import { endRun, newRunMarker, RUN_MARKER_VAR, trackRun, wrapCommand, type ExecContainment } from './exec-containment.js';
+import { buildExecEnv } from './exec-env.js';
 import type { Workspace } from './workspace-path.js';
 import type { ToolOutcome } from '../tool-types.js';
 
@@ -21,8 +23,6 @@ const MAX_COMMAND_CHARS = 16_384;
  * the group (setsid) may hold the pipes open; it must not hold the result (ms).
  */
 const EXIT_DRAIN_MS = 1_000;
-/** Environment variables never passed to a command: Pincer's own and anything that looks like a secret. */
-const SECRET_ENV_NAME = /^PINCER_|TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE_?KEY|AUTH/i;
 
 export interface ExecToolOptions {
   /** The command is killed after this long (ms). */
@@ -31,8 +31,16 @@ export interface ExecToolOptions {
   maxOutputBytes: number;
   /** Shell to run `-c <command>` with (default /bin/sh). */
   shell?: string;
-  /** Environment to filter and pass on (default process.env). */
+  /** Environment to take the allow-listed variables from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Names passed on besides the base allow-list (`tools.exec.env`; `NAME*` matches a prefix). */
+  envNames?: readonly string[];
+  /** How the command is contained (default: its process group only). */
+  containment?: ExecContainment;
+  /** The gateway's own directories and files, hidden inside a sandbox. */
+  hiddenPaths?: readonly string[];
+  /** Let a sandboxed command use the network (default false). */
+  network?: boolean;
 }
 
 const execSchema = argumentsSchema({
@@ -45,8 +53,9 @@ const execSchema = argumentsSchema({
 
 /** The exec tool on one workspace. */
 export function createExecTool(workspace: Workspace, options: ExecToolOptions): AgentTool {
-  const env = filterEnv(options.env ?? process.env);
+  const env = buildExecEnv(options.env ?? process.env, options.envNames);
   const shell = options.shell ?? '/bin/sh';
+  const containment = options.containment ?? { kind: 'process-group' };
   return {
     spec: {
       name: 'exec',
@@ -64,16 +73,24 @@ export function createExecTool(workspace: Workspace, options: ExecToolOptions): 
     execute: async (args, signal) => {
       const { command } = parseArguments(execSchema, args);
       const cwd = await workspace.realRoot();
-      return runCommand({ shell, command, cwd, env, timeoutMs: options.timeoutMs, maxOutputBytes: options.maxOutputBytes, signal });
+      const wrapped = wrapCommand(containment.kind, shell, command, {
+        workspace: cwd,
+        hidden: options.hiddenPaths ?? [],
+        network: options.network ?? false,
+      });
+      const sweep = containment.kind === 'process-group';
+      return runCommand({ ...wrapped, cwd, env, sweep, timeoutMs: options.timeoutMs, maxOutputBytes: options.maxOutputBytes, signal });
     },
   };
 }
 
 interface RunParams {
-  shell: string;
-  command: string;
+  file: string;
+  args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Tag the run's processes and hunt down the ones that left its group (no sandbox). */
+  sweep: boolean;
   timeoutMs: number;
   maxOutputBytes: number;
   signal: AbortSignal;
@@ -85,13 +102,15 @@ function runCommand(params: RunParams): Promise<ToolOutcome> {
     let kept = 0;
     let total = 0;
     let stopped: 'timeout' | 'aborted' | undefined;
+    const marker = newRunMarker();
     // Own process group, so a timeout also kills what the shell started.
-    const child = spawn(params.shell, ['-c', params.command], {
+    const child = spawn(params.file, params.args, {
       cwd: params.cwd,
-      env: params.env,
+      env: params.sweep ? { ...params.env, [RUN_MARKER_VAR]: marker } : params.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    if (child.pid !== undefined) trackRun(child.pid, marker);
     const collect = (chunk: Buffer): void => {
       total += chunk.length;
       if (kept >= params.maxOutputBytes) return;
@@ -103,7 +122,7 @@ function runCommand(params: RunParams): Promise<ToolOutcome> {
     child.stderr.on('data', collect);
     const kill = (reason: 'timeout' | 'aborted'): void => {
       stopped ??= reason;
-      killGroup(child.pid);
+      endRun(child.pid, marker, params.sweep);
     };
     const timer = setTimeout(() => kill('timeout'), params.timeoutMs);
     const onAbort = (): void => kill('aborted');
@@ -113,8 +132,8 @@ function runCommand(params: RunParams): Promise<ToolOutcome> {
     let drainTimer: NodeJS.Timeout | undefined;
     child.on('exit', (code, signal) => {
       exit = { code, signal };
-      // A background process may hold the pipes open; it belongs to the group, so end it too.
-      killGroup(child.pid);
+      // Background processes may hold the pipes open; they belong to the run, so end them too.
+      endRun(child.pid, marker, params.sweep);
       drainTimer = setTimeout(() => {
         child.stdout.destroy();
         child.stderr.destroy();
@@ -146,22 +165,6 @@ function runCommand(params: RunParams): Promise<ToolOutcome> {
     child.on('error', finish);
     child.on('close', () => finish());
   });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // The group is already gone.
-  }
-}
-
-/** A copy of `env` without Pincer's settings and secret-looking variables. */
-export function filterEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined && !SECRET_ENV_NAME.test(name)) out[name] = value;
-  return out;
 }
 
 function formatMs(ms: number): string {

@@ -1,13 +1,17 @@
 /**
  * The workspace file tools: read_file, write_file, edit_file and list_dir.
  * Every path goes through Workspace.resolve, so none of them reaches outside
- * the workspace directory.
+ * the workspace directory. A file with more than one hard link is refused
+ * (the other name may be outside the workspace), and writes replace the file
+ * by rename, so they never write through a link.
  */
 
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
+
+import { writeFileAtomic } from '../../sessions/atomic-write.js';
 
 import { argumentsSchema, parseArguments, textOutcome, ToolInputError } from './agent-tool.js';
 import type { AgentTool } from './agent-tool.js';
@@ -24,14 +28,13 @@ export const LIST_DIR_MAX_ENTRIES = 1_000;
 /** Bytes inspected for NUL to tell a binary file from text. */
 const BINARY_SNIFF_BYTES = 8_192;
 
-/** Mode for files the tools create (before umask). */
+/** Mode for files the tools create (before umask); a replaced file keeps its own. */
 const NEW_FILE_MODE = 0o644;
 /**
  * Never through a symbolic link swapped in after the path check, and never
  * blocking on a FIFO (open would wait for the other end forever).
  */
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 const pathArg = v.pipe(v.string('expected a path string'), v.minLength(1, 'must not be empty'));
 const lineNumber = v.pipe(v.number('expected a line number'), v.integer('expected an integer'), v.minValue(1, 'must be at least 1'));
@@ -153,6 +156,7 @@ async function readText(real: string, display: string): Promise<string> {
     const info = await handle.stat();
     if (info.isDirectory()) throw new ToolInputError(`${display} is a directory; use list_dir`);
     if (!info.isFile()) throw new ToolInputError(`${display} is not a regular file`);
+    if (info.nlink > 1) throw hardLinkError(display, info.nlink);
     if (info.size > MAX_FILE_BYTES) throw new ToolInputError(`${display} is too large: ${info.size} bytes (limit ${MAX_FILE_BYTES})`);
     data = await handle.readFile();
   } finally {
@@ -168,14 +172,26 @@ async function writeText(real: string, display: string, content: string): Promis
   const bytes = Buffer.byteLength(content, 'utf8');
   if (bytes > MAX_WRITE_BYTES) throw new ToolInputError(`content too large: ${bytes} bytes (limit ${MAX_WRITE_BYTES})`);
   await mkdir(dirname(real), { recursive: true }).catch((error: unknown) => fsFailure(error, display));
-  const handle = await open(real, WRITE_FLAGS, NEW_FILE_MODE).catch((error: unknown) => fsFailure(error, display));
-  try {
-    if (!(await handle.stat()).isFile()) throw new ToolInputError(`${display} is not a regular file`);
-    await handle.writeFile(content, 'utf8');
-  } finally {
-    await handle.close();
+  const existing = await lstat(real).catch((error: unknown) => (isNotFound(error) ? undefined : fsFailure(error, display)));
+  if (existing !== undefined) {
+    if (existing.isDirectory()) throw new ToolInputError(`${display} is a directory`);
+    if (!existing.isFile()) throw new ToolInputError(`${display} is not a regular file`);
+    if (existing.nlink > 1) throw hardLinkError(display, existing.nlink);
   }
+  // A new file by rename: whatever is linked at `real` now is replaced, never written through.
+  await writeFileAtomic(real, content, existing === undefined ? NEW_FILE_MODE : existing.mode & 0o777).catch((error: unknown) =>
+    fsFailure(error, display),
+  );
   return bytes;
+}
+
+/** A second name for the file may be outside the workspace (or be the gateway's own file). */
+function hardLinkError(display: string, links: number): ToolInputError {
+  return new ToolInputError(`${display} has ${links} hard links; the file tools refuse files with more than one, since another name may be outside the workspace`);
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 /** Lines offset..offset+limit-1, cut at READ_FILE_MAX_CHARS, with a note saying how to read on. */

@@ -1,8 +1,10 @@
 /**
  * Confine a path the model gives to the workspace directory. A path is
  * refused when it leaves the workspace by `..`, by being absolute outside it,
- * or through a symbolic link (also a dangling one, which a write would follow).
- * The check resolves links with realpath, so the caller works on the real path.
+ * or through a symbolic link (also a dangling one, which a write would follow),
+ * and when it names one of the gateway's own files (token, config, sessions),
+ * wherever the workspace is. The check resolves links with realpath, so the
+ * caller works on the real path.
  */
 
 import { lstat, mkdir, realpath } from 'node:fs/promises';
@@ -21,15 +23,29 @@ export interface WorkspacePath {
   display: string;
 }
 
+/** A file or directory the tools never touch, optionally but for one subtree of it. */
+export interface ProtectedArea {
+  /** Absolute path of the file or directory. */
+  path: string;
+  /** Absolute path below `path` that stays usable (the default workspace inside the state directory). */
+  except?: string;
+}
+
 /** The workspace directory tools work in; created on first use. */
 export class Workspace {
   readonly root: string;
+  readonly #protected: readonly ProtectedArea[];
   #realRoot: Promise<string> | undefined;
+  #realProtected: Promise<ProtectedArea[]> | undefined;
 
-  /** @param root absolute path of the workspace directory */
-  constructor(root: string) {
+  /**
+   * @param root absolute path of the workspace directory
+   * @param protectedAreas the gateway's own files, refused whatever the workspace is (default none)
+   */
+  constructor(root: string, protectedAreas: readonly ProtectedArea[] = []) {
     if (!isAbsolute(root)) throw new RangeError(`workspace directory must be an absolute path, got ${root}`);
     this.root = resolve(root);
+    this.#protected = protectedAreas;
   }
 
   /** Real path of the root, creating the directory (mode 0700) when missing. */
@@ -55,7 +71,33 @@ export class Workspace {
     if (base === undefined) throw new ToolInputError(`path is outside the workspace: ${input}`);
     const real = await realpathExisting(join(realRoot, relative(base, lexical)));
     if (!isInside(realRoot, real)) throw new ToolInputError(`path leaves the workspace through a symbolic link: ${input}`);
-    return { real, display: relative(realRoot, real) || '.' };
+    const display = relative(realRoot, real) || '.';
+    for (const area of await this.#realProtectedAreas()) {
+      if (isInside(area.path, real) && (area.except === undefined || !isInside(area.except, real))) {
+        throw new ToolInputError(`${display} is one of the gateway's own files (token, config or sessions); the tools never touch it`);
+      }
+    }
+    return { real, display };
+  }
+
+  /** Protected areas by real path, so a link to the state directory cannot dodge the check. */
+  #realProtectedAreas(): Promise<ProtectedArea[]> {
+    this.#realProtected ??= Promise.all(
+      this.#protected.map(async (area) => ({
+        path: await realpathOrSelf(area.path),
+        ...(area.except === undefined ? {} : { except: await realpathOrSelf(area.except) }),
+      })),
+    );
+    return this.#realProtected;
+  }
+}
+
+/** realpath of an existing path (a missing one is its own real path; it may be created later). */
+async function realpathOrSelf(path: string): Promise<string> {
+  try {
+    return await realpathExisting(resolve(path));
+  } catch {
+    return resolve(path);
   }
 }
 

@@ -3,15 +3,18 @@
  * checks the bearer secret (with the §8.4 failed-auth limiter when given),
  * reads the bounded JSON body and hands it to the endpoint.
  *
- * Order for every `/v1` request: route (404) → method (405) → auth
- * (429 while locked out, 401) → body (413, 400) → endpoint.
+ * Order for every `/v1` request: gate (400 two Hosts, 421 foreign Host,
+ * 403 foreign Origin; before any credential is read) → route (404) → CORS
+ * preflight (204) → method (405) → auth (429 while locked out, 401) → body
+ * (413, 400) → endpoint.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
-import { authLimiterKey, normaliseIp } from '../../security/client-address.js';
+import { createRequestGate, type RequestGate } from '../../security/request-gate.js';
 import { secretsEqual } from '../../security/secret-compare.js';
 import { handleChatCompletions } from './chat-completions.js';
+import { answerPreflight, applyCorsHeaders, isPreflight } from './cors.js';
 import type { EndpointContext } from './endpoint-support.js';
 import { readJsonBody, sendJson, sendOpenAiError, sendUnauthorized } from './http-io.js';
 import { listModels } from './models.js';
@@ -44,11 +47,13 @@ export function createOpenAiHttpHandler(deps: OpenAiHttpDeps): OpenAiHttpHandler
     throw new Error(`openai-http: options.maxBodyBytes must be a positive integer (got ${String(maxBodyBytes)})`);
   }
   if (deps.agentIds.length === 0) throw new Error('openai-http: agentIds must name at least one agent');
+  // Without a shared gate: the safe default (loopback Hosts and Origins on the socket's own port).
+  const gate = deps.gate ?? createRequestGate({ allowedOrigins: [], allowedHosts: [] });
 
   return (req, res) => {
     if (!isOpenAiHttpPath(req.url)) return false;
     const path = requestPath(req.url);
-    handleV1(deps, maxBodyBytes, req, res, path).catch((err: unknown) => {
+    handleV1(deps, gate, maxBodyBytes, req, res, path).catch((err: unknown) => {
       replyWithError(deps, res, err);
     });
     return true;
@@ -57,15 +62,31 @@ export function createOpenAiHttpHandler(deps: OpenAiHttpDeps): OpenAiHttpHandler
 
 async function handleV1(
   deps: OpenAiHttpDeps,
+  gate: RequestGate,
   maxBodyBytes: number,
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
 ): Promise<void> {
+  const verdict = gate.check(req);
+  if (!verdict.ok) {
+    deps.logger.debug('request refused by the gate', { status: verdict.status, reason: verdict.reason, ip: verdict.clientIp });
+    throw new OpenAiRequestError(gateMessage(verdict.status), {
+      status: verdict.status,
+      type: verdict.status === 403 ? 'permission_error' : 'invalid_request_error',
+      code: verdict.status === 400 ? 'duplicate_host' : verdict.status === 421 ? 'host_not_allowed' : 'origin_not_allowed',
+      headers: { connection: 'close' },
+    });
+  }
+  applyCorsHeaders(res, verdict.origin);
   const method = req.method ?? 'GET';
   const route = matchRoute(path);
   if (route === undefined) {
     throw new OpenAiRequestError(`Invalid URL (${method} ${path})`, { status: 404, code: 'unknown_url' });
+  }
+  if (isPreflight(req, verdict.origin)) {
+    answerPreflight(req, res);
+    return;
   }
   const allowed = ROUTE_METHODS[route.kind];
   if (method !== allowed) {
@@ -75,7 +96,7 @@ async function handleV1(
       headers: { allow: allowed },
     });
   }
-  if (!authenticate(deps, req, res)) return;
+  if (!authenticate(deps, req, res, verdict.limiterKey)) return;
 
   if (route.kind === 'models') {
     sendJson(res, 200, { object: 'list', data: listModels(deps.agentIds) });
@@ -128,9 +149,8 @@ function matchRoute(path: string): Route | undefined {
  * itself and returns false when the request must stop here. Only a wrong
  * bearer counts as a failure; a missing one does not (docs/protocol.md §8.4).
  */
-function authenticate(deps: OpenAiHttpDeps, req: IncomingMessage, res: ServerResponse): boolean {
+function authenticate(deps: OpenAiHttpDeps, req: IncomingMessage, res: ServerResponse, key: string): boolean {
   const limiter = deps.rateLimiter;
-  const key = limiterKey(req);
   if (limiter !== undefined) {
     const verdict = limiter.check(key);
     if (!verdict.allowed) {
@@ -166,9 +186,10 @@ function bearerToken(header: string | undefined): string | undefined {
   return match === null ? undefined : match[1].trim();
 }
 
-/** §8.4 key, the same as the WebSocket handshake's so a shared limiter counts both. */
-function limiterKey(req: IncomingMessage): string {
-  return authLimiterKey(normaliseIp(req.socket.remoteAddress), req.headers.origin);
+function gateMessage(status: 400 | 403 | 421): string {
+  if (status === 400) return 'Bad request: more than one Host header.';
+  if (status === 421) return 'Misdirected request: this Host is not served here (add it to gateway.allowedHosts).';
+  return 'Forbidden: this Origin may not call the API (add it to gateway.allowedOrigins).';
 }
 
 /** The one catch: known refusals become OpenAI errors; anything else is logged and answered 500 without internals. */

@@ -55,14 +55,14 @@ export function resolveSessionRoute(input: ResolveSessionInput): SessionRoute {
 
 /**
  * Map an arbitrary `user` string onto one session-key segment
- * (`[a-z0-9._-]`, docs/protocol.md §4.3). Simple ids stay readable; when anything
- * had to change, a hash of the original is appended so distinct users never
- * share a session.
+ * (`[a-z0-9._-]`, docs/protocol.md §4.3). Simple lower-case ids stay readable; when
+ * anything had to change (case included), a hash of the original is appended
+ * so distinct users never share a session.
  */
 export function sanitizeUserSegment(user: string): string {
-  const lower = user.toLowerCase();
-  const cleaned = lower.replace(/[^a-z0-9._-]/g, '-').slice(0, MAX_USER_SEGMENT_CHARS);
-  const lossy = cleaned !== lower || cleaned === '.' || cleaned === '..';
+  const cleaned = user.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, MAX_USER_SEGMENT_CHARS);
+  // Compared with the original, not its lower case: "Alice" and "alice" are different users.
+  const lossy = cleaned !== user || cleaned === '.' || cleaned === '..';
   if (!lossy) return cleaned;
   const digest = createHash('sha256').update(user, 'utf8').digest('hex').slice(0, USER_HASH_HEX_CHARS);
   return cleaned === '' ? digest : `${cleaned}-${digest}`;

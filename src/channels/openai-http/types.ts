@@ -8,6 +8,7 @@ import type { AgentEvent, AgentService } from '../../agent/types.js';
 import type { OutboundBus } from '../../bus/types.js';
 import type { SessionStore } from '../../sessions/types.js';
 import type { AuthRateLimiter } from '../../security/auth-rate-limiter.js';
+import type { RequestGate } from '../../security/request-gate.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
 
 /** Default request body cap: 1 MiB. */
@@ -45,6 +46,8 @@ export interface OpenAiHttpDeps {
   options?: OpenAiHttpOptions;
   /** Shared with the WebSocket channel so both count toward one lockout. */
   rateLimiter?: OpenAiHttpRateLimiter;
+  /** Host/Origin gate shared with the WebSocket upgrade (default: loopback Hosts and Origins only). */
+  gate?: RequestGate;
 }
 
 /** Handles the request when it is under `/v1`, else returns false and touches nothing. */

@@ -22,8 +22,7 @@ import { parseFrame, type ParsedFrame } from '../../protocol/frame-parser.js';
 import { serialiseErrorResponse, serialiseOkResponse } from '../../protocol/frames.js';
 import { CHANNEL_EVENTS, CONNECT_METHOD, EVENT_SHUTDOWN, listFeatureMethods } from '../../protocol/method-names.js';
 import { createAuthRateLimiter, type AuthRateLimiter } from '../../security/auth-rate-limiter.js';
-import { normaliseIp } from '../../security/client-address.js';
-import { createUpgradeGate } from '../../security/origin-gate.js';
+import { createRequestGate, type RequestGate } from '../../security/request-gate.js';
 import type { RequestBudgetOptions } from '../../security/request-budget.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
 import { readUpgradeCredential, selectSubprotocol } from '../../security/upgrade-credential.js';
@@ -37,6 +36,8 @@ import type { MethodTable, WireEvent } from './method-types.js';
 
 export const PRE_AUTH_MAX_BYTES = 64 * 1024;
 export const MAX_PENDING_PER_IP = 16;
+/** Unauthenticated sockets from all clients together: many loopback or proxied addresses cannot add up past this. */
+export const MAX_PENDING_TOTAL = 256;
 export const CHALLENGE_DELAY_MS = 25;
 /** How long a closing socket may take to answer our close frame before it is destroyed. */
 export const CLOSE_TIMEOUT_MS = 2000;
@@ -56,8 +57,12 @@ export interface OpenClawChannelOptions {
   preAuthMaxBytes?: number;
   /** Unauthenticated sockets per IP (default 16). */
   maxPendingPerIp?: number;
+  /** Unauthenticated sockets in all (default 256). */
+  maxPendingTotal?: number;
   allowedOrigins: readonly string[];
   allowedHosts: readonly string[];
+  /** `gateway.trustedProxies` (used only when no `gate` is given). */
+  trustedProxies?: readonly string[];
   /** Configured gateway port; the socket's local port is always allowed too. */
   port: number;
   /** Pincer version for hello-ok.server.version. */
@@ -86,6 +91,8 @@ export interface OpenClawChannelDeps {
   logger: ChannelLogger;
   /** Shared with HTTP bearer auth; a private one is created when absent. */
   authLimiter?: AuthRateLimiter;
+  /** Shared with the HTTP routes that read the secret; built from `options` when absent. */
+  gate?: RequestGate;
   options: OpenClawChannelOptions;
 }
 
@@ -122,14 +129,23 @@ export interface OpenClawChannel {
 export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChannel {
   const { options, logger } = deps;
   const maxPendingPerIp = options.maxPendingPerIp ?? MAX_PENDING_PER_IP;
+  const maxPendingTotal = options.maxPendingTotal ?? MAX_PENDING_TOTAL;
   const startedAt = options.startedAt ?? Date.now();
-  const gate = createUpgradeGate({ allowedOrigins: options.allowedOrigins, allowedHosts: options.allowedHosts });
+  const gate =
+    deps.gate ??
+    createRequestGate({
+      allowedOrigins: options.allowedOrigins,
+      allowedHosts: options.allowedHosts,
+      trustedProxies: options.trustedProxies,
+      port: options.port,
+    });
   const limiter = deps.authLimiter ?? createAuthRateLimiter();
   const rejections = new SampledLog(logger);
 
   const connections = new Set<Connection>();
   const authenticated = new Set<Connection>();
   const pendingByIp = new Map<string, number>();
+  let pendingTotal = 0;
   const closeWaiters: (() => void)[] = [];
   let stopped = false;
   let sendErrors = 0;
@@ -220,6 +236,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
   };
 
   function releasePending(ip: string): void {
+    pendingTotal--;
     const count = (pendingByIp.get(ip) ?? 0) - 1;
     if (count > 0) pendingByIp.set(ip, count);
     else pendingByIp.delete(ip);
@@ -288,16 +305,19 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     socket.on('error', ignoreSocketError);
     if (stopped) return rejectUpgrade(socket, 503);
     const netSocket = socket as Socket;
-    const ports = [options.port, netSocket.localPort ?? 0].filter((port) => port > 0);
-    const origin = singleHeader(req.headers.origin);
-    const decision = gate.check(origin, singleHeader(req.headers.host), ports);
-    if (!decision.ok) {
-      rejections.warn('upgrade refused', { status: decision.status, reason: decision.reason });
-      return rejectUpgrade(socket, decision.status);
+    // Before anything reads a credential (docs/protocol.md §8.2).
+    const verdict = gate.check(req);
+    if (!verdict.ok) {
+      rejections.warn('upgrade refused', { status: verdict.status, reason: verdict.reason, ip: verdict.clientIp });
+      return rejectUpgrade(socket, verdict.status);
     }
-    const ip = normaliseIp(netSocket.remoteAddress);
+    const { clientIp: ip, origin } = verdict;
     if ((pendingByIp.get(ip) ?? 0) >= maxPendingPerIp) {
       rejections.warn('too many pending connections', { ip });
+      return rejectUpgrade(socket, 503);
+    }
+    if (pendingTotal >= maxPendingTotal) {
+      rejections.warn('too many pending connections in all', { pending: pendingTotal });
       return rejectUpgrade(socket, 503);
     }
     const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
@@ -305,6 +325,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', ignoreSocketError);
       pendingByIp.set(ip, (pendingByIp.get(ip) ?? 0) + 1);
+      pendingTotal++;
       const conn = new Connection(
         ws,
         netSocket,
@@ -367,7 +388,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
   };
 }
 
-function rejectUpgrade(socket: Duplex, status: 403 | 421 | 503): void {
+function rejectUpgrade(socket: Duplex, status: 400 | 403 | 421 | 503): void {
   const body = `${STATUS_CODES[status] ?? 'Error'}\n`;
   if (socket.writable) {
     socket.once('finish', () => socket.destroy());

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createExecTool, filterEnv } from '../../../src/agent/tools/exec-tool.js';
+import { buildExecEnv } from '../../../src/agent/tools/exec-env.js';
+import { createExecTool } from '../../../src/agent/tools/exec-tool.js';
 import { Workspace } from '../../../src/agent/tools/workspace-path.js';
 import type { ToolOutcome } from '../../../src/agent/tool-types.js';
 
@@ -75,7 +76,7 @@ describe('exec tool', () => {
 
   it('does not pass Pincer settings or secret-looking variables to the command', async () => {
     const env = { PATH: process.env.PATH, HOME: '/home/x', PINCER_TOKEN: 't', OPENAI_API_KEY: 'k', GITHUB_TOKEN: 'g', DB_PASSWORD: 'p', LANG: 'C' };
-    assert.deepEqual(filterEnv(env), { PATH: process.env.PATH, HOME: '/home/x', LANG: 'C' });
+    assert.deepEqual(buildExecEnv(env), { PATH: process.env.PATH, HOME: '/home/x', LANG: 'C' });
     const tool = createExecTool(new Workspace(join(root, 'ws5')), { timeoutMs: 10_000, maxOutputBytes: 4096, env });
     assert.equal(text(await tool.execute({ command: 'echo "[$OPENAI_API_KEY$PINCER_TOKEN]$LANG"' }, signal)), '[]C\n[exit code 0]');
   });

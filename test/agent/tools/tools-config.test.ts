@@ -50,7 +50,7 @@ describe('tools config', () => {
       { tools: { exec: { enabled: true, timeoutMs: 5_000 }, readFile: { enabled: false }, maxIterations: 7 } },
       { tools: { exec: { maxOutputBytes: 2048 }, webFetch: { enabled: false } } },
     );
-    assert.deepEqual(config.tools.exec, { enabled: true, timeoutMs: 5_000, maxOutputBytes: 2048 });
+    assert.deepEqual(config.tools.exec, { enabled: true, timeoutMs: 5_000, maxOutputBytes: 2048, sandbox: 'auto', network: false, env: [] });
     assert.equal(config.tools.maxIterations, 7);
     assert.deepEqual(enabledToolNames(config), ['write_file', 'edit_file', 'list_dir', 'exec', 'cron']);
     assert.ok(Object.isFrozen(config.tools.exec));
@@ -58,7 +58,9 @@ describe('tools config', () => {
 
   it('rejects unknown keys and bad values, naming the field', async () => {
     await rejects({ tools: { shell: { enabled: true } } }, 'tools.shell', 'unknown key tools.shell');
-    await rejects({ tools: { exec: { enabled: true, sandbox: true } } }, 'tools.exec.sandbox', 'unknown key');
+    await rejects({ tools: { exec: { enabled: true, allowRoot: true } } }, 'tools.exec.allowRoot', 'unknown key');
+    await rejects({ tools: { exec: { enabled: true, sandbox: true } } }, 'tools.exec.sandbox', 'expected one of auto, bwrap, none');
+    await rejects({ tools: { exec: { env: ['DATABASE URL'] } } }, 'tools.exec.env.0', 'expected a variable name');
     await rejects({ tools: { exec: { enabled: 'yes' } } }, 'tools.exec.enabled', 'expected true or false');
     await rejects({ tools: { exec: { timeoutMs: 0 } } }, 'tools.exec.timeoutMs', 'expected an integer');
     await rejects({ tools: { webFetch: { maxBytes: -1 } } }, 'tools.webFetch.maxBytes', 'expected an integer');

@@ -11,6 +11,7 @@ import { createEventBus } from '../../../src/bus/event-bus.js';
 import { createOpenAiHttpHandler } from '../../../src/channels/openai-http/handler.js';
 import { GatewayError, gatewayUnavailable } from '../../../src/protocol/errors.js';
 import { createAuthRateLimiter } from '../../../src/security/auth-rate-limiter.js';
+import { LOOPBACK_KEY } from '../../../src/security/client-address.js';
 import { FileSessionStore } from '../../../src/sessions/file-session-store.js';
 import { canonicalizeSessionKey } from '../../../src/sessions/session-key.js';
 import { ScriptedAgent } from './scripted-agent.js';
@@ -73,7 +74,7 @@ after(async () => {
 beforeEach(() => {
   agent.refuse = undefined;
   agent.script = { deltas: ['Hello', ' from', ' the', ' fake', ' model.'] };
-  limiter.recordSuccess('ip:127.0.0.1');
+  limiter.recordSuccess(LOOPBACK_KEY);
 });
 
 async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -208,7 +209,7 @@ describe('request bodies', () => {
     await new Promise<void>((resolve, reject) => {
       const socket = connect(Number(address.port), '127.0.0.1', () => {
         socket.write(
-          `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: 1000\r\n\r\n{"model":`,
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: 1000\r\n\r\n{"model":`,
         );
         setTimeout(() => {
           socket.destroy();
@@ -309,9 +310,22 @@ describe('POST /v1/chat/completions', () => {
       messages: [...messages, { role: 'assistant', content: 'Hello from the fake model.' }, { role: 'user', content: 'second question' }],
     });
     const [first, second] = agent.turns.slice(-2);
-    assert.equal(first.sessionKey, 'agent:main:openai-user:alice');
-    assert.equal(second.sessionKey, 'agent:main:openai-user:alice');
+    // Mixed case keeps the readable part and gains a hash of the original (issue 14).
+    assert.match(first.sessionKey, /^agent:main:openai-user:alice-[0-9a-f]{12}$/);
+    assert.equal(second.sessionKey, first.sessionKey);
     assert.equal(second.text, 'second question');
+  });
+
+  it('gives users that differ only in case separate sessions', async () => {
+    const keys: string[] = [];
+    for (const user of ['alice', 'Alice', 'ALICE', 'alice']) {
+      await client.chat.completions.create({ model: 'pincer', user, messages: [{ role: 'user', content: `hi from ${user}` }] });
+      keys.push(agent.turns.at(-1)!.sessionKey);
+    }
+    console.log(`sessions for alice, Alice, ALICE, alice: ${new Set(keys).size}`);
+    assert.equal(keys[0], 'agent:main:openai-user:alice');
+    assert.equal(keys[3], keys[0]);
+    assert.equal(new Set(keys).size, 3);
   });
 
   it('runs in the session named by x-pincer-session-key', async () => {

@@ -66,6 +66,8 @@ describe('resolveSessionRoute', () => {
 describe('sanitizeUserSegment', () => {
   it('keeps simple ids readable and hashes lossy ones apart', () => {
     assert.equal(sanitizeUserSegment('user-42'), 'user-42');
+    assert.match(sanitizeUserSegment('User-42'), /^user-42-[0-9a-f]{12}$/);
+    assert.notEqual(sanitizeUserSegment('User-42'), sanitizeUserSegment('USER-42'));
     const a = sanitizeUserSegment('a b');
     const b = sanitizeUserSegment('a/b');
     assert.match(a, /^a-b-[0-9a-f]{12}$/);
