@@ -23,6 +23,7 @@ import type { MethodTable } from './channels/openclaw/method-types.js';
 import type { SessionDefaults } from './channels/openclaw/message-shape.js';
 import { createAgentMethods } from './channels/openclaw/methods/agent.js';
 import { createChatMethods } from './channels/openclaw/methods/chat.js';
+import { createCronMethods } from './channels/openclaw/methods/cron.js';
 import { createSessionMethods } from './channels/openclaw/methods/sessions.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './channels/openclaw/methods/system.js';
 import { createToolMethods } from './channels/openclaw/methods/tools.js';
@@ -88,6 +89,8 @@ export interface PincerHandle {
   close(): Promise<void>;
   /** Counters of the OpenClaw channel (connections, subscriptions, timers); undefined without the WebSocket. */
   channelStats(): ChannelStats | undefined;
+  /** True once the scheduler has loaded: at start-up when jobs exist, else on first use. */
+  cronStarted(): boolean;
 }
 
 /**
@@ -119,6 +122,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   /** Run after the gateway has drained, last registered first. */
   const cleanups: (() => void | Promise<void>)[] = [];
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
+  let cronStarted = (): boolean => false;
 
   // Before listening: a second gateway on the same state directory must fail naming the first, not share its files.
   const lock = acquireStateDirLock(config.stateDir);
@@ -137,6 +141,12 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     throwIfCancelled();
     const assistant = await startAssistant(config, logger, cleanups, options.signal);
     throwIfCancelled();
+    cronStarted = () => assistant.cron.started;
+    // No job starts once the drain begins; runs in progress end with the agent's drain.
+    gateway.onDrain('cron', ({ deadlineMs }) => {
+      assistant.heartbeat?.stop();
+      return assistant.cron.stop(Math.max(0, deadlineMs - Date.now()));
+    });
 
     const authLimiter = createAuthRateLimiter();
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
@@ -233,6 +243,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     drain,
     close: () => drain('close'),
     channelStats: () => readChannelStats(),
+    cronStarted: () => cronStarted(),
   };
 }
 
@@ -274,6 +285,7 @@ function buildOpenClawMethods(
       price: (model, usage) => (model === undefined ? undefined : assistant.prices.costOf(model, usage)),
       models: () => statusModels(config, assistant),
     }),
+    ...createCronMethods({ cron: assistant.cron, lastHeartbeat: () => assistant.lastHeartbeat() }),
     ...createToolMethods({ builtinTools: () => assistant.builtinTools, mcpServers: () => assistant.mcp?.servers() ?? [], agentId: DEFAULT_AGENT_ID }),
   };
 }

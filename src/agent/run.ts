@@ -12,7 +12,7 @@ import type { AgentLoopResult, LoopEvent, LoopMessage } from './loop.js';
 import { ReplyCheckpoints } from './reply-checkpoints.js';
 import type { LiveRun } from './run-registry.js';
 import { describeStorageError } from './storage-errors.js';
-import type { ToolExecutor } from './tool-types.js';
+import type { ToolCallContext, ToolExecutor } from './tool-types.js';
 import type { AgentEvent, ChatTurn, RunEvent, RunStatus } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
 import { messageText } from '../messages/message-text.js';
@@ -171,7 +171,7 @@ async function produce(
   const result = await runAgentLoop({
     provider,
     request,
-    executeTool: deps.executeTool,
+    executeTool: bindToolContext(deps.executeTool, { sessionKey, runId }),
     maxIterations: deps.maxToolIterations,
     signal: run.controller.signal,
     emit: (event) => {
@@ -294,3 +294,8 @@ function errorText(error: unknown): string {
 
 /** setTimeout's largest delay; longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The executor the loop sees: every call carries the run it belongs to. */
+function bindToolContext(executeTool: ToolExecutor | undefined, context: ToolCallContext): ToolExecutor | undefined {
+  return executeTool === undefined ? undefined : (call, signal) => executeTool(call, signal, context);
+}

@@ -3,6 +3,7 @@
  * abort and await them. Channels map RunEvents onto their wire protocols.
  */
 
+import type { SchedulerEvent } from '../bus/scheduler-events.js';
 import type { ContentBlock, Usage } from '../messages/types.js';
 import type { FailedModelCall } from '../providers/types.js';
 import type { StoredMessage } from '../sessions/types.js';
@@ -41,7 +42,7 @@ export type SessionEvent =
   | { type: 'session.message'; sessionKey: string; message: StoredMessage }
   | { type: 'session.changed'; sessionKey: string; reason: 'created' | 'patched' | 'reset' | 'deleted' | 'run.start' | 'run.end' };
 
-export type AgentEvent = RunEvent | SessionEvent;
+export type AgentEvent = RunEvent | SessionEvent | SchedulerEvent;
 
 export interface ChatTurn {
   /** Canonical session key. */

@@ -9,7 +9,7 @@
  * Nothing follows a run's terminal chat event.
  */
 
-import type { AgentEvent, RunEvent } from '../../agent/types.js';
+import type { AgentEvent, RunEvent, SessionEvent } from '../../agent/types.js';
 import type { ContentBlock } from '../../messages/types.js';
 import type { SessionMeta } from '../../sessions/types.js';
 import { messageText } from '../../messages/message-text.js';
@@ -280,7 +280,7 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
     return [{ event: 'chat', payload, audience: 'read', sessionKey: event.sessionKey }];
   }
 
-  function mapSession(event: Exclude<AgentEvent, RunEvent>): WireEvent[] {
+  function mapSession(event: SessionEvent): WireEvent[] {
     const meta = options.lookupSession?.(event.sessionKey);
     if (event.type === 'session.message') {
       const seq = meta?.messageCount;
@@ -321,6 +321,10 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
       case 'session.message':
       case 'session.changed':
         return mapSession(event);
+      // Scheduler events already carry OpenClaw's payload shape (bus/scheduler-events.ts).
+      case 'cron':
+      case 'heartbeat':
+        return [{ event: event.type, payload: event.payload, audience: 'read' }];
       default:
         return mapRun(event);
     }
