@@ -4,7 +4,8 @@
 // which halves the time to /ready and trims idle memory. The provider SDKs
 // are bundled on their own into dist/vendor/, which pincer.mjs imports on the
 // first model call. So is the MCP SDK (vendor/mcp-sdk.mjs), imported only
-// when an MCP server is configured. Every runtime dependency is inside these
+// when an MCP server is configured, and croner (vendor/croner.mjs), imported
+// when the scheduler starts. Every runtime dependency is inside these
 // files, so the package declares none and a packed tarball installs without a
 // registry. Source code may load these packages only with import() (or
 // `import type`): a static import would load them at every start-up.
@@ -25,8 +26,10 @@ const MCP_SDK_MODULES = {
   '@modelcontextprotocol/sdk/types.js': ['JSONRPCMessageSchema'],
 };
 const MCP_SDK_FILE = 'mcp-sdk';
+/** croner has no default export: its vendor file re-exports the names src/cron/ uses. */
+const CRONER_EXPORTS = ['Cron'];
 /** Import specifier → vendor file that serves it. */
-const VENDOR_FILES = { ...LAZY_PACKAGES, ...Object.fromEntries(Object.keys(MCP_SDK_MODULES).map((name) => [name, MCP_SDK_FILE])) };
+const VENDOR_FILES = { ...LAZY_PACKAGES, croner: 'croner', ...Object.fromEntries(Object.keys(MCP_SDK_MODULES).map((name) => [name, MCP_SDK_FILE])) };
 /** CommonJS dependencies (ws) call require(); an ESM bundle needs one made for it. */
 const REQUIRE_SHIM = "import { createRequire as pincerCreateRequire } from 'node:module'; const require = pincerCreateRequire(import.meta.url);";
 const COMMON = { bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: REQUIRE_SHIM }, sourcemap: false, logLevel: 'warning' };
@@ -52,6 +55,13 @@ await build({
     loader: 'js',
   },
   outfile: path.join(vendorDir, `${MCP_SDK_FILE}.mjs`),
+  minify: true,
+});
+await build({
+  ...COMMON,
+  absWorkingDir: ROOT,
+  stdin: { contents: `export { ${CRONER_EXPORTS.join(', ')} } from 'croner';`, resolveDir: ROOT, loader: 'js' },
+  outfile: path.join(vendorDir, 'croner.mjs'),
   minify: true,
 });
 

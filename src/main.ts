@@ -78,6 +78,8 @@ export interface PincerHandle {
   close(): Promise<void>;
   /** Counters of the OpenClaw channel (connections, subscriptions, timers); undefined without the WebSocket. */
   channelStats(): ChannelStats | undefined;
+  /** True once the scheduler has loaded: at start-up when jobs exist, else on first use. */
+  cronStarted(): boolean;
 }
 
 /**
@@ -109,6 +111,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   /** Run after the gateway has drained, last registered first. */
   const cleanups: (() => void | Promise<void>)[] = [];
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
+  let cronStarted = (): boolean => false;
 
   // Before listening: a second gateway on the same state directory must fail naming the first, not share its files.
   const lock = acquireStateDirLock(config.stateDir);
@@ -127,6 +130,12 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     throwIfCancelled();
     const started = await startAssistant(config, logger, cleanups, options.signal);
     throwIfCancelled();
+    cronStarted = () => started.cron.started;
+    // No job starts once the drain begins; runs in progress end with the agent's drain.
+    gateway.onDrain('cron', ({ deadlineMs }) => {
+      started.heartbeat?.stop();
+      return started.cron.stop(Math.max(0, deadlineMs - Date.now()));
+    });
 
     const authLimiter = createAuthRateLimiter();
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
@@ -136,6 +145,8 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       config,
       assistant: started.assistant,
       tools: { builtinTools: () => started.builtinTools, mcpServers: () => started.mcp?.servers() ?? [] },
+      models: { catalog: started.models, cooldowns: started.cooldowns, prices: started.prices },
+      scheduler: { cron: started.cron, lastHeartbeat: () => started.lastHeartbeat() },
       events: started.bus,
       getAuthSecret: auth.getAuthSecret,
       authLimiter,
@@ -209,6 +220,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     drain,
     close: () => drain('close'),
     channelStats: () => readChannelStats(),
+    cronStarted: () => cronStarted(),
   };
 }
 

@@ -4,6 +4,7 @@
  * every channel shares.
  */
 
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeMissingProviderKey } from './config/provider-key.js';
@@ -11,6 +12,14 @@ import { createAgentService, type PincerAgentService } from './agent/agent-servi
 import { createAssistant } from './assistant/assistant.js';
 import type { Assistant } from './assistant/types.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
+import { createAgentSessionTurns } from './cron/agent-session-turns.js';
+import { jobsFilePath } from './cron/cron-paths.js';
+import { createCronTool } from './cron/cron-tool.js';
+import { createDeliveryRouter } from './cron/delivery.js';
+import { createLazyCron, type CronHandle } from './cron/lazy-cron.js';
+import type { CronServiceDeps } from './cron/cron-service.js';
+import type { Heartbeat } from './cron/heartbeat.js';
+import type { HeartbeatEventPayload } from './bus/scheduler-events.js';
 import type { ProtectedArea } from './agent/tools/workspace-path.js';
 import type { AgentEvent } from './agent/types.js';
 import { createEventBus } from './bus/event-bus.js';
@@ -18,10 +27,13 @@ import type { OutboundBus } from './bus/types.js';
 import { WORKSPACE_DIR_NAME } from './config/defaults.js';
 import type { PincerConfig } from './config/schema.js';
 import type { McpManager } from './mcp/mcp-manager.js';
-import { createModelChain, describeProvider } from './providers/create-provider.js';
+import { describeProvider } from './providers/create-provider.js';
+import { ModelCatalog } from './providers/model-catalog.js';
 import { ModelCooldowns } from './providers/model-cooldowns.js';
+import { PriceBook } from './providers/model-prices.js';
 import type { ToolSpec } from './providers/types.js';
 import { FileSessionStore } from './sessions/file-session-store.js';
+import { canonicalizeSessionKey, DEFAULT_AGENT_ID, MAIN_SESSION_KEY } from './sessions/session-key.js';
 import type { Logger } from './util/logger.js';
 import { readPackageVersion } from './util/package-info.js';
 
@@ -37,10 +49,20 @@ export interface StartedAssistant {
   readonly agent: PincerAgentService;
   /** Models that failed recently and are skipped until their cooldown ends. */
   readonly cooldowns: ModelCooldowns;
+  /** provider.cost over the built-in estimates. */
+  readonly prices: PriceBook;
+  /** The configured models, for models.list and sessions.patch { model }. */
+  readonly models: ModelCatalog;
   /** The enabled built-in tools. */
   readonly builtinTools: readonly ToolSpec[];
   /** Present when at least one MCP server is configured. */
   readonly mcp: McpManager | undefined;
+  /** The scheduler, started now when jobs exist, else on first use. */
+  readonly cron: CronHandle;
+  /** Running only when agent.heartbeat.every is set. */
+  readonly heartbeat: Heartbeat | undefined;
+  /** The latest heartbeat outcome, or null. */
+  lastHeartbeat(): HeartbeatEventPayload | null;
 }
 
 /**
@@ -65,25 +87,34 @@ export async function startAssistant(
   const bus = createEventBus<AgentEvent>();
   // The provider SDK loads on the first call, so a gateway that never chats never pays for it.
   const cooldowns = new ModelCooldowns();
-  const provider = config.provider === undefined ? undefined : createModelChain(config.provider, cooldowns);
+  const prices = new PriceBook(config.provider?.cost);
+  const models = new ModelCatalog(config.provider, cooldowns);
   const agentLogger = logger.child({ component: 'agent' });
-  const builtin = createBuiltinTools(config, gatewayOwnFiles(config));
+  // The scheduler needs the agent and the agent needs the cron tool: the handle resolves its deps on first use.
+  let cronDeps: CronServiceDeps | undefined;
+  const cron = createLazyCron(() => {
+    if (cronDeps === undefined) throw new Error('the scheduler is not wired yet');
+    return cronDeps;
+  });
+  const builtin = createBuiltinTools(config, gatewayOwnFiles(config), { cron: createCronTool(cron) });
   const mcp = await startMcp(config, logger);
   // Stop the servers after the drain (runs are over), before the store closes.
   if (mcp !== undefined) cleanups.push(() => mcp.close());
   const agent = createAgentService({
     store,
     bus,
-    provider,
+    provider: models.defaultProvider(),
+    selectProvider: (model) => models.providerFor(model),
     tools: mcp === undefined ? builtin.tools : () => [...builtin.tools, ...mcp.tools()],
-    executeTool: mcp === undefined ? builtin.executeTool : (call, signal) => (mcp.owns(call.name) ? mcp.callTool(call.name, call.arguments, signal) : builtin.executeTool(call, signal)),
+    executeTool: mcp === undefined ? builtin.executeTool : (call, signal, context) => (mcp.owns(call.name) ? mcp.callTool(call.name, call.arguments, signal) : builtin.executeTool(call, signal, context)),
     options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
     logger: agentLogger,
+    prices,
   });
   agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
   const assistant = createAssistant({ store, bus, agent });
-  if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp };
+  if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -95,7 +126,35 @@ export async function startAssistant(
   }
   const missingKey = describeMissingProviderKey(config);
   if (missingKey !== undefined) agentLogger.warn(missingKey);
-  return { assistant, store, bus, agent, cooldowns, builtinTools: builtin.tools, mcp };
+  const turns = createAgentSessionTurns({ agent, store, bus });
+  cronDeps = {
+    stateDir: config.stateDir,
+    turns,
+    delivery: createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY }),
+    mainSessionKey: MAIN_SESSION_KEY,
+    canonicalize: (raw) => canonicalizeSessionKey(raw, { agentIds: [DEFAULT_AGENT_ID] }),
+    publish: (event) => bus.publish(event),
+    options: { ...config.cron, maxConcurrentRuns: config.agent.maxConcurrentRuns },
+    logger: logger.child({ component: 'cron' }),
+  };
+  // Only a gateway that has jobs loads the scheduler (and croner) at start-up.
+  if (existsSync(jobsFilePath(config.stateDir))) await cron.get();
+  cleanups.push(() => cron.stop());
+  let heartbeat: Heartbeat | undefined;
+  if (config.agent.heartbeat.everyMs > 0) {
+    // Imported only when heartbeats are on.
+    const { startHeartbeat } = await import('./cron/heartbeat.js');
+    heartbeat = startHeartbeat({
+      config: config.agent.heartbeat,
+      workspaceDir: config.agent.workspaceDir,
+      turns,
+      mainSessionKey: MAIN_SESSION_KEY,
+      publish: (event) => bus.publish(event),
+      logger: logger.child({ component: 'heartbeat' }),
+    });
+    cleanups.push(() => heartbeat?.stop());
+  }
+  return { assistant, store, bus, agent, cooldowns, prices, models, builtinTools: builtin.tools, mcp, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null };
 }
 
 /**

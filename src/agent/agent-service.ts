@@ -21,6 +21,7 @@ import type { ToolExecutor } from './tool-types.js';
 import type { AgentEvent, AgentService, ChatTurn, RunRecord, SubmitResult } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
 import { GatewayError, detailError, gatewayUnavailable, type DetailCode } from '../protocol/errors.js';
+import type { PriceBook } from '../providers/model-prices.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
 import type { ContentBlock } from '../messages/types.js';
 import type { SessionMeta, SessionStore, StoredMessage } from '../sessions/types.js';
@@ -56,6 +57,10 @@ export interface CreateAgentServiceParams {
   tools?: ToolSpec[] | (() => ToolSpec[]);
   options: AgentServiceOptions;
   logger?: AgentLogger;
+  /** Prices stored replies (provider.cost and the estimates); none when absent. */
+  prices?: PriceBook;
+  /** The provider of a model a session chose with sessions.patch (`kind/model`). */
+  selectProvider?: (model: string) => Provider | undefined;
 }
 
 /** AgentService plus start-up repair. */
@@ -106,6 +111,8 @@ class DefaultAgentService implements PincerAgentService {
       workspaceDir: options.workspaceDir,
       defaultTimeoutMs: options.defaultRunTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
       logger: params.logger,
+      prices: params.prices,
+      selectProvider: params.selectProvider,
     };
   }
 

@@ -13,10 +13,12 @@ import { ReplyCheckpoints } from './reply-checkpoints.js';
 import { RunProgress } from './run-progress.js';
 import type { LiveRun } from './run-registry.js';
 import { describeStorageError } from './storage-errors.js';
-import type { ToolExecutor } from './tool-types.js';
+import type { ToolCallContext, ToolExecutor } from './tool-types.js';
 import type { AgentEvent, ChatTurn, RunEvent, RunStatus } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
 import { messageText } from '../messages/message-text.js';
+import type { Usage } from '../messages/types.js';
+import type { PriceBook } from '../providers/model-prices.js';
 import type { Provider, ToolSpec } from '../providers/types.js';
 import type { SessionStore, StoredMessage } from '../sessions/types.js';
 
@@ -50,6 +52,10 @@ export interface RunDeps {
   workspaceDir?: string;
   defaultTimeoutMs: number;
   logger?: AgentLogger;
+  /** Prices replies as they are stored; without it no reply has a cost. */
+  prices?: PriceBook;
+  /** The provider of a model a session chose (`kind/model`); undefined when not configured, then `provider` answers. */
+  selectProvider?: (model: string) => Provider | undefined;
 }
 
 interface RunOutcome {
@@ -69,7 +75,7 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   const signal = controller.signal;
   run.phase = 'running';
   record.startedAt = Date.now();
-  const provider = deps.provider;
+  const provider = providerOf(deps, sessionKey);
   record.provider = provider?.name ?? 'pincer';
   record.model = provider?.model ?? 'none';
   const session = deps.store.get(sessionKey);
@@ -83,7 +89,7 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   const timer = setTimeout(() => abortRun(run, 'timeout'), Math.min(timeoutMs, MAX_TIMER_MS));
   let outcome: RunOutcome;
   try {
-    outcome = await produce(deps, run, turn, userMessage);
+    outcome = await produce(deps, provider, run, turn, userMessage);
   } finally {
     clearTimeout(timer);
   }
@@ -102,7 +108,7 @@ export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, us
   record.stopReason = stored.stopReason;
   if (stored.error !== undefined) record.error = stored.error;
   record.text = replyText(outcome.messages);
-  if (outcome.result !== undefined) record.usage = outcome.result.usage;
+  if (outcome.result !== undefined) record.usage = runUsage(outcome.result.usage, outcome.messages);
   const after = deps.store.get(sessionKey);
   const end = progress.event({
     type: 'run.end',
@@ -128,8 +134,24 @@ export function abortRun(run: LiveRun, reason: 'rpc' | 'timeout' | 'shutdown'): 
   run.controller.abort(reason);
 }
 
-async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<RunOutcome> {
-  const provider = deps.provider;
+/** The session's chosen model when it is still configured, else the configured chain. */
+function providerOf(deps: RunDeps, sessionKey: string): Provider | undefined {
+  const chosen = deps.store.get(sessionKey)?.model;
+  if (chosen !== undefined) {
+    const provider = deps.selectProvider?.(chosen);
+    if (provider !== undefined) return provider;
+    deps.logger?.warn('the session model is not configured any more; using the configured chain', { sessionKey, model: chosen });
+  }
+  return deps.provider;
+}
+
+async function produce(
+  deps: RunDeps,
+  provider: Provider | undefined,
+  run: LiveRun,
+  turn: ChatTurn,
+  userMessage: StoredMessage,
+): Promise<RunOutcome> {
   if (run.controller.signal.aborted) return aborted(run, provider);
   if (provider === undefined) return failed(provider, NO_PROVIDER_MESSAGE);
   let request;
@@ -158,7 +180,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
   const result = await runAgentLoop({
     provider,
     request,
-    executeTool: deps.executeTool,
+    executeTool: bindToolContext(deps.executeTool, { sessionKey, runId }),
     maxIterations: deps.maxToolIterations,
     signal: run.controller.signal,
     emit: (event) => {
@@ -175,6 +197,7 @@ async function produce(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage:
   });
   checkpoints?.close();
   const stopReason = result.status === 'aborted' ? (run.abortReason ?? 'rpc') : result.stopReason;
+  if (deps.prices !== undefined) priceReplies(result.messages, deps.prices);
   return { status: result.status, messages: result.messages, stopReason, error: result.error, result };
 }
 
@@ -195,6 +218,32 @@ async function persist(deps: RunDeps, run: LiveRun, outcome: RunOutcome): Promis
     deps.bus.publish({ type: 'session.message', sessionKey, message: stored, messageCount: meta.messageCount });
   }
   return { status: outcome.status, stopReason: outcome.stopReason, error: outcome.error, messages };
+}
+
+/** Give each reply with usage its cost, when its model's price is known. */
+function priceReplies(messages: LoopMessage[], prices: PriceBook): void {
+  for (const message of messages) {
+    if (message.role !== 'assistant' || message.usage === undefined || message.model === undefined) continue;
+    const cost = prices.costOf(message.model, message.usage);
+    if (cost !== undefined) message.usage = { ...message.usage, cost };
+  }
+}
+
+/** The run's token totals, with a cost only when every reply that used tokens was priced. */
+function runUsage(total: Usage, messages: LoopMessage[]): Usage {
+  const replies = messages.filter((m) => m.role === 'assistant' && m.usage !== undefined);
+  if (replies.length === 0 || replies.some((m) => m.usage?.cost === undefined)) return total;
+  const cost = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 };
+  for (const reply of replies) {
+    const part = reply.usage?.cost;
+    if (part === undefined) continue;
+    cost.input += part.input;
+    cost.output += part.output;
+    cost.cacheRead += part.cacheRead;
+    cost.cacheWrite += part.cacheWrite;
+    cost.total += part.total;
+  }
+  return { ...total, cost };
 }
 
 function aborted(run: LiveRun, provider: Provider | undefined): RunOutcome {
@@ -248,3 +297,8 @@ function errorText(error: unknown): string {
 
 /** setTimeout's largest delay; longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The executor the loop sees: every call carries the run it belongs to. */
+function bindToolContext(executeTool: ToolExecutor | undefined, context: ToolCallContext): ToolExecutor | undefined {
+  return executeTool === undefined ? undefined : (call, signal) => executeTool(call, signal, context);
+}

@@ -19,9 +19,15 @@ export interface ToolOutcome {
   isError?: boolean;
 }
 
+/** The run a tool call belongs to (tools that act on "this chat", like cron's `current` target). */
+export interface ToolCallContext {
+  sessionKey: string;
+  runId: string;
+}
+
 /**
  * Runs one tool call. It may throw: the loop turns the error message into an
  * error result the model sees. It must stop promptly when `signal` aborts.
  * Only names listed in the request's `tools` reach it.
  */
-export type ToolExecutor = (call: ToolCall, signal: AbortSignal) => Promise<ToolOutcome>;
+export type ToolExecutor = (call: ToolCall, signal: AbortSignal, context?: ToolCallContext) => Promise<ToolOutcome>;

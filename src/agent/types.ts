@@ -3,6 +3,7 @@
  * abort and await them. Channels map RunEvents onto their wire protocols.
  */
 
+import type { SchedulerEvent } from '../bus/scheduler-events.js';
 import type { ContentBlock, ToolCallBlock, Usage } from '../messages/types.js';
 import type { FailedModelCall } from '../providers/types.js';
 import type { SessionMeta, StoredMessage } from '../sessions/types.js';
@@ -94,7 +95,7 @@ export type SessionEvent =
       activeRunId?: string;
     };
 
-export type AgentEvent = RunEvent | SessionEvent;
+export type AgentEvent = RunEvent | SessionEvent | SchedulerEvent;
 
 export interface ChatTurn {
   /** Canonical session key. */

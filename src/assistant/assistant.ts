@@ -116,9 +116,10 @@ class AssistantFacade implements Assistant {
   patch(sessionKey: string, patch: SessionPatch): Promise<SessionMeta> {
     return this.#lanes.run(sessionKey, async () => {
       const existed = this.#store.get(sessionKey) !== undefined;
-      const meta = patch.label === undefined ? await this.#store.ensure(sessionKey) : await this.#store.setLabel(sessionKey, labelOf(patch.label));
+      let meta = patch.label === undefined ? await this.#store.ensure(sessionKey) : await this.#store.setLabel(sessionKey, labelOf(patch.label));
+      if (patch.model !== undefined) meta = await this.#store.setModel(sessionKey, patch.model);
       if (!existed) this.#announce(sessionKey, 'created', meta);
-      else if (patch.label !== undefined) this.#announce(sessionKey, 'patched', meta);
+      else if (patch.label !== undefined || patch.model !== undefined) this.#announce(sessionKey, 'patched', meta);
       return meta;
     });
   }
@@ -160,7 +161,7 @@ class AssistantFacade implements Assistant {
 }
 
 function isRunEvent(event: AgentEvent): event is RunEvent {
-  return event.type !== 'session.message' && event.type !== 'session.changed';
+  return event.type !== 'session.message' && event.type !== 'session.changed' && event.type !== 'cron' && event.type !== 'heartbeat';
 }
 
 /** A blank label clears it, like null. */

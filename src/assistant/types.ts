@@ -22,6 +22,8 @@ export interface InjectInput {
 export interface SessionPatch {
   /** A string sets the label, null or blank clears it, undefined leaves it. */
   label?: string | null;
+  /** A configured `kind/model` to answer this session, null to return to the configured chain, undefined leaves it. */
+  model?: string | null;
 }
 
 export interface WatchRunOptions {

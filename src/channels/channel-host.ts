@@ -8,6 +8,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AgentEvent } from '../agent/types.js';
+import type { HeartbeatEventPayload } from '../bus/scheduler-events.js';
+import type { CronHandle } from '../cron/lazy-cron.js';
+import type { ModelCatalog } from '../providers/model-catalog.js';
+import type { ModelCooldowns } from '../providers/model-cooldowns.js';
+import type { PriceBook } from '../providers/model-prices.js';
 import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
 import type { PincerConfig } from '../config/schema.js';
@@ -29,6 +34,10 @@ export interface ChannelHost {
   assistant: Assistant;
   /** The tools the model may be offered, for catalogues. */
   tools: { builtinTools(): readonly ToolSpec[]; mcpServers(): readonly McpServerView[] };
+  /** The configured models, their cooldowns and prices, for catalogues, usage and sessions.patch { model }. */
+  models: { catalog: ModelCatalog; cooldowns: ModelCooldowns; prices: PriceBook };
+  /** The scheduler and the latest heartbeat, for cron.* and last-heartbeat. */
+  scheduler: { cron: CronHandle; lastHeartbeat(): HeartbeatEventPayload | null };
   /** Run and session events, to subscribe to (fan-out); channels never publish. */
   events: Pick<OutboundBus<AgentEvent>, 'subscribe'>;
   getAuthSecret: AuthSecretResolver;

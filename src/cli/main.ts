@@ -58,6 +58,19 @@ Examples:
   $ pincer doctor --json
 `;
 
+const CRON_HELP = `
+Talks to the running gateway (cron.* methods), which validates and stores every
+change in <state-dir>/cron/jobs.json; start it first with \`pincer gateway\`.
+
+Examples:
+  $ pincer cron list --all
+  $ pincer cron add 20m "Remind me to stretch" --session main
+  $ pincer cron add --cron "0 7 * * 1-5" --tz Europe/Vienna --message "Summarise my inbox file" --name "Morning brief"
+  $ pincer cron add --every 1h --message "Check the build" --no-deliver
+  $ pincer cron run <job-id>
+  $ pincer cron rm <job-id>
+`;
+
 const MCP_LIST_HELP = `
 Starts each configured MCP server (mcp.servers) once, prints its state and the
 tools the model gets from it (after toolFilter), then stops it. Needs no
@@ -136,6 +149,53 @@ function buildProgram(): Command {
       await runDoctor(options);
     });
 
+  const cron = program
+    .command('cron')
+    .description('list, add, run and remove scheduled jobs on the running gateway')
+    .addHelpText('after', CRON_HELP);
+  const connection = (command: Command): Command =>
+    command
+      .option('--host <host>', 'gateway host (default from config, else 127.0.0.1)')
+      .addOption(new Option('--port <port>', 'gateway port (default from config, else 18789)').argParser(parsePort))
+      .option('--config <path>', 'config file (default <state-dir>/config.json)')
+      .option('--state-dir <dir>', 'state directory (default ~/.pincer, or PINCER_STATE_DIR)')
+      .option('--json', 'print the gateway answer as JSON');
+  connection(cron.command('list').description('list enabled jobs').option('--all', 'include disabled jobs')).action(async (options: Record<string, unknown>) => {
+    const { runCronList } = await import('./cron-command.js');
+    await runCronList(options);
+  });
+  connection(
+    cron
+      .command('add')
+      .description('add a job: a schedule ("0 9 * * 1", "every 1h", "20m", an ISO time) and a message for the agent')
+      .argument('[schedule]', 'cron expression, "every <duration>", a delay such as 20m, or an ISO-8601 time')
+      .argument('[message]', 'what the agent is asked when the job fires')
+      .option('--at <when>', 'one time: an ISO-8601 time (UTC unless it has an offset) or a delay such as 20m')
+      .option('--every <duration>', 'repeat every 30s, 10m, 1h, 1d, …')
+      .option('--cron <expr>', '5- or 6-field cron expression')
+      .option('--tz <zone>', 'IANA time zone of --cron (default: the gateway host zone)')
+      .option('--message <text>', 'the agent message (instead of the positional one)')
+      .option('--system-event <text>', 'a note run in the main session instead of a message')
+      .option('--name <name>', 'job name (default: the start of the message)')
+      .option('--session <target>', 'main, isolated (default for messages) or session:<key>')
+      .option('--announce', 'deliver the reply to the main session (default for isolated jobs)')
+      .option('--no-deliver', 'keep the reply in the run session only')
+      .option('--keep-after-run', 'keep a one-time job after it succeeded (disabled)')
+      .option('--disabled', 'add the job disabled'),
+  ).action(async (schedule: string | undefined, message: string | undefined, options: Record<string, unknown>) => {
+    const { runCronAdd } = await import('./cron-command.js');
+    await runCronAdd(schedule, message, options);
+  });
+  connection(cron.command('rm').alias('remove').description('remove a job').argument('<id>', 'job id')).action(async (id: string, options: Record<string, unknown>) => {
+    const { runCronRemove } = await import('./cron-command.js');
+    await runCronRemove(id, options);
+  });
+  connection(
+    cron.command('run').description('run a job now (it answers at once; see the result with cron list or cron.runs)').argument('<id>', 'job id').option('--due', 'run only if the job is due'),
+  ).action(async (id: string, options: Record<string, unknown>) => {
+    const { runCronRun } = await import('./cron-command.js');
+    await runCronRun(id, options);
+  });
   const mcp = program.command('mcp').description('inspect the configured MCP servers');
   mcp
     .command('list')

@@ -44,6 +44,12 @@ export const DEFAULTS = {
     maxConcurrentRuns: 8,
     maxMessageChars: 100_000,
     historyLimit: 200,
+    /** Heartbeats are off unless agent.heartbeat.every is set. */
+    heartbeat: { everyMs: 0 },
+  },
+  cron: {
+    enabled: true,
+    skipMissedJobs: false,
   },
   openaiHttp: {
     enabled: true,
@@ -55,6 +61,7 @@ export const DEFAULTS = {
     writeFile: { enabled: true },
     editFile: { enabled: true },
     listDir: { enabled: true },
+    cron: { enabled: true },
     /**
      * Off unless enabled. sandbox: bwrap when it works, else process-group containment;
      * network: sandboxed commands get none; env: extra variable names passed on.

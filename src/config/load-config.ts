@@ -14,8 +14,9 @@ import { ConfigError, describeSource } from './config-error.js';
 import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME } from './defaults.js';
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
+import { parseDurationMs } from './duration.js';
 import { describeUnsafeWorkspace } from './workspace-placement.js';
-import type { FileConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
+import type { FileConfig, HeartbeatConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
 import { resolveMcp } from './mcp-config.js';
 import { fileConfigSchema, hostSchema, logFormatSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
@@ -94,9 +95,12 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
   const gateway = Object.assign({}, DEFAULTS.gateway, ...pick('gateway').map(defined)) as PincerConfig['gateway'];
   const auth = Object.assign({}, ...pick('auth').map(defined)) as PincerConfig['auth'];
   const agentLayers = pick('agent').map(defined);
-  const agent = Object.assign({}, DEFAULTS.agent, ...agentLayers) as Omit<PincerConfig['agent'], 'workspaceDir'> & { workspaceDir?: string };
+  const agent = Object.assign({}, DEFAULTS.agent, ...agentLayers) as Omit<PincerConfig['agent'], 'workspaceDir' | 'heartbeat'> & {
+    workspaceDir?: string;
+  };
   const agentWorkspace = agent.workspaceDir;
   const openaiHttp = Object.assign({}, DEFAULTS.openaiHttp, ...pick('openaiHttp').map(defined)) as PincerConfig['openaiHttp'];
+  const cron = Object.assign({}, DEFAULTS.cron, ...pick('cron').map(defined)) as PincerConfig['cron'];
   const logLevel = layers.reduce<LogLevelName>((level, layer) => layer.config.logLevel ?? level, DEFAULTS.logLevel);
   const logFormat = layers.reduce<LogFormatName>((format, layer) => layer.config.logFormat ?? format, DEFAULTS.logFormat);
 
@@ -140,8 +144,9 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
     },
     auth,
     provider: resolveProvider(pick('provider').map(defined), env.fallbacks, sourceOf, configPath),
-    agent: { ...agent, workspaceDir },
+    agent: { ...agent, workspaceDir, heartbeat: resolveHeartbeat(agentLayers.map((layer) => layer.heartbeat)) },
     openaiHttp,
+    cron,
     tools: resolveTools(pick('tools').map(defined)),
     mcp: resolveMcp(pick('mcp'), {
       sourceOf: (name) => mcpServerSource(layers, name),
@@ -272,6 +277,7 @@ function resolveProvider(
     timeoutMs: merged.timeoutMs ?? DEFAULTS.provider.timeoutMs,
     maxRetries: merged.maxRetries ?? DEFAULTS.provider.maxRetries,
     fallbacks: (merged.fallbacks ?? []).map((fallback) => resolveFallback(fallback, primary, vendorKey(fallback.kind))),
+    cost: { ...merged.cost },
   };
 }
 
@@ -307,8 +313,20 @@ function resolveTools(layers: NonNullable<FileConfig['tools']>[]): ToolsConfig {
     writeFile: merge('writeFile'),
     editFile: merge('editFile'),
     listDir: merge('listDir'),
+    cron: merge('cron'),
     exec: merge('exec'),
     webFetch: merge('webFetch'),
+  };
+}
+
+/** Merge the agent.heartbeat layers key by key; `every` becomes everyMs (0 = off). */
+function resolveHeartbeat(layers: (NonNullable<NonNullable<FileConfig['agent']>['heartbeat']> | undefined)[]): HeartbeatConfig {
+  const merged = Object.assign({}, ...layers.map(defined)) as NonNullable<NonNullable<FileConfig['agent']>['heartbeat']>;
+  const everyMs = merged.every === undefined ? DEFAULTS.agent.heartbeat.everyMs : (parseDurationMs(merged.every) ?? 0);
+  return {
+    everyMs,
+    ...(merged.prompt === undefined ? {} : { prompt: merged.prompt }),
+    ...(merged.activeHours === undefined ? {} : { activeHours: { ...merged.activeHours } }),
   };
 }
 

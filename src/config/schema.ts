@@ -77,6 +77,49 @@ const originSchema = v.pipe(
   v.regex(/^(\*|https?:\/\/[^/\s?#]+)$/i, 'expected an origin such as https://example.com (scheme and host, no path) or *'),
 );
 
+/** A duration such as `30m`, `1h`, `45s` (a bare number is minutes); `0m` means off. */
+export const durationSchema = v.pipe(
+  v.string('expected a duration such as 30m, 1h or 45s'),
+  v.regex(/^\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)?$/i, 'expected a duration such as 30m, 1h or 45s'),
+);
+
+/** An IANA time zone name the runtime knows, e.g. Europe/Vienna. */
+export const timeZoneSchema = v.pipe(
+  v.string('expected an IANA time zone such as Europe/Vienna'),
+  v.check(isKnownTimeZone, 'expected an IANA time zone such as Europe/Vienna'),
+);
+
+/** True when Intl accepts `zone` as a time zone. */
+export function isKnownTimeZone(zone: string): boolean {
+  if (zone.trim() === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const clockTime = (allowEndOfDay: boolean) =>
+  v.pipe(
+    v.string('expected a time HH:MM'),
+    v.regex(allowEndOfDay ? /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/ : /^(?:[01]\d|2[0-3]):[0-5]\d$/, `expected a time HH:MM${allowEndOfDay ? ' (24:00 allowed)' : ''}`),
+  );
+
+/** `agent.heartbeat`: periodic agent turns on the main session (OpenClaw's heartbeat). */
+const heartbeatSchema = section({
+  every: v.optional(durationSchema),
+  prompt: v.optional(nonBlank('a prompt')),
+  activeHours: v.optional(
+    section({
+      start: clockTime(false),
+      end: clockTime(true),
+      timezone: v.optional(timeZoneSchema),
+    }),
+  ),
+});
+
+
 /** A proxy address (`10.0.0.2`, `::1`) or network (`10.0.0.0/8`, `fd00::/8`) whose X-Forwarded-For is believed. */
 const trustedProxySchema = v.pipe(
   v.string('expected an IP address or CIDR network'),
@@ -102,6 +145,20 @@ const fallbackSchema = section({
   apiKey: v.optional(secretSchema),
 });
 
+const usdPerMillion = v.pipe(
+  v.number('expected USD per million tokens'),
+  v.finite('expected USD per million tokens'),
+  v.minValue(0, 'expected USD per million tokens, 0 or more'),
+);
+
+/** A model's price (provider.cost["<model>"]), USD per million tokens; cache prices default to the input price. */
+const priceSchema = section({
+  input: usdPerMillion,
+  output: usdPerMillion,
+  cacheRead: v.optional(usdPerMillion),
+  cacheWrite: v.optional(usdPerMillion),
+});
+
 /** `{ "enabled": bool }`, plus the tool's own options. */
 function toolSection<const E extends v.ObjectEntries>(entries: E) {
   return v.optional(section({ enabled: v.optional(v.boolean('expected true or false')), ...entries }));
@@ -114,6 +171,7 @@ const toolsSchema = section({
   writeFile: toolSection({}),
   editFile: toolSection({}),
   listDir: toolSection({}),
+  cron: toolSection({}),
   exec: toolSection({
     timeoutMs: v.optional(integer(100, MAX_TIMEOUT_MS, ' (ms)')),
     maxOutputBytes: v.optional(integer(1024, MAX_TOOL_OUTPUT_BYTES, ' (bytes)')),
@@ -167,6 +225,12 @@ export const fileConfigSchema = section({
       timeoutMs: v.optional(integer(1, MAX_TIMEOUT_MS, ' (ms)')),
       maxRetries: v.optional(integer(0, 10)),
       fallbacks: v.optional(v.pipe(v.array(fallbackSchema, 'expected an array of models'), v.maxLength(MAX_FALLBACKS, `expected at most ${MAX_FALLBACKS} fallbacks`))),
+      cost: v.optional(
+        v.pipe(
+          v.custom<unknown>((value) => !Array.isArray(value), 'expected an object keyed by model id'),
+          v.record(modelSchema, priceSchema, 'expected an object keyed by model id'),
+        ),
+      ),
     }),
   ),
   agent: v.optional(
@@ -176,6 +240,13 @@ export const fileConfigSchema = section({
       maxMessageChars: v.optional(integer(1, 100_000_000)),
       historyLimit: v.optional(integer(1, 1_000_000)),
       workspaceDir: v.optional(nonBlank('a directory path')),
+      heartbeat: v.optional(heartbeatSchema),
+    }),
+  ),
+  cron: v.optional(
+    section({
+      enabled: v.optional(v.boolean('expected true or false')),
+      skipMissedJobs: v.optional(v.boolean('expected true or false')),
     }),
   ),
   openaiHttp: v.optional(
@@ -230,6 +301,15 @@ export interface ProviderConfig extends ModelEndpointConfig {
   readonly maxRetries: number;
   /** Further models, tried in order when the one before fails with a retryable error (default none). */
   readonly fallbacks: readonly ModelEndpointConfig[];
+  /** Prices by model id, USD per million tokens, over the built-in estimates (default none). */
+  readonly cost: Readonly<Record<string, ModelPriceConfig>>;
+}
+
+export interface ModelPriceConfig {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead?: number;
+  readonly cacheWrite?: number;
 }
 
 export interface AgentConfig {
@@ -239,6 +319,23 @@ export interface AgentConfig {
   readonly historyLimit: number;
   /** Absolute path; default `<stateDir>/workspace`. Holds AGENTS.md and is where the tools work. */
   readonly workspaceDir: string;
+  readonly heartbeat: HeartbeatConfig;
+}
+
+export interface HeartbeatConfig {
+  /** Period of heartbeat turns, ms; 0 (the default) turns heartbeats off. */
+  readonly everyMs: number;
+  /** Replaces the built-in heartbeat prompt. */
+  readonly prompt?: string;
+  /** Local-time window (start inclusive, end exclusive, HH:MM) outside which heartbeats are skipped. */
+  readonly activeHours?: { readonly start: string; readonly end: string; readonly timezone?: string };
+}
+
+export interface CronConfig {
+  /** Run scheduled jobs (default true); false keeps jobs stored but never fires them. */
+  readonly enabled: boolean;
+  /** Skip recurring slots missed while the gateway was down instead of running them once (default false). */
+  readonly skipMissedJobs: boolean;
 }
 
 export interface ToolToggle {
@@ -252,6 +349,8 @@ export interface ToolsConfig {
   readonly writeFile: ToolToggle;
   readonly editFile: ToolToggle;
   readonly listDir: ToolToggle;
+  /** Lets the model add, list, run and remove scheduled jobs (reminders). */
+  readonly cron: ToolToggle;
   /** Shell commands in the workspace. Off by default. */
   readonly exec: ToolToggle & {
     readonly timeoutMs: number;
@@ -278,6 +377,7 @@ export interface PincerConfig {
   readonly provider?: ProviderConfig;
   readonly agent: AgentConfig;
   readonly openaiHttp: { readonly enabled: boolean };
+  readonly cron: CronConfig;
   readonly tools: ToolsConfig;
   /** MCP servers whose tools the model may call (none by default). */
   readonly mcp: McpConfig;

@@ -14,13 +14,24 @@ export type ContentBlock =
 /** A tool call the model made, as it appears in an assistant message. */
 export type ToolCallBlock = Extract<ContentBlock, { type: 'toolCall' }>;
 
-/** Token counts of one model call or, summed, of a run. */
+/** Token counts of one model call or, summed, of a run, as the provider reported them. `input` excludes cache reads and writes. */
 export interface Usage {
   input: number;
   output: number;
   totalTokens: number;
   cacheRead?: number;
   cacheWrite?: number;
+  /** USD, when the model's price is known (provider.cost or the estimates table); absent means unknown, not free. */
+  cost?: UsageCost;
+}
+
+/** What the tokens of a Usage cost, per kind and in total, USD. */
+export interface UsageCost {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  total: number;
 }
 
 export type Role = 'user' | 'assistant' | 'toolResult';

@@ -45,6 +45,7 @@ export const DETAIL_CODES = {
   SESSION_NOT_FOUND: { code: 'INVALID_REQUEST', httpStatus: 404, retryable: false },
   RUN_NOT_FOUND: { code: 'INVALID_REQUEST', httpStatus: 404, retryable: false },
   MESSAGE_NOT_FOUND: { code: 'INVALID_REQUEST', httpStatus: 404, retryable: false },
+  UNKNOWN_MODEL: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   EMPTY_MESSAGE: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   MESSAGE_TOO_LONG: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   IDEMPOTENCY_CONFLICT: { code: 'INVALID_REQUEST', httpStatus: 409, retryable: false },

@@ -18,6 +18,8 @@ export const CHANNEL_EVENTS: readonly string[] = [
   EVENT_TICK,
   'sessions.changed',
   'session.message',
+  'cron',
+  'heartbeat',
   EVENT_SHUTDOWN,
 ];
 

@@ -19,7 +19,7 @@ import { IndexWriter } from './index-writer.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { entryOf, openSessionDirectory, type SessionEntry } from './session-directory.js';
 import { parseSessionKey, sessionFileName } from './session-key.js';
-import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
+import { applyMessageToMeta, applyMetaRecord, createSessionMeta } from './session-meta.js';
 import { OpenRuns } from './open-runs.js';
 import { placeInConversation } from './conversation-order.js';
 import { encodeHeaderLines, headerOf, rewriteSessionFile } from './session-file-rewrite.js';
@@ -115,12 +115,20 @@ export class FileSessionStore implements SessionStore {
   }
 
   async setLabel(key: string, label: string | null): Promise<SessionMeta> {
+    return this.#writeMeta(key, { label });
+  }
+
+  async setModel(key: string, model: string | null): Promise<SessionMeta> {
+    return this.#writeMeta(key, { model });
+  }
+
+  #writeMeta(key: string, patch: { label?: string | null; model?: string | null }): Promise<SessionMeta> {
     this.#assertWritable(key);
     return this.#queue.run(key, () =>
       this.#writeSession(key, async ({ entry }) => {
-        const at = Date.now();
-        await this.#appendRecord(entry, { type: 'meta', at, label });
-        applyLabelToMeta(entry.meta, label, at);
+        const record = { type: 'meta' as const, at: Date.now(), ...patch };
+        await this.#appendRecord(entry, record);
+        applyMetaRecord(entry.meta, record);
         this.#index.changed();
         return { ...entry.meta };
       }),
@@ -213,11 +221,11 @@ export class FileSessionStore implements SessionStore {
         createdAt: entry.meta.createdAt,
       };
       const at = Date.now();
-      const label = entry.meta.label;
-      const data = encodeHeaderLines(header) + encodeRecord({ type: 'meta', at, label });
+      const kept = { type: 'meta' as const, at, label: entry.meta.label, ...(entry.meta.model === undefined ? {} : { model: entry.meta.model }) };
+      const data = encodeHeaderLines(header) + encodeRecord(kept);
       entry.file = await writeFileAtomic(join(this.#dir, entry.fileName), data);
       entry.meta = createSessionMeta(header);
-      applyLabelToMeta(entry.meta, label, at);
+      applyMetaRecord(entry.meta, kept);
       entry.openRuns = new OpenRuns();
       entry.inSync = true;
       this.#cache.remember(key, []);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { SessionMeta, StoredMessage } from './types.js';
 import { decodeRecord, SESSION_FILE_VERSION, type SessionHeaderRecord, type SessionRecord } from './session-records.js';
-import { applyLabelToMeta, applyMessageToMeta, createSessionMeta } from './session-meta.js';
+import { applyMessageToMeta, applyMetaRecord, createSessionMeta } from './session-meta.js';
 import { isCanonicalSessionKey } from './session-key.js';
 import { OpenRuns } from './open-runs.js';
 import { placeInConversation } from './conversation-order.js';
@@ -140,8 +140,7 @@ export function parseSessionFile(bytes: Uint8Array, hint?: SessionHeaderRecord):
     if (record.type === 'session') {
       if (record.key !== header.key) issues.push({ line: i + 1, reason: 'unexpected second header' });
     } else if (record.type === 'meta') {
-      if (record.label !== undefined) applyLabelToMeta(meta, record.label, record.at);
-      else meta.updatedAt = Math.max(meta.updatedAt, record.at);
+      applyMetaRecord(meta, record);
     } else if (record.type === 'draft') {
       openRuns.addDraft(record.runId, record.text);
     } else if (seenIds.has(record.message.id)) {

@@ -27,11 +27,14 @@ export function encodeHeaderLines(header: SessionHeaderRecord): string {
   return encodeRecord(header) + encodeRecord(header);
 }
 
-/** Every record of a session as file text: header lines, label, messages, then the drafts of open runs. */
+/** Every record of a session as file text: header lines, label and model, messages, then the drafts of open runs. */
 export function encodeSessionFile(content: SessionFileContent): string {
   const { meta } = content;
   const parts = [encodeHeaderLines(headerOf(meta))];
-  if (meta.label !== null) parts.push(encodeRecord({ type: 'meta', at: meta.createdAt, label: meta.label }));
+  if (meta.label !== null || meta.model !== undefined) {
+    const kept = { type: 'meta' as const, at: meta.createdAt, ...(meta.label === null ? {} : { label: meta.label }) };
+    parts.push(encodeRecord(meta.model === undefined ? kept : { ...kept, model: meta.model }));
+  }
   for (const message of content.messages) parts.push(encodeRecord({ type: 'message', at: message.timestamp, message }));
   for (const runId of content.openRuns.ids()) {
     const text = content.openRuns.draft(runId);

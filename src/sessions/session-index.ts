@@ -30,6 +30,7 @@ const metaSchema = v.object({
   agentId: v.string(),
   sessionId: v.string(),
   label: v.nullable(v.string()),
+  model: v.optional(v.string()),
   derivedTitle: v.nullable(v.string()),
   createdAt: v.number(),
   updatedAt: v.number(),

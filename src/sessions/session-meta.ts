@@ -42,10 +42,12 @@ export function applyMessageToMeta(meta: SessionMeta, message: StoredMessage, at
   if (meta.derivedTitle === null && message.role === 'user') meta.derivedTitle = deriveTitle(message);
 }
 
-/** Apply a label change written at `at`. Mutates `meta`. */
-export function applyLabelToMeta(meta: SessionMeta, label: string | null, at: number): void {
-  meta.label = label;
-  meta.updatedAt = Math.max(meta.updatedAt, at);
+/** Apply a meta record (label and/or model) written at `at`. Mutates `meta`. */
+export function applyMetaRecord(meta: SessionMeta, record: { at: number; label?: string | null; model?: string | null }): void {
+  if (record.label !== undefined) meta.label = record.label;
+  if (record.model === null) delete meta.model;
+  else if (record.model !== undefined) meta.model = record.model;
+  meta.updatedAt = Math.max(meta.updatedAt, record.at);
 }
 
 /** First text of a user message, whitespace collapsed, at most 60 characters; null when it has no text. */

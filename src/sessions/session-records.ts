@@ -28,11 +28,13 @@ export interface MessageRecord {
   message: StoredMessage;
 }
 
-/** A patch of session metadata; absent fields are unchanged. */
+/** A patch of session metadata; absent fields are unchanged, null clears. */
 export interface MetaRecord {
   type: 'meta';
   at: number;
   label?: string | null;
+  /** The session's model, `kind/model`. */
+  model?: string | null;
 }
 
 /**
@@ -66,12 +68,21 @@ const contentBlockSchema = v.variant('type', [
   }),
 ]);
 
+const usageCostSchema = v.object({
+  input: v.number(),
+  output: v.number(),
+  cacheRead: v.number(),
+  cacheWrite: v.number(),
+  total: v.number(),
+});
+
 const usageSchema = v.object({
   input: v.number(),
   output: v.number(),
   totalTokens: v.number(),
   cacheRead: v.optional(v.number()),
   cacheWrite: v.optional(v.number()),
+  cost: v.optional(usageCostSchema),
 });
 
 /** Shape of a StoredMessage; exported for other backends and migrations. */
@@ -103,7 +114,12 @@ const headerSchema = v.object({
 const recordSchema = v.variant('type', [
   headerSchema,
   v.object({ type: v.literal('message'), at: epochMs, message: storedMessageSchema }),
-  v.object({ type: v.literal('meta'), at: epochMs, label: v.optional(v.nullable(v.string())) }),
+  v.object({
+    type: v.literal('meta'),
+    at: epochMs,
+    label: v.optional(v.nullable(v.string())),
+    model: v.optional(v.nullable(v.string())),
+  }),
   v.object({ type: v.literal('draft'), at: epochMs, runId: v.pipe(v.string(), v.minLength(1)), text: v.string() }),
 ]);
 

@@ -22,6 +22,8 @@ export interface SessionMeta {
   /** UUID, stable across resets. */
   sessionId: string;
   label: string | null;
+  /** The model chosen for this session (`kind/model`, sessions.patch); absent: the configured chain. */
+  model?: string;
   /** First user text, at most 60 chars, or null before the first message. */
   derivedTitle: string | null;
   createdAt: number;
@@ -62,6 +64,8 @@ export interface SessionStore {
   ensure(key: string): Promise<SessionMeta>;
   /** Set or clear (null) the label; creates the session when new. */
   setLabel(key: string, label: string | null): Promise<SessionMeta>;
+  /** Set or clear (null) the session's model (`kind/model`); creates the session when new. */
+  setModel(key: string, model: string | null): Promise<SessionMeta>;
   /** Append one message, fsync'd before the promise resolves. Creates the session when new. */
   append(key: string, message: StoredMessage): Promise<SessionMeta>;
   /**
@@ -69,7 +73,7 @@ export interface SessionStore {
    * message, whatever order they were stored in. An unknown key gives an empty page.
    */
   history(key: string, query?: HistoryQuery): Promise<HistoryPage>;
-  /** Drop every message, keep key, sessionId and label. False when unknown. */
+  /** Drop every message, keep key, sessionId, label and model. False when unknown. */
   reset(key: string): Promise<boolean>;
   /**
    * Optional: runs a crash may have cut, per session: runIds whose user row

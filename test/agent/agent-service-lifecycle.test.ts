@@ -31,6 +31,7 @@ function faultyStore(inner: SessionStore, failing: (message: StoredMessage) => b
     get: (key) => inner.get(key),
     ensure: (key) => inner.ensure(key),
     setLabel: (key, label) => inner.setLabel(key, label),
+    setModel: (key, model) => inner.setModel(key, model),
     append: async (key, message) => {
       if (failing(message)) throw Object.assign(new Error(`${code}: no space left on device, write '/secret/path'`), { code });
       return inner.append(key, message);

@@ -28,6 +28,7 @@ const RANKS: Record<string, number> = {
   agent: 3,
   mcp: 3,
   assistant: 4,
+  cron: 4,
   gateway: 5,
   channels: 5,
   cli: 6,

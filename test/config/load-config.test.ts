@@ -224,6 +224,7 @@ describe('loadConfig environment', () => {
       timeoutMs: 120_000,
       maxRetries: 2,
       fallbacks: [],
+      cost: {},
     });
     const anthropic = load(stateDir, {
       env: { PINCER_PROVIDER: 'anthropic', PINCER_MODEL: 'claude-test', ANTHROPIC_API_KEY: 'ak', PINCER_API_KEY: 'pk' },

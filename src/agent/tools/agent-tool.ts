@@ -5,7 +5,7 @@
 
 import * as v from 'valibot';
 
-import type { ToolOutcome } from '../tool-types.js';
+import type { ToolCallContext, ToolOutcome } from '../tool-types.js';
 import type { ToolSpec } from '../../providers/types.js';
 
 /**
@@ -16,7 +16,7 @@ import type { ToolSpec } from '../../providers/types.js';
  */
 export interface AgentTool {
   readonly spec: ToolSpec;
-  execute(args: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome>;
+  execute(args: Record<string, unknown>, signal: AbortSignal, context?: ToolCallContext): Promise<ToolOutcome>;
 }
 
 /** A failure the model caused (bad path, text not found, …), which it can correct in its next call. */

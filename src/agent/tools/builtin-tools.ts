@@ -15,16 +15,22 @@ import { createWebFetchTool } from './web-fetch-tool.js';
 import { Workspace, type ProtectedArea } from './workspace-path.js';
 import type { PincerConfig } from '../../config/schema.js';
 
+/** Tools built outside agent/ because they need parts wired later (the scheduler). */
+export interface ExtraTools {
+  cron?: AgentTool;
+}
+
 /**
  * The ToolSet of every tool `config.tools` enables, working in
  * `config.agent.workspaceDir`. `protectedAreas` are the gateway's own files
  * (token, config, sessions), refused by every file tool wherever they are.
+ * An enabled tool listed in ExtraTools but not supplied is left out.
  */
-export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>, protectedAreas: readonly ProtectedArea[] = []): ToolSet {
+export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>, protectedAreas: readonly ProtectedArea[] = [], extra: ExtraTools = {}): ToolSet {
   const { tools } = config;
   const workspace = new Workspace(config.agent.workspaceDir, protectedAreas);
   const files = createFileTools(workspace);
-  const build: Record<BuiltinToolName, () => AgentTool> = {
+  const build: Record<BuiltinToolName, () => AgentTool | undefined> = {
     read_file: () => files.readFile,
     write_file: () => files.writeFile,
     edit_file: () => files.editFile,
@@ -44,6 +50,8 @@ export function createBuiltinTools(config: Pick<PincerConfig, 'tools' | 'agent'>
         timeoutMs: tools.webFetch.timeoutMs,
         maxBytes: tools.webFetch.maxBytes,
       }),
+    cron: () => extra.cron,
   };
-  return createToolSet(enabledToolNames(config).map((name) => build[name]()));
+  const built = enabledToolNames(config).map((name) => build[name]());
+  return createToolSet(built.filter((tool): tool is AgentTool => tool !== undefined));
 }

@@ -13,11 +13,12 @@ export const TOOL_CONFIG_KEYS = {
   list_dir: 'listDir',
   exec: 'exec',
   web_fetch: 'webFetch',
+  cron: 'cron',
 } as const satisfies Record<string, Exclude<keyof ToolsConfig, 'maxIterations'>>;
 
 export type BuiltinToolName = keyof typeof TOOL_CONFIG_KEYS;
 
-/** Names of the enabled built-in tools, e.g. `['read_file', 'write_file', 'edit_file', 'list_dir', 'web_fetch']`. */
+/** Names of the enabled built-in tools, e.g. `['read_file', 'write_file', 'edit_file', 'list_dir', 'web_fetch', 'cron']`. */
 export function enabledToolNames(config: Pick<PincerConfig, 'tools'>): BuiltinToolName[] {
   return (Object.keys(TOOL_CONFIG_KEYS) as BuiltinToolName[]).filter((name) => config.tools[TOOL_CONFIG_KEYS[name]].enabled);
 }

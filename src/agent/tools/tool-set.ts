@@ -23,10 +23,10 @@ export function createToolSet(tools: readonly AgentTool[]): ToolSet {
   }
   return {
     tools: tools.map((tool) => tool.spec),
-    executeTool: (call, signal) => {
+    executeTool: (call, signal, context) => {
       const tool = byName.get(call.name);
       if (tool === undefined) return Promise.reject(new Error(`unknown tool: ${call.name}`));
-      return tool.execute(call.arguments, signal);
+      return tool.execute(call.arguments, signal, context);
     },
   };
 }

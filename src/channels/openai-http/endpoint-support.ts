@@ -136,11 +136,29 @@ export function runFailedError(outcome: RunOutcome): OpenAiRequestError {
   });
 }
 
-/** Chat Completions usage from agent usage (zeros when the provider reported none). */
-export function chatUsage(usage: Usage | undefined): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
-  const input = usage?.input ?? 0;
+/**
+ * Chat Completions usage from agent usage (zeros when the provider reported
+ * none), in the shape OpenClaw answers with. `prompt_tokens` counts cached
+ * prompt tokens too, as OpenAI's does, and `prompt_tokens_details` appears
+ * when there were any; `cost` (USD, as OpenRouter adds it) only when the
+ * price is known.
+ */
+export function chatUsage(usage: Usage | undefined): ChatUsage {
+  const cacheRead = usage?.cacheRead ?? 0;
+  const prompt = (usage?.input ?? 0) + cacheRead + (usage?.cacheWrite ?? 0);
   const output = usage?.output ?? 0;
-  return { prompt_tokens: input, completion_tokens: output, total_tokens: usage?.totalTokens ?? input + output };
+  const shaped: ChatUsage = { prompt_tokens: prompt, completion_tokens: output, total_tokens: usage?.totalTokens ?? prompt + output };
+  if (cacheRead > 0) shaped.prompt_tokens_details = { cached_tokens: cacheRead };
+  if (usage?.cost !== undefined) shaped.cost = usage.cost.total;
+  return shaped;
+}
+
+export interface ChatUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+  cost?: number;
 }
 
 /** Seconds since the epoch, as OpenAI's `created` fields. */

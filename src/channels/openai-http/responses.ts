@@ -168,14 +168,17 @@ function responseObject(
   };
 }
 
+/** Responses usage; `input_tokens` counts cached input too, as OpenAI's does; `cost` (USD) only when known. */
 function responsesUsage(usage: Usage | undefined): Record<string, unknown> {
-  const input = usage?.input ?? 0;
+  const input = (usage?.input ?? 0) + (usage?.cacheRead ?? 0) + (usage?.cacheWrite ?? 0);
   const output = usage?.output ?? 0;
-  return {
+  const shaped: Record<string, unknown> = {
     input_tokens: input,
     input_tokens_details: { cached_tokens: usage?.cacheRead ?? 0, cache_write_tokens: usage?.cacheWrite ?? 0 },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: usage?.totalTokens ?? input + output,
   };
+  if (usage?.cost !== undefined) shaped.cost = usage.cost.total;
+  return shaped;
 }

@@ -157,7 +157,7 @@ export function createDeltaThrottle(emit: (event: AgentEvent) => void, options: 
     if (event.type === 'session.message' || event.type === 'session.changed') {
       // A session event may report the run's result; the run's held deltas go first.
       for (const run of runs.values()) if (run.sessionKey === event.sessionKey) flush(run);
-    } else {
+    } else if (event.type !== 'cron' && event.type !== 'heartbeat') {
       const run = runs.get(event.runId);
       if (run !== undefined) {
         flush(run);

@@ -233,6 +233,10 @@ export function createEventMapper(options: EventMapperOptions = {}): EventMapper
         return mapMessage(event);
       case 'session.changed':
         return mapChange(event);
+      // Scheduler events already carry OpenClaw's payload shape (bus/scheduler-events.ts).
+      case 'cron':
+      case 'heartbeat':
+        return [{ event: event.type, payload: event.payload, audience: 'read' }];
       default:
         return mapRun(event);
     }

@@ -13,8 +13,11 @@ import type { MethodTable } from './method-types.js';
 import { createAgentMethods } from './methods/agent.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
-import { createSystemMethods, DEFAULT_CONTEXT_TOKENS } from './methods/system.js';
+import { createCronMethods } from './methods/cron.js';
+import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
+import { createUsageMethods, type StatusModel } from './methods/usage.js';
+import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 
 export type { ChannelStats } from './channel.js';
@@ -61,14 +64,47 @@ function buildMethods(host: ChannelHost): MethodTable {
       version: host.version,
       startedAt: Date.now(),
       listSessions: () => assistant.list(),
-      model: () => (config.provider === undefined ? undefined : { provider: config.provider.kind, model: config.provider.model }),
+      model: () => modelInfos(host)[0],
+      fallbacks: () => modelInfos(host).slice(1),
       config: () => config,
     }),
-    ...createSessionMethods({ assistant, canonicalize, defaults }),
+    ...createSessionMethods({ assistant, canonicalize, defaults, models: host.models.catalog }),
     ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ assistant, canonicalize }),
+    ...createUsageMethods({
+      store: assistant,
+      canonicalize,
+      price: (model, usage) => (model === undefined ? undefined : host.models.prices.costOf(model, usage)),
+      models: () => statusModels(host),
+    }),
+    ...createCronMethods({ cron: host.scheduler.cron, lastHeartbeat: () => host.scheduler.lastHeartbeat() }),
     ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
   };
+}
+
+/** The configured models in chain order; a model cooling down after failures is not available. */
+function modelInfos(host: ChannelHost): ModelInfo[] {
+  const { catalog, cooldowns } = host.models;
+  return catalog.list().map((entry) => ({
+    provider: entry.kind,
+    model: entry.model,
+    available: cooldowns.remainingMs(entry.cooldownKey) === 0,
+  }));
+}
+
+/** The configured chain with each model's cooldown, for usage.status. */
+function statusModels(host: ChannelHost): StatusModel[] {
+  const { config } = host;
+  const { cooldowns } = host.models;
+  if (config.provider === undefined) return [];
+  const cooling = new Map(cooldowns.list().map((state) => [state.key, state]));
+  return [config.provider, ...config.provider.fallbacks].map((endpoint) => {
+    const key = modelKey(endpoint);
+    const state = cooling.get(key);
+    const model: StatusModel = { provider: endpoint.kind, model: endpoint.model, cooldownMs: cooldowns.remainingMs(key) };
+    if (state !== undefined && model.cooldownMs > 0) model.lastError = state.lastError;
+    return model;
+  });
 }
 
 /** Model fields of session rows, as OpenClaw reports them. */

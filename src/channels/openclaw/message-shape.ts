@@ -5,7 +5,7 @@
  * empty bubble. Nothing here carries a filesystem path.
  */
 
-import type { ContentBlock } from '../../messages/types.js';
+import type { ContentBlock, UsageCost } from '../../messages/types.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 import type { SessionMeta, StoredMessage } from '../../sessions/types.js';
 
@@ -16,6 +16,8 @@ export interface WireUsage {
   totalTokens: number;
   cacheRead: number;
   cacheWrite: number;
+  /** USD; absent when the model's price is unknown. */
+  cost?: UsageCost;
 }
 
 export interface WireMessage {
@@ -79,13 +81,15 @@ export function shapeMessage(message: StoredMessage, options: ShapeOptions = {})
 
 /** Usage with every counter present (clients sum them without checks). */
 export function shapeUsage(usage: StoredMessage['usage']): WireUsage {
-  return {
+  const wire: WireUsage = {
     input: usage?.input ?? 0,
     output: usage?.output ?? 0,
     totalTokens: usage?.totalTokens ?? 0,
     cacheRead: usage?.cacheRead ?? 0,
     cacheWrite: usage?.cacheWrite ?? 0,
   };
+  if (usage?.cost !== undefined) wire.cost = { ...usage.cost };
+  return wire;
 }
 
 function shapeContent(content: readonly ContentBlock[] | undefined, maxChars: number | undefined): ContentBlock[] {
@@ -159,8 +163,7 @@ export function shapeSessionRow(meta: SessionMeta, options: SessionRowOptions): 
     outputTokens: meta.outputTokens,
     kind: 'direct',
     agentId: meta.agentId || DEFAULT_AGENT_ID,
-    model: options.defaults.model,
-    modelProvider: options.defaults.provider,
+    ...rowModel(meta, options.defaults),
     messageCount: meta.messageCount,
     hasActiveRun: active,
     lastRunId: meta.lastRunId,
@@ -171,4 +174,11 @@ export function shapeSessionRow(meta: SessionMeta, options: SessionRowOptions): 
     row.lastMessage = options.lastMessage === null ? null : shapeMessage(options.lastMessage, { seq: meta.messageCount });
   }
   return row;
+}
+
+/** The session's chosen model (`kind/model`), else the configured default. */
+function rowModel(meta: SessionMeta, defaults: SessionDefaults): { model: string; modelProvider: string } {
+  if (meta.model === undefined) return { model: defaults.model, modelProvider: defaults.provider };
+  const slash = meta.model.indexOf('/');
+  return { model: meta.model.slice(slash + 1), modelProvider: meta.model.slice(0, slash) };
 }

@@ -36,9 +36,9 @@ after(async () => {
 });
 
 describe('tools config', () => {
-  it('enables the file tools and web_fetch by default, exec off, workspace in the state dir', async () => {
+  it('enables the file tools, web_fetch and cron by default, exec off, workspace in the state dir', async () => {
     const config = await loadWith(undefined);
-    assert.deepEqual(enabledToolNames(config), ['read_file', 'write_file', 'edit_file', 'list_dir', 'web_fetch']);
+    assert.deepEqual(enabledToolNames(config), ['read_file', 'write_file', 'edit_file', 'list_dir', 'web_fetch', 'cron']);
     assert.equal(config.tools.maxIterations, 20);
     assert.equal(config.tools.exec.enabled, false);
     assert.equal(config.tools.webFetch.allowPrivateNetwork, false);
@@ -52,7 +52,7 @@ describe('tools config', () => {
     );
     assert.deepEqual(config.tools.exec, { enabled: true, timeoutMs: 5_000, maxOutputBytes: 2048, sandbox: 'auto', network: false, env: [] });
     assert.equal(config.tools.maxIterations, 7);
-    assert.deepEqual(enabledToolNames(config), ['write_file', 'edit_file', 'list_dir', 'exec']);
+    assert.deepEqual(enabledToolNames(config), ['write_file', 'edit_file', 'list_dir', 'exec', 'cron']);
     assert.ok(Object.isFrozen(config.tools.exec));
   });
 

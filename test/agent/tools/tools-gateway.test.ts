@@ -109,7 +109,7 @@ for (const kind of ['openai', 'anthropic'] as const) {
       const { terminal, events, messages } = await chat(stack, 'make a todo file');
       assert.equal(terminal.payload.state, 'final');
       assert.equal(await readFile(join(stack.workspace, 'notes', 'todo.txt'), 'utf8'), 'buy milk\n');
-      assert.deepEqual(toolNames(fake.requests[0]), ['read_file', 'write_file', 'edit_file', 'list_dir', 'web_fetch']);
+      assert.deepEqual(toolNames(fake.requests[0]), ['read_file', 'write_file', 'edit_file', 'list_dir', 'web_fetch', 'cron']);
 
       assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'toolResult', 'assistant', 'toolResult', 'toolResult', 'assistant']);
       assert.deepEqual(messages[1].content, [
@@ -157,7 +157,7 @@ for (const kind of ['openai', 'anthropic'] as const) {
       const results = messages.filter((m) => m.role === 'toolResult');
       assert.deepEqual(results.map((m) => m.isError), [true, true, true, true]);
       assert.match(resultText(results[0]), /invalid arguments for tool read_file: expected a JSON object/);
-      assert.match(resultText(results[1]), /unknown tool: shell \(available: read_file, write_file, edit_file, list_dir, web_fetch\)/);
+      assert.match(resultText(results[1]), /unknown tool: shell \(available: read_file, write_file, edit_file, list_dir, web_fetch, cron\)/);
       assert.match(resultText(results[2]), /path is outside the workspace: \.\.\/\.\.\/etc\/passwd/);
       // exec is off by default: not offered, and a call to it is refused.
       assert.match(resultText(results[3]), /unknown tool: exec/);

@@ -12,6 +12,9 @@ import { ProtocolClient } from '../../helpers/protocol-client.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
 import { okPayload, runEvents, waitTerminal, WAIT_MS } from './e2e-setup.js';
 
+/** Bound of the turn; generous because it loads both SDKs, ms. */
+const TURN_WAIT_MS = 30_000;
+
 let primary: FakeModelServer;
 let fallback: FakeModelServer;
 let gateway: StartedGateway;
@@ -48,7 +51,7 @@ describe('failover seen by an OpenClaw client', () => {
     fallback.enqueue({ text: ['Saved', ' turn'], usage: { input: 20, output: 5, cacheRead: 100, cacheWrite: 40 } });
     const runId = randomUUID();
     okPayload(await client.request('chat.send', { sessionKey: 'main', message: 'hi', idempotencyKey: runId }));
-    const terminal = await waitTerminal(client, runId);
+    const terminal = await waitTerminal(client, runId, TURN_WAIT_MS);
     assert.equal(terminal.payload.state, 'final');
 
     const phases = runEvents(client, runId)

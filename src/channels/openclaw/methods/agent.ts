@@ -77,6 +77,8 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
             provider: record.provider ?? null,
             model: record.model ?? null,
             usage: shapeRunUsage(record),
+            // Paperclip reads this; null says the price is unknown (never 0 for unknown).
+            costUsd: record.usage?.cost?.total ?? null,
           },
         },
       },
@@ -171,16 +173,18 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
   };
 }
 
-/** A run's token totals as OpenClaw's agentMeta.usage, cache counters included. */
-function shapeRunUsage(record: RunRecord): Record<string, number> {
+/** A run's token totals as OpenClaw's agentMeta.usage, cache counters included; `cost` (USD) only when known. */
+function shapeRunUsage(record: RunRecord): Record<string, unknown> {
   const usage = record.usage;
-  return {
+  const shaped: Record<string, unknown> = {
     input: usage?.input ?? 0,
     output: usage?.output ?? 0,
     cacheRead: usage?.cacheRead ?? 0,
     cacheWrite: usage?.cacheWrite ?? 0,
     total: usage?.totalTokens ?? 0,
   };
+  if (usage?.cost !== undefined) shaped.cost = { ...usage.cost };
+  return shaped;
 }
 
 /** A failed run as the error of `agent`'s second res (§6.2). */

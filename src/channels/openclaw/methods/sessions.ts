@@ -6,7 +6,7 @@
 
 import * as v from 'valibot';
 import type { Assistant } from '../../../assistant/types.js';
-import { GatewayError, sessionNotFound } from '../../../protocol/errors.js';
+import { detailError, GatewayError, sessionNotFound } from '../../../protocol/errors.js';
 import { DEFAULT_AGENT_ID, MAIN_SESSION_KEY, MAIN_SESSION_NAME } from '../../../sessions/session-key.js';
 import type { SessionMeta } from '../../../sessions/types.js';
 import { shapeSessionRow, type SessionDefaults, type SessionRow } from '../message-shape.js';
@@ -18,13 +18,27 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 /** Longest session label, characters. */
 export const MAX_LABEL_CHARS = 100;
+/** Longest model reference sessions.patch accepts, characters. */
+const MAX_MODEL_REF_CHARS = 300;
 
 export interface SessionMethodDeps {
   assistant: Assistant;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize: (raw: string) => string;
   defaults: SessionDefaults;
+  /** The configured models a session may choose with sessions.patch { model }. */
+  models?: ModelChoices;
 }
+
+/** What sessions.patch needs of the model catalog. */
+export interface ModelChoices {
+  /** By `kind/model`, or a bare model id served by one kind only. */
+  find(reference: string): { ref: string } | undefined;
+  list(): readonly { ref: string }[];
+}
+
+/** What sessions.patch accepts as "back to the configured default". */
+const DEFAULT_MODEL_WORDS = new Set(['', 'default']);
 
 const KeyString = v.pipe(v.string(), v.minLength(1));
 
@@ -43,6 +57,8 @@ const ResolveParams = v.object({
 const PatchParams = v.object({
   key: KeyString,
   label: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(MAX_LABEL_CHARS)))),
+  /** `kind/model` or a model id of the configured ones; null or "default" returns to the configured chain. */
+  model: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(MAX_MODEL_REF_CHARS)))),
 });
 const ResetParams = v.object({ key: KeyString, reason: v.optional(v.string()) });
 const MessagesSubscribeParams = v.object({ key: KeyString, agentId: v.optional(v.string()) });
@@ -111,7 +127,9 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       scope: 'operator.write',
       async handler(params) {
         const key = canonicalize(params.key);
-        const meta = await assistant.patch(key, { label: params.label });
+        // Checked before anything is written, so a bad model leaves the session untouched.
+        const model = params.model === undefined ? undefined : chosenModel(params.model, deps.models);
+        const meta = await assistant.patch(key, { label: params.label, model });
         return { ok: true, key, entry: entryOf(meta) };
       },
     },
@@ -187,4 +205,14 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       },
     },
   };
+}
+
+/** The `kind/model` to store, or null to clear; an unknown model is INVALID_REQUEST listing the configured ones. */
+function chosenModel(requested: string | null, models: ModelChoices | undefined): string | null {
+  if (requested === null || DEFAULT_MODEL_WORDS.has(requested.trim().toLowerCase())) return null;
+  const found = models?.find(requested);
+  if (found !== undefined) return found.ref;
+  const configured = (models?.list() ?? []).map((entry) => entry.ref);
+  const choices = configured.length === 0 ? 'no model is configured' : `configured models: ${configured.join(', ')}`;
+  throw detailError('UNKNOWN_MODEL', `unknown model ${JSON.stringify(requested)}: ${choices}`, { extra: { field: 'model' } });
 }

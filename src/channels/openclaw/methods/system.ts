@@ -22,6 +22,8 @@ export interface ModelInfo {
   model: string;
   contextTokens?: number;
   reasoning?: boolean;
+  /** False while it cools down after failures (default true). */
+  available?: boolean;
 }
 
 export interface SystemMethodDeps {
@@ -32,6 +34,8 @@ export interface SystemMethodDeps {
   listSessions(): readonly { key: string; updatedAt: number }[];
   /** The configured model, or undefined when no provider is set up. */
   model(): ModelInfo | undefined;
+  /** provider.fallbacks, in order (default none). */
+  fallbacks?(): ModelInfo[];
   /** The effective config; redacted again here before it leaves the process. */
   config(): unknown;
   now?: () => number;
@@ -91,7 +95,10 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
       handler() {
         const model = deps.model();
         const agent: Record<string, unknown> = { id: DEFAULT_AGENT_ID };
-        if (model !== undefined) agent.model = { primary: `${model.provider}/${model.model}` };
+        if (model !== undefined) {
+          const fallbacks = (deps.fallbacks?.() ?? []).map((entry) => `${entry.provider}/${entry.model}`);
+          agent.model = fallbacks.length === 0 ? { primary: `${model.provider}/${model.model}` } : { primary: `${model.provider}/${model.model}`, fallbacks };
+        }
         return { defaultId: DEFAULT_AGENT_ID, mainKey: MAIN_SESSION_NAME, scope: 'per-sender', agents: [agent] };
       },
     },
@@ -101,17 +108,23 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
       handler() {
         const model = deps.model();
         if (model === undefined) return { models: [] };
+        // The primary first, then the fallbacks; each one a session may choose with sessions.patch { model }.
+        const seen = new Set<string>();
+        const models = [model, ...(deps.fallbacks?.() ?? [])].filter((entry) => {
+          const ref = `${entry.provider}/${entry.model}`;
+          if (seen.has(ref)) return false;
+          seen.add(ref);
+          return true;
+        });
         return {
-          models: [
-            {
-              id: model.model,
-              name: model.model,
-              provider: model.provider,
-              contextWindow: model.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
-              reasoning: model.reasoning ?? false,
-              available: true,
-            },
-          ],
+          models: models.map((entry) => ({
+            id: entry.model,
+            name: entry.model,
+            provider: entry.provider,
+            contextWindow: entry.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+            reasoning: entry.reasoning ?? false,
+            available: entry.available ?? true,
+          })),
         };
       },
     },

@@ -1,0 +1,82 @@
+/**
+ * The configured models (provider.model, then provider.fallbacks) by their
+ * reference `kind/model`: the default chain every session uses, and one
+ * strict provider per model for sessions that chose it (sessions.patch).
+ * A chosen model is strict, as in OpenClaw: when it fails the turn reports
+ * the failure instead of answering from another model.
+ */
+
+import { createModelChain, createProvider, modelKey, type ProviderTuning } from './create-provider.js';
+import type { ModelCooldowns } from './model-cooldowns.js';
+import type { ModelEndpoint, Provider, ProviderConfig } from './types.js';
+
+/** One configured model. */
+export interface CatalogModel {
+  /** `kind/model`, what sessions.patch stores. */
+  ref: string;
+  kind: ModelEndpoint['kind'];
+  model: string;
+  /** Its key in the cooldown book. */
+  cooldownKey: string;
+  /** The first model of the chain. */
+  primary: boolean;
+}
+
+export class ModelCatalog {
+  readonly #config: ProviderConfig | undefined;
+  readonly #tuning: ProviderTuning;
+  readonly #models: CatalogModel[] = [];
+  readonly #endpoints = new Map<string, ProviderConfig>();
+  readonly #strict = new Map<string, Provider>();
+  readonly #chain: Provider | undefined;
+
+  /** `config` undefined: no provider configured, an empty catalog. */
+  constructor(config: ProviderConfig | undefined, cooldowns: ModelCooldowns, tuning: ProviderTuning = {}) {
+    this.#config = config;
+    this.#tuning = tuning;
+    if (config === undefined) return;
+    this.#chain = createModelChain(config, cooldowns, tuning);
+    const endpoints: ModelEndpoint[] = [config, ...(config.fallbacks ?? [])];
+    endpoints.forEach((endpoint, index) => {
+      const ref = `${endpoint.kind}/${endpoint.model}`;
+      // The same model twice (e.g. on two servers): the first one is the one a session can choose.
+      if (this.#endpoints.has(ref)) return;
+      const { kind, model, baseUrl, apiKey } = endpoint;
+      this.#endpoints.set(ref, { kind, model, baseUrl, apiKey, timeoutMs: config.timeoutMs, maxRetries: config.maxRetries });
+      this.#models.push({ ref, kind, model, cooldownKey: modelKey(endpoint), primary: index === 0 });
+    });
+  }
+
+  /** Every configured model, in chain order. */
+  list(): readonly CatalogModel[] {
+    return this.#models;
+  }
+
+  /** A model by `kind/model`, or by bare model id when only one kind serves it. */
+  find(reference: string): CatalogModel | undefined {
+    const wanted = reference.trim();
+    const exact = this.#models.find((entry) => entry.ref === wanted);
+    if (exact !== undefined) return exact;
+    const byId = this.#models.filter((entry) => entry.model === wanted);
+    return byId.length === 1 ? byId[0] : undefined;
+  }
+
+  /** The chain (provider.model, then its fallbacks); undefined without a provider. */
+  defaultProvider(): Provider | undefined {
+    return this.#chain;
+  }
+
+  /** The strict provider of a chosen model; undefined when the reference is not configured (any more). */
+  providerFor(reference: string): Provider | undefined {
+    const entry = this.find(reference);
+    if (entry === undefined || this.#config === undefined) return undefined;
+    let provider = this.#strict.get(entry.ref);
+    if (provider === undefined) {
+      const endpoint = this.#endpoints.get(entry.ref);
+      if (endpoint === undefined) return undefined;
+      provider = createProvider(endpoint, this.#tuning);
+      this.#strict.set(entry.ref, provider);
+    }
+    return provider;
+  }
+}
