@@ -8,6 +8,7 @@
 import type { ProviderEvent } from './types.js';
 import { streamCutError, timeoutError, unexpectedError } from './provider-errors.js';
 import type { ErrorContext, MappedFailure, ProviderErrorEvent } from './provider-errors.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 /** Longest wait between two attempts, whatever the provider's Retry-After says, ms. */
 export const MAX_RETRY_DELAY_MS = 30_000;
@@ -93,7 +94,7 @@ export async function* driveStream(options: DriveOptions): AsyncGenerator<Provid
       const waitTooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > MAX_RETRY_DELAY_MS;
       if (outcome.mayRetry && outcome.event.retryable && attempt < options.maxRetries && !waitTooLong) {
         const delay = Math.min(outcome.retryAfterMs ?? backoffMs(baseDelay, attempt), MAX_RETRY_DELAY_MS);
-        if (!(await sleep(delay, options.signal))) {
+        if (!(await abortableSleep(delay, options.signal))) {
           yield { type: 'aborted' };
           return;
         }
@@ -205,21 +206,3 @@ function backoffMs(baseMs: number, attempt: number): number {
   return Math.min(baseMs * 2 ** attempt, MAX_BACKOFF_MS) * jitter;
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -11,6 +11,7 @@
 
 import type { ModelCooldowns } from './model-cooldowns.js';
 import type { FailedModelCall, ModelRequest, Provider, ProviderEvent } from './types.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 /** Longest wait for the soonest cooling model when every model of the chain is cooling down, ms. */
 export const MAX_COOLDOWN_WAIT_MS = 30_000;
@@ -126,7 +127,7 @@ export class FailoverProvider implements Provider {
     // Only when nothing was tried yet: a call that already failed over reports its failures instead.
     if (tried.size > 0) return { kind: 'exhausted' };
     if (waitMs > MAX_COOLDOWN_WAIT_MS) return { kind: 'cooling', waitMs };
-    if (!(await sleep(waitMs, signal))) return 'aborted';
+    if (!(await abortableSleep(waitMs, signal))) return 'aborted';
     return { kind: 'model', model: soonest };
   }
 
@@ -171,21 +172,3 @@ function coolingDown(models: number, waitMs: number): ProviderEvent {
   };
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
