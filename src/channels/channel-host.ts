@@ -15,12 +15,14 @@ import type { ModelCooldowns } from '../providers/model-cooldowns.js';
 import type { PriceBook } from '../providers/model-prices.js';
 import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
+import type { LiveConfig } from '../config/live-config.js';
 import type { PincerConfig } from '../config/schema.js';
 import type { McpServerView } from '../mcp/mcp-manager.js';
 import type { ToolSpec } from '../providers/types.js';
 import type { AuthRateLimiter } from '../security/auth-rate-limiter.js';
 import type { RequestGate } from '../security/request-gate.js';
 import type { AuthSecretResolver } from '../security/secret-compare.js';
+import type { LogTail, LogTailOptions } from '../util/log-ring.js';
 import type { Logger } from '../util/logger.js';
 
 /** An HTTP route: true when it handled the request, false to let the next one try. */
@@ -29,7 +31,14 @@ export type ChannelRoute = (req: IncomingMessage, res: ServerResponse) => boolea
 export type ChannelUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
 
 export interface ChannelHost {
+  /** The config the gateway started with (frozen). */
   config: PincerConfig;
+  /** The config file: read it with its hash and change it; hot keys apply at once (config.*, agents.*). */
+  configFile: LiveConfig;
+  /** The recent log lines (logs.tail), secrets already redacted. */
+  logs: { tail(options: LogTailOptions): LogTail };
+  /** Every started channel's status, in start order (read when asked, so later channels are included). */
+  channelStatuses(): { name: string; status: ChannelStatus }[];
   /** The one way to the assistant. */
   assistant: Assistant;
   /** The tools the model may be offered, for catalogues. */
@@ -65,6 +74,18 @@ export interface ChannelHost {
   onClose(cleanup: () => void | Promise<void>): void;
 }
 
+/** What a channel reports about itself (channels.status). */
+export interface ChannelStatus {
+  /** The config asks for the channel (it may still have failed to start). */
+  configured: boolean;
+  /** Serving now. */
+  running: boolean;
+  /** The last failure, or null. */
+  lastError: string | null;
+  /** Channel-specific fields (connections, paths served, the bot's name, …). */
+  [field: string]: unknown;
+}
+
 /** What a started channel tells main.ts. */
 export interface StartedChannel {
   name: string;
@@ -72,6 +93,8 @@ export interface StartedChannel {
   drainsRuns?: boolean;
   /** Counters for tests and leak checks. */
   stats?(): unknown;
+  /** What channels.status shows for this channel; must not throw. */
+  status?(): ChannelStatus;
 }
 
 /** Start a channel on the host; undefined when the config turns it off. */

@@ -14,6 +14,8 @@ import { createAgentMethods } from './methods/agent.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
+import { createConfigMethods } from './methods/config.js';
+import { createConfigSchemaMethods } from './methods/config-schema.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
 import { createUsageMethods, type StatusModel } from './methods/usage.js';
@@ -66,8 +68,9 @@ function buildMethods(host: ChannelHost): MethodTable {
       listSessions: () => assistant.list(),
       model: () => modelInfos(host)[0],
       fallbacks: () => modelInfos(host).slice(1),
-      config: () => config,
     }),
+    ...createConfigMethods({ config: host.configFile, logger: host.logger.child({ component: 'config' }) }),
+    ...createConfigSchemaMethods({ version: host.version }),
     ...createSessionMethods({ assistant, canonicalize, defaults, models: host.models.catalog }),
     ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ assistant, canonicalize }),
