@@ -25,6 +25,7 @@ import type { ChannelHost, ChannelStarter, StartedChannel } from './channels/cha
 import { startOpenAiHttpChannel } from './channels/openai-http/index.js';
 import { startOpenClawChannel, type ChannelStats } from './channels/openclaw/index.js';
 import { startWebChannel } from './channels/web/index.js';
+import { startTelegramChannel } from './channels/telegram/index.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { createRequestGate } from './security/request-gate.js';
@@ -33,7 +34,7 @@ import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key
 /** The agents this gateway runs; the first is the default. */
 const AGENT_IDS = [DEFAULT_AGENT_ID];
 /** Every channel, started in this order; each decides from the config whether it runs. */
-const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel];
+const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel, startTelegramChannel];
 
 export interface StartPincerOptions {
   /** An already loaded config. When absent, one is loaded from flags, overrides and env. */
@@ -180,7 +181,6 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
           return secrets.length === 0 ? tail : { ...tail, lines: tail.lines.map((line) => redactValues(line, secrets)) };
         },
       },
-      channelStatuses: () => channels.flatMap((channel) => (channel.status === undefined ? [] : [{ name: channel.name, status: channel.status() }])),
       assistant: started.assistant,
       tools: { builtinTools: () => started.builtinTools, mcpServers: () => started.mcp?.servers() ?? [] },
       models: { catalog: started.models, cooldowns: started.cooldowns, prices: started.prices },
@@ -200,6 +200,8 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       onDrain: (name, hook) => gateway.onDrain(name, ({ deadlineMs }) => hook(deadlineMs)),
       drainRuns: (budgetMs) => started.agent.drain(budgetMs),
       onClose: (cleanup) => cleanups.push(cleanup),
+      addDeliveryTarget: (target) => started.delivery.addTarget(target),
+      channels: () => channels,
     };
     for (const start of CHANNELS) {
       const channel = start(host);
