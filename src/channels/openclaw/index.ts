@@ -14,6 +14,7 @@ import { createAgentMethods } from './methods/agent.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
+import { createEmptyFamilyMethods } from './methods/empty-families.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
 import { createUsageMethods, type StatusModel } from './methods/usage.js';
@@ -79,6 +80,7 @@ function buildMethods(host: ChannelHost): MethodTable {
     }),
     ...createCronMethods({ cron: host.scheduler.cron, lastHeartbeat: () => host.scheduler.lastHeartbeat() }),
     ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
+    ...createEmptyFamilyMethods(),
   };
 }
 
