@@ -6,6 +6,7 @@
  */
 
 import type { RunRecord } from '../../agent/types.js';
+import type { Assistant } from '../../assistant/types.js';
 import { parseSessionKey } from '../../sessions/session-key.js';
 import type { SessionMeta } from '../../sessions/types.js';
 import { shapeSessionRow, type SessionDefaults } from './message-shape.js';
@@ -48,4 +49,21 @@ export function shapeSessionInfo(key: string, meta: SessionMeta | undefined, opt
     activeRunIds: options.activeRuns.map((run) => run.runId),
     snapshotAt: options.now,
   };
+}
+
+/**
+ * The fields chat.startup adds to a page of messages for the Control UI's chat view: `pendingInputs`, `defaults`, `sessionInfo` and, while a
+ * run is live, `inFlightRun` (its text comes with the run's next delta, which carries it all).
+ */
+export function chatViewFields(assistant: Assistant, sessionKey: string, defaults: SessionDefaults, now: number): Record<string, unknown> {
+  const runs = assistant.activeRuns(sessionKey);
+  const fields: Record<string, unknown> = {
+    // A message is on disk before chat.send answers, so no input ever waits outside the transcript.
+    pendingInputs: { items: [], total: 0 },
+    defaults: shapeChatDefaults(defaults),
+    sessionInfo: shapeSessionInfo(sessionKey, assistant.describe(sessionKey), { defaults, activeRuns: runs, now }),
+  };
+  const running = runs.at(-1);
+  if (running !== undefined) fields.inFlightRun = { runId: running.runId, text: '', startedAt: running.startedAt };
+  return fields;
 }

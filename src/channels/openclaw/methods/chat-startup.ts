@@ -11,7 +11,7 @@ import { MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
 import { buildHistoryPayload } from '../history-payload.js';
 import type { SessionDefaults } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
-import { shapeChatDefaults, shapeSessionInfo } from '../session-info.js';
+import { chatViewFields } from '../session-info.js';
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MIN_PAGE_BYTES } from './chat.js';
 
 /** A model the composer may offer, as clients see it. */
@@ -61,22 +61,12 @@ export function createChatStartupMethods(deps: ChatStartupDeps): MethodTable {
         const sessionKey = canonicalize(params.sessionKey);
         if (params.cursor !== undefined) return { kind: 'reset', sessionKey };
         ctx.watchSession(sessionKey);
-        const runs = assistant.activeRuns(sessionKey);
-        const extra: Record<string, unknown> = {
-          // A message is on disk before chat.send answers, so no input ever waits outside the transcript.
-          pendingInputs: { items: [], total: 0 },
-          defaults: shapeChatDefaults(defaults),
-          sessionInfo: shapeSessionInfo(sessionKey, assistant.describe(sessionKey), { defaults, activeRuns: runs, now: now() }),
-        };
-        const running = runs.at(-1);
-        // The reply so far arrives with the run's next delta, which carries the whole text.
-        if (running !== undefined) extra.inFlightRun = { runId: running.runId, text: '', startedAt: running.startedAt };
         return buildHistoryPayload(assistant, sessionKey, {
           limit: params.limit ?? DEFAULT_HISTORY_LIMIT,
           maxChars: params.maxChars,
           maxBytes: params.maxBytes,
           maxPayloadBytes: deps.maxPayloadBytes,
-          extra,
+          extra: chatViewFields(assistant, sessionKey, defaults, now()),
         });
       },
     },
