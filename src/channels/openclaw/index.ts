@@ -23,6 +23,7 @@ import { createUserPrefsMethods } from './methods/user-prefs.js';
 import { UserPrefs } from './user-prefs.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
+import { createPairingMethods } from './methods/channel-pairing.js';
 import { createUsageMethods, type StatusModel } from './methods/usage.js';
 import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
@@ -100,6 +101,7 @@ function buildMethods(host: ChannelHost): MethodTable {
     ...createAgentIdentityMethods({ assistant, canonicalize }),
     ...createUserPrefsMethods(new UserPrefs(join(config.stateDir, CONTROL_UI_PREFS_FILE))),
     ...createEmptyFamilyMethods(),
+    ...createPairingMethods({ channels: host.channels }),
   };
 }
 

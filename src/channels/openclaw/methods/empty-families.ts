@@ -1,6 +1,6 @@
 /**
  * Method families OpenClaw has and Pincer does not (approvals, plugins, skills,
- * nodes, pairing, boards, tasks, themes, …; docs/protocol.md §3.6). Each one
+ * nodes, pairing, boards, tasks, themes, …; docs/protocol.md §3.7). Each one
  * answers what OpenClaw answers when the family holds nothing, in the shape
  * its Control UI reads, so a page shows an empty state instead of an error
  * and the UI does not retry. One table, one generic entry builder.
@@ -67,13 +67,9 @@ const EMPTY_FAMILIES: Record<string, EmptyAnswer> = {
     answer: () => ({ entries: [], multipleProfiles: false, defaultTarget: 'workspace', canManageWorkspace: false, defaultSelectionLimit: 0 }),
   },
 
-  // Nodes, devices and channel pairing: Pincer pairs nothing.
+  // Nodes and devices: Pincer pairs none.
   'node.list': { scope: READ, answer: (_params, now) => ({ ts: now, nodes: [] }) },
   'device.pair.list': { scope: PAIRING, answer: () => ({ pending: [], paired: [] }) },
-  'channels.pairing.list': {
-    scope: PAIRING,
-    answer: () => ({ accounts: [], requests: [], commandOwnerConfigured: false, limits: { pendingPerAccount: 0, ttlMs: 0 } }),
-  },
 
   // Workspaces around sessions: environments, projects, boards, tasks, artifacts.
   'environments.list': { scope: READ, answer: () => ({ environments: [] }) },
