@@ -45,6 +45,8 @@ const EXPECTED_FIGURES = [
   'feature_idle_rss_mib_cron',
   'feature_ready_ms_mcp',
   'feature_idle_rss_mib_mcp',
+  'feature_ready_ms_telegram',
+  'feature_idle_rss_mib_telegram',
   'recovery_cold_ready_ms',
   'recovery_warm_ready_ms',
   'recovery_crash_ready_ms',
