@@ -181,7 +181,9 @@ async function streamTurn(
   const calls: ToolCall[] = [];
   const badArguments = new Map<string, string>();
   const seenIds = new Set<string>();
-  let text = '';
+  // The text so far is the current block's text after the turn's earlier text blocks: one string shared by the
+  // block and the events, so a long reply is held once (and flattened once), not once per holder.
+  let earlierText = '';
   let thinking = '';
   let usage: Usage | undefined;
   let answeredBy: StreamedTurn['answeredBy'];
@@ -194,11 +196,15 @@ async function streamTurn(
     for (let event = await events.next(); event !== undefined; event = await events.next()) {
       if (event.type === 'text') {
         if (event.delta === '') continue;
-        const last = content[content.length - 1];
+        let last = content[content.length - 1];
         if (last?.type === 'text') last.text += event.delta;
-        else content.push({ type: 'text', text: event.delta });
-        text += event.delta;
-        emit({ type: 'text.delta', delta: event.delta, text });
+        else {
+          earlierText = '';
+          for (const block of content) if (block.type === 'text') earlierText += block.text;
+          last = { type: 'text', text: event.delta };
+          content.push(last);
+        }
+        emit({ type: 'text.delta', delta: event.delta, text: earlierText + last.text });
       } else if (event.type === 'thinking') {
         if (event.delta === '') continue;
         const last = content[content.length - 1];
