@@ -35,6 +35,8 @@ import { performHandshake, type HandshakeDeps } from './handshake.js';
 import { createKeepalive } from './keepalive.js';
 import type { MethodTable, WireEvent } from './method-types.js';
 import { createUpgradeGate } from './upgrade.js';
+import type { PresenceClient } from './methods/system-info.js';
+import { presenceOf } from './presence.js';
 
 export { MAX_PENDING_PER_IP, MAX_PENDING_TOTAL } from './upgrade.js';
 
@@ -122,6 +124,8 @@ export interface OpenClawChannel {
   /** Drop every socket at once and release the bus subscription and timers. */
   close(): Promise<void>;
   stats(): ChannelStats;
+  /** The authenticated clients, oldest first (system-presence). */
+  presence(): PresenceClient[];
 }
 
 /** Build the channel. Nothing listens until main.ts routes upgrades to it. */
@@ -141,6 +145,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
 
   const connections = new Set<Connection>();
   const authenticated = new Set<Connection>();
+  const presence = new Map<Connection, PresenceClient>();
   const closeWaiters: (() => void)[] = [];
   /** Set by shutdown() and close(): the registry takes no new sockets. */
   let stopped = false;
@@ -221,7 +226,10 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     },
     onStateChange(conn, from, to) {
       if (from === 'AWAIT_CONNECT') upgradeGate.releasePending(conn.ip);
-      if (from === 'AUTHED') authenticated.delete(conn);
+      if (from === 'AUTHED') {
+        authenticated.delete(conn);
+        presence.delete(conn);
+      }
       if (to === 'AUTHED') authenticated.add(conn);
     },
     onClosed(conn) {
@@ -275,6 +283,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
       return;
     }
     conn.authenticate(result.scopes);
+    presence.set(conn, presenceOf(params, result, Date.now()));
     conn.sendText(serialiseOkResponse(id, result.hello));
     logger.debug('client connected', {
       connId: conn.id,
@@ -337,6 +346,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
       wss.close();
       return waitForAllClosed();
     },
+    presence: () => [...presence.values()],
     stats() {
       let subscriptions = 0;
       let timers = keepalive.timers + fanOut.timers;

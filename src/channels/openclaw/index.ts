@@ -27,6 +27,8 @@ import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './m
 import { createToolMethods } from './methods/tools.js';
 import { createPairingMethods } from './methods/channel-pairing.js';
 import { createUsageMethods, type StatusModel } from './methods/usage.js';
+import { buildManagementMethods, type ManagementMethods } from './management-methods.js';
+import type { PresenceClient } from './methods/system-info.js';
 import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 
@@ -42,9 +44,12 @@ export const SOCKET_CLOSE_RESERVE_MS = 1_000;
 export const startOpenClawChannel: ChannelStarter = (host) => {
   const { config } = host;
   if (!config.gateway.websocket) return undefined;
+  // The management methods list this channel's clients, so they read it once it exists.
+  let readPresence: () => PresenceClient[] = () => [];
+  const management = buildManagementMethods(host, () => readPresence());
   const channel = createOpenClawChannel({
     getAuthSecret: host.getAuthSecret,
-    methods: buildMethods(host),
+    methods: buildMethods(host, management),
     bus: host.events,
     mapEvent: createEventMapper({ defaults: sessionDefaults(config) }),
     isDraining: host.isDraining,
@@ -64,12 +69,24 @@ export const startOpenClawChannel: ChannelStarter = (host) => {
     await host.drainRuns(Math.max(0, deadlineMs - Date.now() - SOCKET_CLOSE_RESERVE_MS));
     await channel.shutdown('shutdown');
   });
-  host.onClose(() => channel.close());
-  return { name: 'openclaw', drainsRuns: true, stats: () => channel.stats() };
+  readPresence = () => channel.presence();
+  host.onClose(() => {
+    management.close();
+    return channel.close();
+  });
+  return {
+    name: 'openclaw',
+    drainsRuns: true,
+    stats: () => channel.stats(),
+    status: () => {
+      const stats = channel.stats();
+      return { configured: true, running: !host.isDraining(), lastError: null, port: host.port, connections: stats.connections, authenticated: stats.authenticated };
+    },
+  };
 };
 
 /** Every OpenClaw method, from the groups in methods/. */
-function buildMethods(host: ChannelHost): MethodTable {
+function buildMethods(host: ChannelHost, management: ManagementMethods): MethodTable {
   const { config, assistant, canonicalize } = host;
   const defaults = sessionDefaults(config);
   return {
@@ -79,7 +96,9 @@ function buildMethods(host: ChannelHost): MethodTable {
       listSessions: () => assistant.list(),
       model: () => modelInfos(host)[0],
       fallbacks: () => modelInfos(host).slice(1),
+      extras: management.systemExtras,
     }),
+    ...management.methods,
     ...createConfigMethods({ config: host.configFile, logger: host.logger.child({ component: 'config' }) }),
     ...createConfigSchemaMethods({ version: host.version }),
     ...createSessionMethods({ assistant, canonicalize, defaults, models: host.models.catalog }),

@@ -9,5 +9,5 @@ import { createWebHandler, defaultWebAssetsDir } from './serve-web.js';
 /** Serve the web chat on the host. */
 export const startWebChannel: ChannelStarter = (host) => {
   host.addRoute(createWebHandler({ assetsDir: defaultWebAssetsDir() }));
-  return { name: 'web' };
+  return { name: 'web', status: () => ({ configured: true, running: !host.isDraining(), lastError: null, basePath: '/' }) };
 };

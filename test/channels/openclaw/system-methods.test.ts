@@ -70,7 +70,24 @@ describe('system methods over the socket', () => {
   it('models.list: one row for the configured model', async () => {
     const client = await h.connected({ scopes: ['operator.read'] });
     const p = (await client.request('models.list', { view: 'all' })).payload;
-    assert.deepEqual(p, { models: [{ id: 'fake-model', name: 'fake-model', provider: 'fake', contextWindow: 64_000, reasoning: false, available: true }] });
+    assert.deepEqual(p, {
+      models: [
+        {
+          id: 'fake-model',
+          name: 'fake-model',
+          provider: 'fake',
+          contextWindow: 64_000,
+          reasoning: false,
+          tags: ['default'],
+          thinkingLevels: [{ id: 'off', label: 'off' }],
+          thinkingDefault: 'off',
+          manualSelectionAllowed: true,
+          available: true,
+        },
+      ],
+      defaultModels: { automaticUtilityModel: null },
+      accountSelection: { kind: 'automatic', label: 'Automatic account selection' },
+    });
   });
 
   it('all read methods are refused without scopes', async () => {
@@ -86,7 +103,11 @@ describe('system methods without a provider', () => {
   const table = methodsWith(undefined);
 
   it('models.list is empty and agents.list has no model', async () => {
-    assert.deepEqual(await table['models.list']!.handler({}, ctx), { models: [] });
+    assert.deepEqual(await table['models.list']!.handler({}, ctx), {
+      models: [],
+      defaultModels: { automaticUtilityModel: null },
+      accountSelection: { kind: 'automatic', label: 'Automatic account selection' },
+    });
     assert.deepEqual(await table['agents.list']!.handler({}, ctx), { defaultId: 'main', mainKey: 'main', scope: 'per-sender', agents: [{ id: 'main' }] });
   });
 

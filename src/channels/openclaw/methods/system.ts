@@ -33,10 +33,17 @@ export interface SystemMethodDeps {
   model(): ModelInfo | undefined;
   /** provider.fallbacks, in order (default none). */
   fallbacks?(): ModelInfo[];
+  /** Further health and status fields (channels, heartbeat, event loop; system-status.ts). */
+  extras?: { health(): Record<string, unknown>; status(): Record<string, unknown> };
   now?: () => number;
 }
 
 const NoParams = v.object({});
+/** models.list fields on choices Pincer does not offer: no separate utility model, one account per provider. */
+const MODELS_LIST_POLICY = {
+  defaultModels: { automaticUtilityModel: null },
+  accountSelection: { kind: 'automatic', label: 'Automatic account selection' },
+} as const;
 const ModelsListParams = v.object({ view: v.optional(v.string()) });
 
 /** Build the system method entries. */
@@ -61,6 +68,7 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
           channelOrder: [],
           channelLabels: {},
           heartbeatSeconds: 0,
+          ...deps.extras?.health(),
         };
       },
     },
@@ -81,6 +89,7 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
             },
             recent: sessions.slice(0, STATUS_RECENT_SESSIONS).map((s) => ({ key: s.key, updatedAt: s.updatedAt })),
           },
+          ...deps.extras?.status(),
         };
       },
     },
@@ -102,7 +111,7 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
       scope: 'operator.read',
       handler() {
         const model = deps.model();
-        if (model === undefined) return { models: [] };
+        if (model === undefined) return { models: [], ...MODELS_LIST_POLICY };
         // The primary first, then the fallbacks; each one a session may choose with sessions.patch { model }.
         const seen = new Set<string>();
         const models = [model, ...(deps.fallbacks?.() ?? [])].filter((entry) => {
@@ -112,14 +121,21 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
           return true;
         });
         return {
-          models: models.map((entry) => ({
+          models: models.map((entry, index) => ({
             id: entry.model,
             name: entry.model,
             provider: entry.provider,
             contextWindow: entry.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
             reasoning: entry.reasoning ?? false,
+            // The primary is what a session uses unless it chooses another.
+            tags: index === 0 ? ['default'] : [],
+            // Pincer sends no thinking settings to models, so "off" is the one level.
+            thinkingLevels: [{ id: 'off', label: 'off' }],
+            thinkingDefault: 'off',
+            manualSelectionAllowed: true,
             available: entry.available ?? true,
           })),
+          ...MODELS_LIST_POLICY,
         };
       },
     },

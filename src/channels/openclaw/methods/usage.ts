@@ -111,6 +111,9 @@ export function createUsageMethods(deps: UsageMethodDeps): MethodTable {
           sessions: rows.slice(0, limit).map(({ meta, usage }) => sessionRow(meta, usage)),
           totals: sumTotals(rows.map((row) => row.usage)),
           aggregates: aggregate(rows.map((row) => row.usage)),
+          // One operator: no creators to filter by. Totals are read from the files on every call, never cached.
+          creatorOptions: [],
+          cacheStatus: { status: 'fresh', cachedFiles: 0, pendingFiles: 0, staleFiles: 0 },
         };
       },
     },
@@ -158,7 +161,7 @@ export function createUsageMethods(deps: UsageMethodDeps): MethodTable {
           }
           return entry;
         });
-        return { updatedAt: now(), providers };
+        return { updatedAt: now(), providers, refreshing: false };
       },
     },
   };
@@ -198,6 +201,14 @@ function sessionRow(meta: SessionMeta, usage: SessionUsage): Record<string, unkn
     modelProvider: main?.provider ?? null,
     model: main?.model ?? null,
     usage,
+    // OpenClaw groups a session's successive instances into a family; a Pincer session is one instance.
+    scope: 'family',
+    sessionFamilyKey: meta.key,
+    currentSessionId: meta.sessionId,
+    includedSessionIds: [meta.sessionId],
+    historicalInstanceCount: 1,
+    chatType: 'direct',
+    hasContextWeight: false,
   };
 }
 
@@ -252,6 +263,10 @@ function aggregate(usages: readonly SessionUsage[]): Record<string, unknown> {
     byProvider: [...byProvider.values()],
     byAgent: usages.length === 0 ? [] : [{ agentId: AGENT_ID, totals }],
     byChannel: [],
+    byCreator: [],
+    costDaily: [...daily.values()].map((day) => ({ date: day.date, cost: day.cost })).sort((a, b) => a.date.localeCompare(b.date)),
+    // Pincer stores no per-reply latency.
+    dailyLatency: [],
     daily: [...daily.values()].sort((a, b) => a.date.localeCompare(b.date)),
     modelDaily: usages.flatMap((usage) => usage.dailyModelUsage),
   };
