@@ -5,6 +5,7 @@
 
 import { isIP } from 'node:net';
 import * as v from 'valibot';
+import { controlUiSchema, type ControlUiConfig } from './control-ui-config.js';
 import { mcpFileSchema } from './mcp-config.js';
 import type { McpConfig } from './mcp-config.js';
 
@@ -208,6 +209,7 @@ export const fileConfigSchema = section({
       maxRequestsPerSecond: v.optional(integer(1, 1_000_000, ' (requests per second)')),
       trustedProxies: v.optional(v.array(trustedProxySchema, 'expected an array of IP addresses or CIDR networks')),
       maxConnections: v.optional(integer(1, 1_000_000, ' (connections)')),
+      controlUi: v.optional(controlUiSchema),
     }),
   ),
   auth: v.optional(
@@ -281,6 +283,8 @@ export interface GatewayConfig {
   readonly trustedProxies: readonly string[];
   /** Open TCP connections (HTTP and WebSocket together); more are closed at once. */
   readonly maxConnections: number;
+  /** A Control UI build served under a base path (gateway.controlUi). */
+  readonly controlUi: ControlUiConfig;
 }
 
 export interface AuthConfig {
