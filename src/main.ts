@@ -29,6 +29,7 @@ import { startTelegramChannel } from './channels/telegram/index.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { createRequestGate } from './security/request-gate.js';
+import { deviceTokensPath, openDeviceTokenStore } from './security/device-token-store.js';
 import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
 
 /** The agents this gateway runs; the first is the default. */
@@ -158,6 +159,11 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     });
 
     const authLimiter = createAuthRateLimiter();
+    const deviceTokens = await openDeviceTokenStore({
+      path: deviceTokensPath(config.stateDir),
+      onError: (message, error) => logger.warn(message, { err: error }),
+    });
+    cleanups.push(() => deviceTokens.flush());
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
     const requestGate = createRequestGate({ ...config.gateway, port: address.port });
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
@@ -189,6 +195,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       getAuthSecret: auth.getAuthSecret,
       authLimiter,
       gate: requestGate,
+      deviceTokens,
       canonicalize,
       agentIds: AGENT_IDS,
       version,

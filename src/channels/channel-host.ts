@@ -21,6 +21,7 @@ import type { PincerConfig } from '../config/schema.js';
 import type { McpServerView } from '../mcp/mcp-manager.js';
 import type { ToolSpec } from '../providers/types.js';
 import type { AuthRateLimiter } from '../security/auth-rate-limiter.js';
+import type { DeviceTokenStore } from '../security/device-token-store.js';
 import type { RequestGate } from '../security/request-gate.js';
 import type { AuthSecretResolver } from '../security/secret-compare.js';
 import type { LogTail, LogTailOptions } from '../util/log-ring.js';
@@ -53,6 +54,8 @@ export interface ChannelHost {
   authLimiter: AuthRateLimiter;
   /** The one Host/Origin gate for the upgrade and every HTTP route that reads the secret. */
   gate: RequestGate;
+  /** Device tokens issued in hello-ok, kept hashed in the state directory. */
+  deviceTokens: DeviceTokenStore;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize(raw: string): string;
   /** Configured agents; the first is the default. */

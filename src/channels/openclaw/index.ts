@@ -56,6 +56,7 @@ export const startOpenClawChannel: ChannelStarter = (host) => {
     logger: host.logger.child({ component: 'openclaw' }),
     authLimiter: host.authLimiter,
     gate: host.gate,
+    deviceTokens: host.deviceTokens,
     options: {
       ...config.gateway,
       port: host.port,
