@@ -17,6 +17,7 @@ import { createCronMethods } from './methods/cron.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
 import { createPairingMethods } from './methods/channel-pairing.js';
+import { createChannelStatusMethods } from './methods/channel-status.js';
 import { createUsageMethods, type StatusModel } from './methods/usage.js';
 import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
@@ -81,6 +82,7 @@ function buildMethods(host: ChannelHost): MethodTable {
     ...createCronMethods({ cron: host.scheduler.cron, lastHeartbeat: () => host.scheduler.lastHeartbeat() }),
     ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
     ...createPairingMethods({ channels: host.channels }),
+    ...createChannelStatusMethods({ channels: host.channels }),
   };
 }
 
