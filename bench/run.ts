@@ -24,6 +24,7 @@ import { measureRecovery } from './scenario-recovery.js';
 import { measureRoundTrip } from './scenario-round-trip.js';
 import { measureStartup } from './scenario-startup.js';
 import { measureStreamCost } from './scenario-stream-cost.js';
+import { measureTelegram } from './scenario-telegram.js';
 import { startTarget, stopAllTargets } from './targets.js';
 
 const EXIT_BUDGET_MISSED = 1;
@@ -33,6 +34,7 @@ const USAGE = 'usage: node dist/bench/run.js [--quick] [--check] [--out DIR] [--
 /** Names of the scenarios for --only that start their own targets. */
 const STARTUP = 'start-up';
 const RECOVERY = 'recovery';
+const TELEGRAM = 'telegram';
 
 type Scenario = (ctx: BenchContext) => Promise<Figure[]>;
 
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`pincer bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  const known = [STARTUP, RECOVERY, ...SCENARIOS.map(([name]) => name)];
+  const known = [STARTUP, RECOVERY, TELEGRAM, ...SCENARIOS.map(([name]) => name)];
   const only = args.only === undefined ? known : args.only.split(',').map((name) => name.trim());
   const unknown = only.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
@@ -111,6 +113,10 @@ async function measureAll(counts: BenchCounts, only: readonly string[], log: (me
     if (only.includes(RECOVERY)) {
       log(RECOVERY);
       figures.push(...(await measureRecovery(counts, model.url, log)));
+    }
+    if (only.includes(TELEGRAM)) {
+      log(TELEGRAM);
+      figures.push(...(await measureTelegram(counts, model.url, log)));
     }
     const shared = SCENARIOS.filter(([name]) => only.includes(name));
     if (shared.length === 0) return figures;

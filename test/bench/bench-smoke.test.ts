@@ -40,9 +40,11 @@ const EXPECTED_FIGURES = [
   'recovery_cold_ready_ms',
   'recovery_warm_ready_ms',
   'recovery_crash_ready_ms',
+  'telegram_ready_ms',
+  'telegram_idle_rss_mib',
 ];
 /** Figures compared with the floor. */
-const FLOOR_FIGURES = ['ready_ms', 'idle_rss_mib', 'handshake_p99_ms', 'rtt_p99_ms', 'pipelined_rps', 'fan_out_dps', 'idle_connections_growth_mib'];
+const FLOOR_FIGURES = ['telegram_ready_ms', 'telegram_idle_rss_mib', 'ready_ms', 'idle_rss_mib', 'handshake_p99_ms', 'rtt_p99_ms', 'pipelined_rps', 'fan_out_dps', 'idle_connections_growth_mib'];
 
 interface ResultFigure {
   id: string;
