@@ -17,6 +17,7 @@ import { writeResults } from './report.js';
 import { measureChatMemory } from './scenario-chat-memory.js';
 import { measureConcurrentRuns } from './scenario-concurrent-runs.js';
 import { measureFanOut } from './scenario-fan-out.js';
+import { measureFeatureCost } from './scenario-feature-cost.js';
 import { measureFirstDelta } from './scenario-first-delta.js';
 import { measureHandshake } from './scenario-handshake.js';
 import { measureIdleConnections } from './scenario-idle-connections.js';
@@ -24,7 +25,6 @@ import { measureRecovery } from './scenario-recovery.js';
 import { measureRoundTrip } from './scenario-round-trip.js';
 import { measureStartup } from './scenario-startup.js';
 import { measureStreamCost } from './scenario-stream-cost.js';
-import { measureTelegram } from './scenario-telegram.js';
 import { startTarget, stopAllTargets } from './targets.js';
 
 const EXIT_BUDGET_MISSED = 1;
@@ -34,7 +34,7 @@ const USAGE = 'usage: node dist/bench/run.js [--quick] [--check] [--out DIR] [--
 /** Names of the scenarios for --only that start their own targets. */
 const STARTUP = 'start-up';
 const RECOVERY = 'recovery';
-const TELEGRAM = 'telegram';
+const FEATURE_COST = 'feature-cost';
 
 type Scenario = (ctx: BenchContext) => Promise<Figure[]>;
 
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`pincer bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  const known = [STARTUP, RECOVERY, TELEGRAM, ...SCENARIOS.map(([name]) => name)];
+  const known = [STARTUP, RECOVERY, FEATURE_COST, ...SCENARIOS.map(([name]) => name)];
   const only = args.only === undefined ? known : args.only.split(',').map((name) => name.trim());
   const unknown = only.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
@@ -110,13 +110,13 @@ async function measureAll(counts: BenchCounts, only: readonly string[], log: (me
       log(STARTUP);
       figures.push(...(await measureStartup(counts, model.url, log)));
     }
+    if (only.includes(FEATURE_COST)) {
+      log(FEATURE_COST);
+      figures.push(...(await measureFeatureCost(counts, model.url, log)));
+    }
     if (only.includes(RECOVERY)) {
       log(RECOVERY);
       figures.push(...(await measureRecovery(counts, model.url, log)));
-    }
-    if (only.includes(TELEGRAM)) {
-      log(TELEGRAM);
-      figures.push(...(await measureTelegram(counts, model.url, log)));
     }
     const shared = SCENARIOS.filter(([name]) => only.includes(name));
     if (shared.length === 0) return figures;

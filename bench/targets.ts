@@ -39,7 +39,7 @@ export interface TargetOptions {
   stateDir?: string;
   /** Give up on the start after this, ms (default 20000). */
   startTimeoutMs?: number;
-  /** Pincer only: config sections added to the bench config (e.g. channels). */
+  /** Config sections merged over the bench config, for Pincer only (a feature turned on). */
   config?: Record<string, unknown>;
 }
 

@@ -115,7 +115,7 @@ export async function startAssistant(
   });
   agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  const assistant = createAssistant({ store, bus, agent });
+  const assistant = createAssistant({ store, bus, agent, identity: { configured: config.agent.identity, workspaceDir: config.agent.workspaceDir } });
   const turns = createAgentSessionTurns({ assistant, store, bus });
   const delivery = createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY });
   if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null, delivery };

@@ -11,6 +11,7 @@ import type { OutboundBus, Subscription } from '../bus/types.js';
 import { GatewayError } from '../protocol/errors.js';
 import { MAIN_SESSION_KEY } from '../sessions/session-key.js';
 import type { HistoryQuery, SessionMeta, SessionStore, StoredMessage } from '../sessions/types.js';
+import { resolveIdentity, type AssistantIdentity, type IdentitySource } from './identity.js';
 import { SessionLanes } from './session-lanes.js';
 import type { Assistant, InjectInput, SessionHistory, SessionPatch, WatchRunOptions } from './types.js';
 
@@ -26,6 +27,8 @@ export interface AssistantDeps {
   agent: AgentService;
   /** Clock, epoch ms. */
   now?: () => number;
+  /** Where the assistant's name and avatar come from (default: "Assistant"). */
+  identity?: IdentitySource;
 }
 
 /** Build the façade over a store, a bus and an agent service. */
@@ -39,12 +42,14 @@ class AssistantFacade implements Assistant {
   readonly #agent: AgentService;
   readonly #now: () => number;
   readonly #lanes = new SessionLanes();
+  readonly #identity: IdentitySource;
 
   constructor(deps: AssistantDeps) {
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#agent = deps.agent;
     this.#now = deps.now ?? Date.now;
+    this.#identity = deps.identity ?? {};
   }
 
   send(turn: ChatTurn): Promise<SubmitResult> {
@@ -102,8 +107,23 @@ class AssistantFacade implements Assistant {
     return this.#store.list();
   }
 
+  runAwaitingToolCall(callId: string): RunRecord | undefined {
+    return this.#agent.runAwaitingToolCall(callId);
+  }
+
   activeSessionKeys(): Set<string> {
     return new Set(this.#agent.activeRuns().map((run) => run.sessionKey));
+  }
+
+  activeRuns(sessionKey: string): RunRecord[] {
+    return this.#agent
+      .activeRuns()
+      .filter((run) => run.sessionKey === sessionKey)
+      .sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  identity(): Promise<AssistantIdentity> {
+    return resolveIdentity(this.#identity);
   }
 
   describe(sessionKey: string): SessionMeta | undefined {
@@ -155,9 +175,13 @@ class AssistantFacade implements Assistant {
     await Promise.all(runIds.map((runId) => this.#agent.wait(runId, ABORT_SETTLE_MS)));
   }
 
-  #announceTurn({ sessionKey, userMessage, session, created }: AcceptedTurn): void {
+  #announceTurn({ sessionKey, messages, session, created }: AcceptedTurn): void {
     if (created) this.#bus.publish({ type: 'session.changed', sessionKey, reason: 'created', session });
-    this.#bus.publish({ type: 'session.message', sessionKey, message: userMessage, messageCount: session.messageCount });
+    // Rows were appended in order, so the first of them has seq messageCount - (n - 1).
+    const first = session.messageCount - messages.length + 1;
+    messages.forEach((message, index) => {
+      this.#bus.publish({ type: 'session.message', sessionKey, message, messageCount: first + index });
+    });
   }
 
   #announce(sessionKey: string, reason: SessionChange, session: SessionMeta | undefined): void {

@@ -7,6 +7,7 @@
 import type { ChatTurn, RunEvent, RunRecord, SubmitResult } from '../agent/types.js';
 import type { Subscription } from '../bus/types.js';
 import type { HistoryPage, HistoryQuery, SessionMeta, StoredMessage } from '../sessions/types.js';
+import type { AssistantIdentity } from './identity.js';
 
 /** A page of history plus the session's id (absent for a session that does not exist yet). */
 export interface SessionHistory extends HistoryPage {
@@ -47,6 +48,10 @@ export interface Assistant {
    * run is queued in the session's lane of runs. A repeated idempotency key
    * answers with the existing run (`in_flight`, `ok`, …) and starts nothing.
    * Progress follows as RunEvents: call `watchRun` first to see all of them.
+   * A turn may bring client tools (`clientTools`): a call to one ends the
+   * run and comes back in run.end's `clientToolCalls`; the next turn then
+   * carries the client's `toolResults` instead of text, and the stored
+   * results are announced like the user message.
    */
   send(turn: ChatTurn): Promise<SubmitResult>;
   /** Abort the session's active runs (all, or only `runId`). Returns the aborted runIds. */
@@ -55,6 +60,8 @@ export interface Assistant {
   wait(runId: string, timeoutMs: number): Promise<RunRecord | undefined>;
   /** The run's record now (live or ended within the last 10 minutes). */
   run(runId: string): RunRecord | undefined;
+  /** The newest run (ended within the last 10 minutes) that handed tool call `callId` to the client. */
+  runAwaitingToolCall(callId: string): RunRecord | undefined;
   /** Receive the events of one run, in order, until `unsubscribe`. Subscribe before `send` to miss none. */
   watchRun(runId: string, onEvent: (event: RunEvent) => void, options?: WatchRunOptions): Subscription;
   /** Append an assistant message that no run produced (chat.inject) and announce it. */
@@ -65,6 +72,10 @@ export interface Assistant {
   list(): SessionMeta[];
   /** Keys of sessions with a live run (accepted, queued or running). */
   activeSessionKeys(): Set<string>;
+  /** The live runs of one session, oldest first. */
+  activeRuns(sessionKey: string): RunRecord[];
+  /** The assistant's name and avatar: config, then the workspace's IDENTITY.md, then "Assistant". */
+  identity(): Promise<AssistantIdentity>;
   /** One session, or undefined when it does not exist. */
   describe(sessionKey: string): SessionMeta | undefined;
   /** The session, created (and announced) when it did not exist. */

@@ -5,6 +5,7 @@
 
 import { isIP } from 'node:net';
 import * as v from 'valibot';
+import { controlUiSchema, type ControlUiConfig } from './control-ui-config.js';
 import { mcpFileSchema } from './mcp-config.js';
 import type { McpConfig } from './mcp-config.js';
 import { channelsFileSchema, sessionFileSchema } from './telegram-config.js';
@@ -109,6 +110,12 @@ const clockTime = (allowEndOfDay: boolean) =>
   );
 
 /** `agent.heartbeat`: periodic agent turns on the main session (OpenClaw's heartbeat). */
+const identitySchema = section({
+  name: v.optional(v.pipe(v.string('expected a name'), v.trim(), v.minLength(1, 'expected a non-empty name'), v.maxLength(200, 'expected at most 200 characters'))),
+  emoji: v.optional(v.pipe(v.string('expected an emoji'), v.maxLength(32, 'expected at most 32 characters'))),
+  avatar: v.optional(v.pipe(v.string('expected a URL'), v.regex(/^(https?:\/\/|data:image\/)/i, 'expected an http(s) or data:image URL'))),
+});
+
 const heartbeatSchema = section({
   every: v.optional(durationSchema),
   prompt: v.optional(nonBlank('a prompt')),
@@ -210,6 +217,7 @@ export const fileConfigSchema = section({
       maxRequestsPerSecond: v.optional(integer(1, 1_000_000, ' (requests per second)')),
       trustedProxies: v.optional(v.array(trustedProxySchema, 'expected an array of IP addresses or CIDR networks')),
       maxConnections: v.optional(integer(1, 1_000_000, ' (connections)')),
+      controlUi: v.optional(controlUiSchema),
     }),
   ),
   auth: v.optional(
@@ -243,6 +251,7 @@ export const fileConfigSchema = section({
       historyLimit: v.optional(integer(1, 1_000_000)),
       workspaceDir: v.optional(nonBlank('a directory path')),
       heartbeat: v.optional(heartbeatSchema),
+      identity: v.optional(identitySchema),
     }),
   ),
   cron: v.optional(
@@ -285,6 +294,8 @@ export interface GatewayConfig {
   readonly trustedProxies: readonly string[];
   /** Open TCP connections (HTTP and WebSocket together); more are closed at once. */
   readonly maxConnections: number;
+  /** A Control UI build served under a base path (gateway.controlUi). */
+  readonly controlUi: ControlUiConfig;
 }
 
 export interface AuthConfig {
@@ -324,6 +335,16 @@ export interface AgentConfig {
   /** Absolute path; default `<stateDir>/workspace`. Holds AGENTS.md and is where the tools work. */
   readonly workspaceDir: string;
   readonly heartbeat: HeartbeatConfig;
+  /** Overrides the workspace's IDENTITY.md (default: none, so "Assistant"). */
+  readonly identity?: IdentityConfig;
+}
+
+/** The assistant's name and avatar as clients show them (`agent.identity`, OpenClaw's key). */
+export interface IdentityConfig {
+  readonly name?: string;
+  readonly emoji?: string;
+  /** An http(s) or data:image URL. */
+  readonly avatar?: string;
 }
 
 export interface HeartbeatConfig {

@@ -27,8 +27,8 @@ export interface StartGatewayOptions {
   configPath?: string;
   /** Default 0 (any free port). */
   port?: number;
-  /** Default "silent". */
-  logLevel?: LogLevelName;
+  /** Default "silent". `null` gives no --log-level flag, so the config file's logLevel is in force. */
+  logLevel?: LogLevelName | null;
   logger?: Logger;
 }
 
@@ -66,7 +66,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
         token,
         password: options.password,
         websocket: options.websocket,
-        logLevel: options.logLevel ?? 'silent',
+        logLevel: options.logLevel === null ? undefined : (options.logLevel ?? 'silent'),
       },
     });
   } catch (error) {

@@ -4,6 +4,7 @@
  * (upgrades, drain, close). Off when `gateway.websocket` is false.
  */
 
+import { join } from 'node:path';
 import type { PincerConfig } from '../../config/schema.js';
 import type { ChannelHost, ChannelStarter } from '../channel-host.js';
 import { createOpenClawChannel } from './channel.js';
@@ -14,6 +15,14 @@ import { createAgentMethods } from './methods/agent.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
+import { createConfigMethods } from './methods/config.js';
+import { createConfigSchemaMethods } from './methods/config-schema.js';
+import { createEmptyFamilyMethods } from './methods/empty-families.js';
+import { createAgentIdentityMethods } from './methods/agent-identity.js';
+import { createChatStartupMethods } from './methods/chat-startup.js';
+import { createSessionPageMethods } from './methods/session-page.js';
+import { createUserPrefsMethods } from './methods/user-prefs.js';
+import { UserPrefs } from './user-prefs.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
 import { createPairingMethods } from './methods/channel-pairing.js';
@@ -23,6 +32,9 @@ import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 
 export type { ChannelStats } from './channel.js';
+
+/** File in the state dir holding the Control UI's preferences (users.prefs.*). */
+export const CONTROL_UI_PREFS_FILE = 'control-ui-prefs.json';
 
 /** Part of the drain budget kept for telling sockets `shutdown` and closing them, ms. */
 export const SOCKET_CLOSE_RESERVE_MS = 1_000;
@@ -40,6 +52,7 @@ export const startOpenClawChannel: ChannelStarter = (host) => {
     logger: host.logger.child({ component: 'openclaw' }),
     authLimiter: host.authLimiter,
     gate: host.gate,
+    deviceTokens: host.deviceTokens,
     options: {
       ...config.gateway,
       port: host.port,
@@ -68,8 +81,9 @@ function buildMethods(host: ChannelHost): MethodTable {
       listSessions: () => assistant.list(),
       model: () => modelInfos(host)[0],
       fallbacks: () => modelInfos(host).slice(1),
-      config: () => config,
     }),
+    ...createConfigMethods({ config: host.configFile, logger: host.logger.child({ component: 'config' }) }),
+    ...createConfigSchemaMethods({ version: host.version }),
     ...createSessionMethods({ assistant, canonicalize, defaults, models: host.models.catalog }),
     ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ assistant, canonicalize }),
@@ -81,6 +95,17 @@ function buildMethods(host: ChannelHost): MethodTable {
     }),
     ...createCronMethods({ cron: host.scheduler.cron, lastHeartbeat: () => host.scheduler.lastHeartbeat() }),
     ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
+    ...createChatStartupMethods({
+      assistant,
+      canonicalize,
+      defaults,
+      maxPayloadBytes: config.gateway.maxPayloadBytes,
+      models: () => modelInfos(host).map((entry) => ({ ...entry, contextTokens: entry.contextTokens ?? DEFAULT_CONTEXT_TOKENS, reasoning: entry.reasoning ?? false, available: entry.available ?? true })),
+    }),
+    ...createSessionPageMethods({ assistant, canonicalize, defaults }),
+    ...createAgentIdentityMethods({ assistant, canonicalize }),
+    ...createUserPrefsMethods(new UserPrefs(join(config.stateDir, CONTROL_UI_PREFS_FILE))),
+    ...createEmptyFamilyMethods(),
     ...createPairingMethods({ channels: host.channels }),
     ...createChannelStatusMethods({ channels: host.channels }),
   };
