@@ -7,7 +7,11 @@
 import type { AuthSecretResolver } from './security/secret-compare.js';
 import { prepareAuth } from './config/auth-secret.js';
 import type { EnvSource } from './config/env.js';
-import type { ConfigFlags } from './config/load-config.js';
+import type { ConfigFlags, LoadConfigOptions } from './config/load-config.js';
+import { createConfigWriter } from './config/config-writer.js';
+import { createLiveConfig } from './config/live-config.js';
+import { LogRing } from './util/log-ring.js';
+import { redactValues } from './mcp/secret-values.js';
 import { loadConfig } from './config/load-config.js';
 import type { FileConfig, PincerConfig } from './config/schema.js';
 import type { GatewayServer } from './gateway/gateway-server.js';
@@ -39,6 +43,12 @@ export interface StartPincerOptions {
   flags?: ConfigFlags;
   /** Config-file-shaped values, above the file and env, below flags. */
   overrides?: FileConfig;
+  /**
+   * How a given `config` was loaded, so config writes are checked with the same
+   * flags and environment. Default: the flags, overrides and env given here, or
+   * for a given `config` its state directory and config path over process.env.
+   */
+  loadOptions?: LoadConfigOptions;
   /** Environment to read instead of process.env (tests pass {} to stay hermetic). */
   env?: EnvSource;
   /** Default: JSON lines on stderr at config.logLevel. */
@@ -89,9 +99,17 @@ export interface PincerHandle {
  * port cannot be bound; nothing is left running after a throw.
  */
 export async function startPincer(options: StartPincerOptions = {}): Promise<PincerHandle> {
-  const config = options.config ?? loadConfig({ flags: options.flags, overrides: options.overrides, env: options.env });
+  const loadOptions: LoadConfigOptions =
+    options.loadOptions ??
+    (options.config === undefined
+      ? { flags: options.flags, overrides: options.overrides, env: options.env }
+      : { flags: { stateDir: options.config.stateDir, configPath: options.config.configPath }, env: options.env });
+  const config = options.config ?? loadConfig(loadOptions);
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const version = readPackageVersion();
+  // Every line the logger writes also goes to a bounded ring for logs.tail.
+  const logRing = new LogRing();
+  const removeLogSink = logger.addSink?.((line) => logRing.push(line));
 
   const throwIfCancelled = (): void => {
     if (options.signal?.aborted) throw new StartCancelledError();
@@ -111,6 +129,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   });
   /** Run after the gateway has drained, last registered first. */
   const cleanups: (() => void | Promise<void>)[] = [];
+  if (removeLogSink !== undefined) cleanups.push(removeLogSink);
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
   let cronStarted = (): boolean => false;
 
@@ -142,9 +161,26 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
     const requestGate = createRequestGate({ ...config.gateway, port: address.port });
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
+    const configFile = createLiveConfig({
+      writer: createConfigWriter({ path: config.configPath, resolve: (fileContent) => loadConfig({ ...loadOptions, fileContent }) }),
+      initial: config,
+      applyHot: (next, hotPaths) => {
+        if (hotPaths.includes('logLevel')) logger.setLevel?.(next.logLevel);
+        if (hotPaths.some((path) => path.startsWith('provider.cost'))) started.prices.setConfigured(next.provider?.cost ?? {});
+      },
+    });
     const channels: StartedChannel[] = [];
     const host: ChannelHost = {
       config,
+      configFile,
+      logs: {
+        tail: (tailOptions) => {
+          const tail = logRing.tail(tailOptions);
+          // Keys named like secrets are redacted when written; this also catches a known secret quoted in a message.
+          const secrets = knownSecrets(configFile.running(), auth.getAuthSecret()?.secret);
+          return secrets.length === 0 ? tail : { ...tail, lines: tail.lines.map((line) => redactValues(line, secrets)) };
+        },
+      },
       assistant: started.assistant,
       tools: { builtinTools: () => started.builtinTools, mcpServers: () => started.mcp?.servers() ?? [] },
       models: { catalog: started.models, cooldowns: started.cooldowns, prices: started.prices },
@@ -225,6 +261,14 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     channelStats: () => readChannelStats(),
     cronStarted: () => cronStarted(),
   };
+}
+
+/** Secrets of the running config worth scrubbing from log lines (long enough not to be ordinary words), longest first. */
+function knownSecrets(config: PincerConfig, authSecret: string | undefined): string[] {
+  const MIN_SECRET_CHARS = 8;
+  const values = [authSecret, config.auth.token, config.auth.password, config.provider?.apiKey, ...(config.provider?.fallbacks ?? []).map((fallback) => fallback.apiKey)];
+  const secrets = new Set(values.filter((value): value is string => value !== undefined && value.length >= MIN_SECRET_CHARS));
+  return [...secrets].sort((a, b) => b.length - a.length);
 }
 
 /** Run the clean-ups last registered first, each once; a failing one is logged and the rest still run. */

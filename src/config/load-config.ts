@@ -50,6 +50,12 @@ export interface LoadConfigOptions {
    * (`pincer doctor` does, to report it). Default false.
    */
   allowUnsafeWorkspace?: boolean;
+  /**
+   * The config file's parsed content, used instead of reading the file (the
+   * config writer checks a candidate with exactly the start-up rules).
+   * Errors still name the file as the source.
+   */
+  fileContent?: unknown;
 }
 
 interface Layer {
@@ -81,7 +87,10 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
 
   const fileSource: ConfigSource = { kind: 'file', path: configPath };
   const layers: Layer[] = [
-    { config: readConfigFile(configPath, explicitConfig), sourceOf: () => fileSource },
+    {
+      config: options.fileContent === undefined ? readConfigFile(configPath, explicitConfig) : validateFileConfig(options.fileContent, fileSource),
+      sourceOf: () => fileSource,
+    },
     { config: env.config, sourceOf: (field) => ({ kind: 'env', name: envNameOf(field) }) },
   ];
   if (options.overrides !== undefined) {

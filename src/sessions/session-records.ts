@@ -102,6 +102,7 @@ export const storedMessageSchema = v.object({
   toolCallId: v.optional(v.string()),
   toolName: v.optional(v.string()),
   isError: v.optional(v.boolean()),
+  awaitsClientTools: v.optional(v.boolean()),
 });
 
 const headerSchema = v.object({

@@ -15,6 +15,8 @@ import { createAgentMethods } from './methods/agent.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
+import { createConfigMethods } from './methods/config.js';
+import { createConfigSchemaMethods } from './methods/config-schema.js';
 import { createEmptyFamilyMethods } from './methods/empty-families.js';
 import { createAgentIdentityMethods } from './methods/agent-identity.js';
 import { createChatStartupMethods } from './methods/chat-startup.js';
@@ -77,8 +79,9 @@ function buildMethods(host: ChannelHost): MethodTable {
       listSessions: () => assistant.list(),
       model: () => modelInfos(host)[0],
       fallbacks: () => modelInfos(host).slice(1),
-      config: () => config,
     }),
+    ...createConfigMethods({ config: host.configFile, logger: host.logger.child({ component: 'config' }) }),
+    ...createConfigSchemaMethods({ version: host.version }),
     ...createSessionMethods({ assistant, canonicalize, defaults, models: host.models.catalog }),
     ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ assistant, canonicalize }),
