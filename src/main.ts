@@ -24,10 +24,9 @@ import { startWebChannel } from './channels/web/index.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { createRequestGate } from './security/request-gate.js';
-import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
-
-/** The agents this gateway runs; the first is the default. */
-const AGENT_IDS = [DEFAULT_AGENT_ID];
+import { canonicalizeSessionKey } from './sessions/session-key.js';
+import { AgentDirectory } from './assistant/agent-directory.js';
+import { agentOwnFiles } from './start-assistant.js';
 /** Every channel, started in this order; each decides from the config whether it runs. */
 const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel];
 
@@ -140,7 +139,15 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     const authLimiter = createAuthRateLimiter();
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
     const requestGate = createRequestGate({ ...config.gateway, port: address.port });
-    const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
+    const agents = new AgentDirectory({
+      roster: started.agents,
+      store: started.store,
+      agent: started.agent,
+      stateDir: config.stateDir,
+      protectedAreas: (workspaceDir) => agentOwnFiles(config, workspaceDir),
+      defaultModel: defaultModelOf(config),
+    });
+    const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: agents.ids() });
     const host: ChannelHost = {
       config,
       assistant: started.assistant,
@@ -152,7 +159,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       authLimiter,
       gate: requestGate,
       canonicalize,
-      agentIds: AGENT_IDS,
+      agents,
       version,
       port: address.port,
       logger,
@@ -235,3 +242,9 @@ async function runCleanups(cleanups: (() => void | Promise<void>)[], logger: Log
   }
 }
 
+/** The default chain by reference, as agents.list shows it: provider.model, then provider.fallbacks. */
+function defaultModelOf(config: PincerConfig): { primary: string; fallbacks: string[] } | undefined {
+  const { provider } = config;
+  if (provider === undefined) return undefined;
+  return { primary: `${provider.kind}/${provider.model}`, fallbacks: provider.fallbacks.map((fallback) => `${fallback.kind}/${fallback.model}`) };
+}

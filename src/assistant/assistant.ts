@@ -24,6 +24,8 @@ export interface AssistantDeps {
   store: SessionStore;
   bus: OutboundBus<AgentEvent>;
   agent: AgentService;
+  /** Sessions `list` shows (default all): those of removed agents stay stored but hidden. */
+  listed?: (sessionKey: string) => boolean;
   /** Clock, epoch ms. */
   now?: () => number;
 }
@@ -38,6 +40,7 @@ class AssistantFacade implements Assistant {
   readonly #bus: OutboundBus<AgentEvent>;
   readonly #agent: AgentService;
   readonly #now: () => number;
+  readonly #listed: ((sessionKey: string) => boolean) | undefined;
   readonly #lanes = new SessionLanes();
 
   constructor(deps: AssistantDeps) {
@@ -45,6 +48,7 @@ class AssistantFacade implements Assistant {
     this.#bus = deps.bus;
     this.#agent = deps.agent;
     this.#now = deps.now ?? Date.now;
+    this.#listed = deps.listed;
   }
 
   send(turn: ChatTurn): Promise<SubmitResult> {
@@ -98,7 +102,9 @@ class AssistantFacade implements Assistant {
   }
 
   list(): SessionMeta[] {
-    return this.#store.list();
+    const listed = this.#listed;
+    const sessions = this.#store.list();
+    return listed === undefined ? sessions : sessions.filter((session) => listed(session.key));
   }
 
   activeSessionKeys(): Set<string> {

@@ -13,6 +13,7 @@ import type { CronHandle } from '../cron/lazy-cron.js';
 import type { ModelCatalog } from '../providers/model-catalog.js';
 import type { ModelCooldowns } from '../providers/model-cooldowns.js';
 import type { PriceBook } from '../providers/model-prices.js';
+import type { AgentDirectory } from '../assistant/agent-directory.js';
 import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
 import type { PincerConfig } from '../config/schema.js';
@@ -47,8 +48,8 @@ export interface ChannelHost {
   gate: RequestGate;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize(raw: string): string;
-  /** Configured agents; the first is the default. */
-  agentIds: readonly string[];
+  /** The configured agents (the default first): roster, identity, workspace files, create/update/delete. */
+  agents: AgentDirectory;
   version: string;
   /** The bound port. */
   port: number;
