@@ -137,7 +137,7 @@ export async function startAssistant(
   }
   const missingKey = describeMissingProviderKey(config);
   if (missingKey !== undefined) agentLogger.warn(missingKey);
-  const turns = createAgentSessionTurns({ agent, store, bus });
+  const turns = createAgentSessionTurns({ assistant, store, bus });
   cronDeps = {
     stateDir: config.stateDir,
     turns,

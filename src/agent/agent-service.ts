@@ -18,7 +18,7 @@ import type { LiveRun } from './run-registry.js';
 import { RunScheduler } from './run-scheduler.js';
 import { storageUnavailable } from './storage-errors.js';
 import type { ToolExecutor } from './tool-types.js';
-import type { AgentEvent, AgentService, ChatTurn, RunRecord, SubmitResult } from './types.js';
+import type { AcceptedTurn, AgentEvent, AgentService, ChatTurn, RunRecord, SubmitResult } from './types.js';
 import type { OutboundBus } from '../bus/types.js';
 import { GatewayError, detailError, gatewayUnavailable, type DetailCode } from '../protocol/errors.js';
 import type { PriceBook } from '../providers/model-prices.js';
@@ -119,7 +119,7 @@ class DefaultAgentService implements PincerAgentService {
     };
   }
 
-  async submit(turn: ChatTurn): Promise<SubmitResult> {
+  async submit(turn: ChatTurn, onAccepted?: (accepted: AcceptedTurn) => void): Promise<SubmitResult> {
     const receivedAt = Date.now();
     if (this.#drain !== undefined) throw gatewayUnavailable('shutdown');
     this.#validate(turn);
@@ -159,8 +159,11 @@ class DefaultAgentService implements PincerAgentService {
       throw refusal;
     }
     settle.resolve();
-    if (isNewSession) this.#bus.publish({ type: 'session.changed', sessionKey: turn.sessionKey, reason: 'created', session });
-    this.#bus.publish({ type: 'session.message', sessionKey: turn.sessionKey, message: userMessage, messageCount: session.messageCount });
+    try {
+      onAccepted?.({ runId, sessionKey: turn.sessionKey, userMessage, session, created: isNewSession });
+    } catch (error) {
+      this.#logger?.error('announcing an accepted turn failed', { runId, error: String(error) });
+    }
     this.#schedule(live, turn, userMessage);
     return { runId, status: 'started', userMessage };
   }

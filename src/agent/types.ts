@@ -135,11 +135,24 @@ export interface RunRecord {
   model?: string;
 }
 
+/** A turn whose user message is on disk, told to the caller before its run is queued. */
+export interface AcceptedTurn {
+  runId: string;
+  sessionKey: string;
+  userMessage: StoredMessage;
+  /** The session with the user message in it. */
+  session: SessionMeta;
+  /** True when this message created the session. */
+  created: boolean;
+}
+
 export interface AgentService {
   /** Store the user message durably (fsync), then queue the run. Rejects with
    * GatewayError on bad input or storage failure; nothing is written then.
-   * A repeated idempotencyKey returns the existing run and starts nothing. */
-  submit(turn: ChatTurn): Promise<SubmitResult>;
+   * A repeated idempotencyKey returns the existing run and starts nothing.
+   * `onAccepted` runs once the message is stored and before the run can
+   * publish anything: the façade announces the message there. */
+  submit(turn: ChatTurn, onAccepted?: (accepted: AcceptedTurn) => void): Promise<SubmitResult>;
   /** Abort active runs of a session (all, or only `runId`). Returns the aborted runIds. */
   abort(sessionKey: string, runId?: string): string[];
   /** Resolve when the run ends or after timeoutMs; undefined when the runId is unknown. */

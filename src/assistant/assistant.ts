@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 
-import type { AgentEvent, AgentService, ChatTurn, RunEvent, RunRecord, SessionChange, SubmitResult } from '../agent/types.js';
+import type { AcceptedTurn, AgentEvent, AgentService, ChatTurn, RunEvent, RunRecord, SessionChange, SubmitResult } from '../agent/types.js';
 import type { OutboundBus, Subscription } from '../bus/types.js';
 import { GatewayError } from '../protocol/errors.js';
 import { MAIN_SESSION_KEY } from '../sessions/session-key.js';
@@ -52,7 +52,8 @@ class AssistantFacade implements Assistant {
   }
 
   send(turn: ChatTurn): Promise<SubmitResult> {
-    return this.#lanes.run(turn.sessionKey, () => this.#agent.submit(turn));
+    // Announced between the write and the queueing, so watchers see the user message before any event of its run.
+    return this.#lanes.run(turn.sessionKey, () => this.#agent.submit(turn, (accepted) => this.#announceTurn(accepted)));
   }
 
   abort(sessionKey: string, runId?: string): string[] {
@@ -158,6 +159,11 @@ class AssistantFacade implements Assistant {
   async #stopRuns(sessionKey: string): Promise<void> {
     const runIds = this.#agent.abort(sessionKey);
     await Promise.all(runIds.map((runId) => this.#agent.wait(runId, ABORT_SETTLE_MS)));
+  }
+
+  #announceTurn({ sessionKey, userMessage, session, created }: AcceptedTurn): void {
+    if (created) this.#bus.publish({ type: 'session.changed', sessionKey, reason: 'created', session });
+    this.#bus.publish({ type: 'session.message', sessionKey, message: userMessage, messageCount: session.messageCount });
   }
 
   #announce(sessionKey: string, reason: SessionChange, session: SessionMeta | undefined): void {

@@ -1,10 +1,12 @@
 /**
- * SessionTurns over the AgentService, the session store and the bus: the
- * one file to change when the assistant gains its own façade.
+ * SessionTurns for the scheduler and the heartbeat: turns go through the
+ * assistant façade (which stores and announces the user message), the
+ * session reset and posted messages over the store and the bus.
  */
 
 import { randomUUID } from 'node:crypto';
-import type { AgentEvent, AgentService } from '../agent/types.js';
+import type { AgentEvent } from '../agent/types.js';
+import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
 import type { SessionStore, StoredMessage } from '../sessions/types.js';
 import type { SessionTurns, TurnResult } from './session-turns.js';
@@ -15,7 +17,8 @@ export const POSTED_RUN_PREFIX = 'inject-';
 const WAIT_SLICE_MS = 60_000;
 
 export interface AgentSessionTurnsDeps {
-  agent: AgentService;
+  /** Runs the turns: send, then wait for the run's end. */
+  assistant: Pick<Assistant, 'send' | 'wait'>;
   store: SessionStore;
   bus: OutboundBus<AgentEvent>;
   now?: () => number;
@@ -23,7 +26,7 @@ export interface AgentSessionTurnsDeps {
 
 /** Build the SessionTurns the scheduler and the heartbeat use. */
 export function createAgentSessionTurns(deps: AgentSessionTurnsDeps): SessionTurns {
-  const { agent, store, bus } = deps;
+  const { assistant, store, bus } = deps;
   const now = deps.now ?? Date.now;
   return {
     sessionExists: (sessionKey) => store.get(sessionKey) !== undefined,
@@ -35,14 +38,14 @@ export function createAgentSessionTurns(deps: AgentSessionTurnsDeps): SessionTur
     },
 
     async runTurn(request): Promise<TurnResult> {
-      const submitted = await agent.submit({
+      const submitted = await assistant.send({
         sessionKey: request.sessionKey,
         text: request.text,
         idempotencyKey: request.runId,
         ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
       });
       for (;;) {
-        const record = await agent.wait(submitted.runId, WAIT_SLICE_MS);
+        const record = await assistant.wait(submitted.runId, WAIT_SLICE_MS);
         if (record === undefined) return { runId: submitted.runId, status: 'error', text: '', error: 'run record lost' };
         if (record.status === 'running') continue;
         const result: TurnResult = { runId: record.runId, status: record.status, text: record.text ?? '' };

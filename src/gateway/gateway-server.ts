@@ -8,10 +8,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DRAIN_RETRY_AFTER_MS } from '../protocol/errors.js';
+import { errorBody, rejectUpgrade, rejectUpgradeUnavailable, SECURITY_HEADERS } from '../protocol/http-refusal.js';
 import type { Logger } from '../util/logger.js';
 import { handleHealthRoute } from './health-routes.js';
-import { errorBody, rejectUpgrade, SECURITY_HEADERS, sendJson } from './http-response.js';
+import { sendJson } from './http-response.js';
 import type { GatewayPhase } from './readiness.js';
 import { Readiness } from './readiness.js';
 
@@ -29,8 +29,6 @@ export const TIMEOUT_CHECK_INTERVAL_MS = 250;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Node's default is 2000. */
 export const MAX_HEADERS_COUNT = 100;
-/** Retry-After on 503s while starting or draining, seconds. */
-const RETRY_AFTER_S = String(DRAIN_RETRY_AFTER_MS / 1000);
 
 /** An HTTP route: returns true when it handled the request, false to let the next one try. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
@@ -256,8 +254,7 @@ export class GatewayServer {
     }
     const phase = this.readiness.phase;
     if (phase !== 'ready') {
-      const message = phase === 'starting' ? 'gateway starting' : 'gateway shutting down';
-      rejectUpgrade(socket, 503, errorBody(message, 'unavailable'), { 'retry-after': RETRY_AFTER_S });
+      rejectUpgradeUnavailable(socket, phase === 'starting' ? 'startup' : 'shutdown');
       return;
     }
     const handler = this.#upgradeHandler;

@@ -61,6 +61,15 @@ export function createRequestGate(options: RequestGateOptions): RequestGate {
   };
 }
 
+/** What the gate's refusal says, the same on the WebSocket upgrade and on `/v1`: a message and a machine code. */
+export function describeGateRefusal(status: 400 | 403 | 421): { message: string; code: string } {
+  if (status === 400) return { message: 'Bad request: more than one Host header.', code: 'duplicate_host' };
+  if (status === 421) {
+    return { message: 'Misdirected request: this Host is not served here (add it to gateway.allowedHosts).', code: 'host_not_allowed' };
+  }
+  return { message: 'Forbidden: this Origin is not allowed (add it to gateway.allowedOrigins).', code: 'origin_not_allowed' };
+}
+
 function countHeader(rawHeaders: readonly string[], name: string): number {
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) count++;

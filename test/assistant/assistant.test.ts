@@ -62,6 +62,35 @@ describe('assistant.delete and reset', () => {
   });
 });
 
+describe('assistant.send', () => {
+  it('announces the new session and the stored user message before any event of its run', async () => {
+    const { h, assistant } = await start();
+    const sent = await assistant.send({ sessionKey: KEY, text: 'hello', idempotencyKey: 'greet' });
+    assert.equal(sent.status, 'started');
+    await h.runEnd('greet');
+    const order = h.events
+      .filter((e) => 'sessionKey' in e && e.sessionKey === KEY)
+      .map((e) => (e.type === 'session.changed' ? `changed:${e.reason}` : e.type === 'session.message' ? `message:${e.message.role}` : e.type))
+      .filter((label) => label.startsWith('changed:') || label.startsWith('message:') || label === 'run.start');
+    assert.deepEqual(order.slice(0, 3), ['changed:created', 'message:user', 'run.start']);
+    const announced = h.events.find((e) => e.type === 'session.message' && e.message.role === 'user');
+    assert.deepEqual(announced, { type: 'session.message', sessionKey: KEY, message: sent.userMessage, messageCount: 1 });
+    // A repeated key answers with the same run and announces nothing more.
+    const before = h.events.length;
+    assert.equal((await assistant.send({ sessionKey: KEY, text: 'hello', idempotencyKey: 'greet' })).status, 'ok');
+    assert.equal(h.events.slice(before).some((e) => e.type === 'session.message' || e.type === 'session.changed'), false);
+  });
+
+  it('is the only publisher of the user message: the agent service alone stores it silently', async () => {
+    const { h } = await start();
+    await h.agent.submit({ sessionKey: KEY, text: 'direct', idempotencyKey: 'direct' });
+    await h.runEnd('direct');
+    assert.equal(h.events.some((e) => e.type === 'session.message' && e.message.role === 'user'), false);
+    assert.equal(h.events.some((e) => e.type === 'session.changed' && e.reason === 'created'), false);
+    assert.deepEqual((await h.store.history(KEY)).messages.map((m) => m.role), ['user', 'assistant']);
+  });
+});
+
 describe('assistant.inject', () => {
   it('stores an assistant message with no run and announces it as an injected session message', async () => {
     const { h, assistant } = await start();

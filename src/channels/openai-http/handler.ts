@@ -11,7 +11,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
-import { createRequestGate, type RequestGate } from '../../security/request-gate.js';
+import { createRequestGate, describeGateRefusal, type RequestGate } from '../../security/request-gate.js';
 import { secretsEqual } from '../../security/secret-compare.js';
 import { handleChatCompletions } from './chat-completions.js';
 import { answerPreflight, applyCorsHeaders, isPreflight } from './cors.js';
@@ -71,10 +71,11 @@ async function handleV1(
   const verdict = gate.check(req);
   if (!verdict.ok) {
     deps.logger.debug('request refused by the gate', { status: verdict.status, reason: verdict.reason, ip: verdict.clientIp });
-    throw new OpenAiRequestError(gateMessage(verdict.status), {
+    const refusal = describeGateRefusal(verdict.status);
+    throw new OpenAiRequestError(refusal.message, {
       status: verdict.status,
       type: verdict.status === 403 ? 'permission_error' : 'invalid_request_error',
-      code: verdict.status === 400 ? 'duplicate_host' : verdict.status === 421 ? 'host_not_allowed' : 'origin_not_allowed',
+      code: refusal.code,
       headers: { connection: 'close' },
     });
   }
@@ -184,12 +185,6 @@ function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^Bearer[ \t]+(.+)$/i.exec(header.trim());
   return match === null ? undefined : match[1].trim();
-}
-
-function gateMessage(status: 400 | 403 | 421): string {
-  if (status === 400) return 'Bad request: more than one Host header.';
-  if (status === 421) return 'Misdirected request: this Host is not served here (add it to gateway.allowedHosts).';
-  return 'Forbidden: this Origin may not call the API (add it to gateway.allowedOrigins).';
 }
 
 /** The one catch: known refusals become OpenAI errors; anything else is logged and answered 500 without internals. */

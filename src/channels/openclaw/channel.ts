@@ -1,11 +1,12 @@
 /**
- * The OpenClaw WebSocket channel: the upgrade gate, the connection registry,
- * the pre-auth handshake routing, fan-out of bus events, keepalive and
- * shutdown. main.ts hands it the gateway's HTTP `upgrade` events.
+ * The OpenClaw WebSocket channel: the connection registry, the pre-auth
+ * handshake routing, fan-out of bus events, keepalive and shutdown. Upgrades
+ * pass the channel's gate (upgrade.ts) first; main.ts hands it the gateway's
+ * HTTP `upgrade` events.
  */
 
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
@@ -25,7 +26,7 @@ import { createAuthRateLimiter, type AuthRateLimiter } from '../../security/auth
 import { createRequestGate, type RequestGate } from '../../security/request-gate.js';
 import type { RequestBudgetOptions } from '../../security/request-budget.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
-import { readUpgradeCredential, selectSubprotocol } from '../../security/upgrade-credential.js';
+import { selectSubprotocol } from '../../security/upgrade-credential.js';
 import { SampledLog, type ChannelLogger } from './channel-logger.js';
 import { Connection, type ConnectionHost, type ConnectionLimits, type ConnectionState } from './connection.js';
 import { dispatchFrame, INTERNAL_ERROR, type DispatchContext } from './dispatch.js';
@@ -33,11 +34,11 @@ import { createFanOut } from './fan-out.js';
 import { performHandshake, type HandshakeDeps } from './handshake.js';
 import { createKeepalive } from './keepalive.js';
 import type { MethodTable, WireEvent } from './method-types.js';
+import { createUpgradeGate } from './upgrade.js';
+
+export { MAX_PENDING_PER_IP, MAX_PENDING_TOTAL } from './upgrade.js';
 
 export const PRE_AUTH_MAX_BYTES = 64 * 1024;
-export const MAX_PENDING_PER_IP = 16;
-/** Unauthenticated sockets from all clients together: many loopback or proxied addresses cannot add up past this. */
-export const MAX_PENDING_TOTAL = 256;
 export const CHALLENGE_DELAY_MS = 25;
 /** How long a closing socket may take to answer our close frame before it is destroyed. */
 export const CLOSE_TIMEOUT_MS = 2000;
@@ -126,8 +127,6 @@ export interface OpenClawChannel {
 /** Build the channel. Nothing listens until main.ts routes upgrades to it. */
 export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChannel {
   const { options, logger } = deps;
-  const maxPendingPerIp = options.maxPendingPerIp ?? MAX_PENDING_PER_IP;
-  const maxPendingTotal = options.maxPendingTotal ?? MAX_PENDING_TOTAL;
   const startedAt = options.startedAt ?? Date.now();
   const gate =
     deps.gate ??
@@ -142,10 +141,18 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
 
   const connections = new Set<Connection>();
   const authenticated = new Set<Connection>();
-  const pendingByIp = new Map<string, number>();
-  let pendingTotal = 0;
   const closeWaiters: (() => void)[] = [];
+  /** Set by shutdown() and close(): the registry takes no new sockets. */
   let stopped = false;
+  /** What the handshake reads: the gateway's drain flag, or this channel stopped on its own. */
+  const isDraining = (): boolean => stopped || deps.isDraining();
+  const upgradeGate = createUpgradeGate({
+    gate,
+    isStopped: () => stopped,
+    maxPendingPerIp: options.maxPendingPerIp,
+    maxPendingTotal: options.maxPendingTotal,
+    rejections,
+  });
   let sendErrors = 0;
   let peerWriteFailures = 0;
 
@@ -161,7 +168,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
 
   const handshakeDeps: HandshakeDeps = {
     getAuthSecret: deps.getAuthSecret,
-    isDraining: () => deps.isDraining() || stopped,
+    isDraining,
     limiter,
     featureMethods: listFeatureMethods(Object.keys(deps.methods)),
     featureEvents: CHANNEL_EVENTS,
@@ -213,7 +220,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
       else if (conn.state === 'AUTHED') dispatchFrame(conn, parsed, dispatchContext);
     },
     onStateChange(conn, from, to) {
-      if (from === 'AWAIT_CONNECT') releasePending(conn.ip);
+      if (from === 'AWAIT_CONNECT') upgradeGate.releasePending(conn.ip);
       if (from === 'AUTHED') authenticated.delete(conn);
       if (to === 'AUTHED') authenticated.add(conn);
     },
@@ -231,13 +238,6 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
       logger.warn('send failed on a socket believed open', { connId: conn.id, error: error.message });
     },
   };
-
-  function releasePending(ip: string): void {
-    pendingTotal--;
-    const count = (pendingByIp.get(ip) ?? 0) - 1;
-    if (count > 0) pendingByIp.set(ip, count);
-    else pendingByIp.delete(ip);
-  }
 
   function handlePreAuth(conn: Connection, parsed: ParsedFrame): void {
     // Keep "the challenge is the first frame" even for clients that did not wait for it.
@@ -300,35 +300,12 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', ignoreSocketError);
-    if (stopped) return rejectUpgrade(socket, 503);
-    const netSocket = socket as Socket;
-    // Before anything reads a credential (docs/protocol.md §8.2).
-    const verdict = gate.check(req);
-    if (!verdict.ok) {
-      rejections.warn('upgrade refused', { status: verdict.status, reason: verdict.reason, ip: verdict.clientIp });
-      return rejectUpgrade(socket, verdict.status);
-    }
-    const { clientIp: ip, origin } = verdict;
-    if ((pendingByIp.get(ip) ?? 0) >= maxPendingPerIp) {
-      rejections.warn('too many pending connections', { ip });
-      return rejectUpgrade(socket, 503);
-    }
-    if (pendingTotal >= maxPendingTotal) {
-      rejections.warn('too many pending connections in all', { pending: pendingTotal });
-      return rejectUpgrade(socket, 503);
-    }
-    const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
-    const upgradeCredential = readUpgradeCredential(singleHeader(req.headers.authorization), offered);
+    const admitted = upgradeGate.admit(req, socket);
+    if (admitted === undefined) return;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', ignoreSocketError);
-      pendingByIp.set(ip, (pendingByIp.get(ip) ?? 0) + 1);
-      pendingTotal++;
-      const conn = new Connection(
-        ws,
-        netSocket,
-        { id: randomUUID(), nonce: randomUUID(), ip, origin, upgradeCredential },
-        host,
-      );
+      upgradeGate.addPending(admitted.ip);
+      const conn = new Connection(ws, socket as Socket, { id: randomUUID(), nonce: randomUUID(), ...admitted }, host);
       connections.add(conn);
       keepalive.update(connections.size);
     });
@@ -367,13 +344,12 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
         subscriptions += conn.subscriptionCount();
         timers += conn.timerCount();
       }
-      let pending = 0;
-      for (const count of pendingByIp.values()) pending += count;
+      const pending = upgradeGate.pending();
       return {
         connections: connections.size,
         authenticated: authenticated.size,
-        pending,
-        pendingIps: pendingByIp.size,
+        pending: pending.sockets,
+        pendingIps: pending.ips,
         subscriptions,
         timers,
         busSubscriptions: fanOut.subscriptions,
@@ -385,38 +361,8 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
   };
 }
 
-function rejectUpgrade(socket: Duplex, status: 400 | 403 | 421 | 503): void {
-  const body = `${STATUS_CODES[status] ?? 'Error'}\n`;
-  if (socket.writable) {
-    socket.once('finish', () => socket.destroy());
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-        'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  } else {
-    socket.destroy();
-  }
-}
-
 function ignoreSocketError(): void {
   // A hostile or vanished peer during the upgrade; the socket is destroyed anyway.
-}
-
-/** Node joins repeated headers; a repeated Origin or Host is treated as a single odd value. */
-function singleHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function parseProtocolHeader(value: string | string[] | undefined): Set<string> {
-  const out = new Set<string>();
-  const text = singleHeader(value);
-  if (text === undefined) return out;
-  for (const entry of text.split(',')) {
-    const trimmed = entry.trim();
-    if (trimmed !== '') out.add(trimmed);
-  }
-  return out;
 }
 
 export type { ConnectionState };
