@@ -289,9 +289,9 @@ export function agentIdFromName(name: string): string {
   return id;
 }
 
-/** `unknown agent: <id>` with the configured ones. */
+/** `unknown agent: <id>`, the wording every way in uses. */
 export function unknownAgent(agentId: string, known: readonly string[]): GatewayError {
-  return detailError('UNKNOWN_AGENT', `unknown agent: ${agentId} (configured: ${known.join(', ')})`);
+  return detailError('UNKNOWN_AGENT', `unknown agent: ${agentId}`);
 }
 
 function agentOf(sessionKey: string): string | undefined {
