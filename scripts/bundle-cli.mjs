@@ -5,7 +5,9 @@
 // are bundled on their own into dist/vendor/, which pincer.mjs imports on the
 // first model call. So is the MCP SDK (vendor/mcp-sdk.mjs), imported only
 // when an MCP server is configured, and croner (vendor/croner.mjs), imported
-// when the scheduler starts. Every runtime dependency is inside these
+// when the scheduler starts. The Telegram channel's code, with grammY, is
+// bundled into vendor/telegram.mjs and imported only when the channel is
+// enabled (TELEGRAM_ENTRY below). Every runtime dependency is inside these
 // files, so the package declares none and a packed tarball installs without a
 // registry. Source code may load these packages only with import() (or
 // `import type`): a static import would load them at every start-up.
@@ -26,6 +28,8 @@ const MCP_SDK_MODULES = {
   '@modelcontextprotocol/sdk/types.js': ['JSONRPCMessageSchema'],
 };
 const MCP_SDK_FILE = 'mcp-sdk';
+/** The Telegram channel: index.ts imports this module with import(); it and grammY become vendor/telegram.mjs. */
+const TELEGRAM_ENTRY = { importer: path.join('src', 'channels', 'telegram', 'index.ts'), specifier: './telegram-runtime.js', source: 'src/channels/telegram/telegram-runtime.ts', file: 'telegram' };
 /** croner has no default export: its vendor file re-exports the names src/cron/ uses. */
 const CRONER_EXPORTS = ['Cron'];
 /** Import specifier → vendor file that serves it. */
@@ -68,6 +72,14 @@ await build({
 await build({
   ...COMMON,
   absWorkingDir: ROOT,
+  entryPoints: [path.join(ROOT, TELEGRAM_ENTRY.source)],
+  outfile: path.join(vendorDir, `${TELEGRAM_ENTRY.file}.mjs`),
+  minify: true,
+});
+
+await build({
+  ...COMMON,
+  absWorkingDir: ROOT,
   entryPoints: [path.join(ROOT, 'src', 'cli', 'main.ts')],
   outfile,
   plugins: [vendorImports()],
@@ -82,6 +94,9 @@ function vendorImports() {
     name: 'vendor-imports',
     setup(pluginBuild) {
       pluginBuild.onResolve({ filter }, (args) => ({ path: `./vendor/${VENDOR_FILES[args.path]}.mjs`, external: true }));
+      pluginBuild.onResolve({ filter: /^\.\/telegram-runtime\.js$/ }, (args) =>
+        args.importer.endsWith(TELEGRAM_ENTRY.importer) ? { path: `./vendor/${TELEGRAM_ENTRY.file}.mjs`, external: true } : undefined,
+      );
     },
   };
 }

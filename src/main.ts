@@ -21,6 +21,7 @@ import type { ChannelHost, ChannelStarter, StartedChannel } from './channels/cha
 import { startOpenAiHttpChannel } from './channels/openai-http/index.js';
 import { startOpenClawChannel, type ChannelStats } from './channels/openclaw/index.js';
 import { startWebChannel } from './channels/web/index.js';
+import { startTelegramChannel } from './channels/telegram/index.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { createRequestGate } from './security/request-gate.js';
@@ -28,7 +29,7 @@ import { canonicalizeSessionKey } from './sessions/session-key.js';
 import { AgentDirectory } from './assistant/agent-directory.js';
 import { agentOwnFiles } from './start-assistant.js';
 /** Every channel, started in this order; each decides from the config whether it runs. */
-const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel];
+const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel, startTelegramChannel];
 
 export interface StartPincerOptions {
   /** An already loaded config. When absent, one is loaded from flags, overrides and env. */
@@ -148,6 +149,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       defaultModel: defaultModelOf(config),
     });
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: agents.ids() });
+    const channels: StartedChannel[] = [];
     const host: ChannelHost = {
       config,
       assistant: started.assistant,
@@ -169,8 +171,9 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       onDrain: (name, hook) => gateway.onDrain(name, ({ deadlineMs }) => hook(deadlineMs)),
       drainRuns: (budgetMs) => started.agent.drain(budgetMs),
       onClose: (cleanup) => cleanups.push(cleanup),
+      addDeliveryTarget: (target) => started.delivery.addTarget(target),
+      channels: () => channels,
     };
-    const channels: StartedChannel[] = [];
     for (const start of CHANNELS) {
       const channel = start(host);
       if (channel !== undefined) channels.push(channel);

@@ -16,7 +16,7 @@ import { createBuiltinTools } from './agent/tools/builtin-tools.js';
 import { createAgentSessionTurns } from './cron/agent-session-turns.js';
 import { jobsFilePath } from './cron/cron-paths.js';
 import { createCronTool } from './cron/cron-tool.js';
-import { createDeliveryRouter } from './cron/delivery.js';
+import { createDeliveryRouter, type DeliveryRouter } from './cron/delivery.js';
 import { createLazyCron, type CronHandle } from './cron/lazy-cron.js';
 import type { CronServiceDeps } from './cron/cron-service.js';
 import type { Heartbeat } from './cron/heartbeat.js';
@@ -66,6 +66,8 @@ export interface StartedAssistant {
   readonly heartbeat: Heartbeat | undefined;
   /** The latest heartbeat outcome, or null. */
   lastHeartbeat(): HeartbeatEventPayload | null;
+  /** Where job replies go; channels add themselves as targets. */
+  readonly delivery: DeliveryRouter;
 }
 
 /**
@@ -125,7 +127,9 @@ export async function startAssistant(
   agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
   const assistant = createAssistant({ store, bus, agent, listed: (sessionKey) => agents.owns(sessionKey) });
-  if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null };
+  const turns = createAgentSessionTurns({ assistant, store, bus });
+  const delivery = createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY });
+  if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null, delivery };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -137,11 +141,10 @@ export async function startAssistant(
   }
   const missingKey = describeMissingProviderKey(config);
   if (missingKey !== undefined) agentLogger.warn(missingKey);
-  const turns = createAgentSessionTurns({ assistant, store, bus });
   cronDeps = {
     stateDir: config.stateDir,
     turns,
-    delivery: createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY }),
+    delivery,
     mainSessionKey: MAIN_SESSION_KEY,
     canonicalize: (raw) => canonicalizeSessionKey(raw, { agentIds: [DEFAULT_AGENT_ID] }),
     publish: (event) => bus.publish(event),
@@ -165,7 +168,7 @@ export async function startAssistant(
     });
     cleanups.push(() => heartbeat?.stop());
   }
-  return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null };
+  return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null, delivery };
 }
 
 /**

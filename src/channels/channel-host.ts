@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { AgentEvent } from '../agent/types.js';
 import type { HeartbeatEventPayload } from '../bus/scheduler-events.js';
 import type { CronHandle } from '../cron/lazy-cron.js';
+import type { DeliveryTarget } from '../cron/delivery.js';
 import type { ModelCatalog } from '../providers/model-catalog.js';
 import type { ModelCooldowns } from '../providers/model-cooldowns.js';
 import type { PriceBook } from '../providers/model-prices.js';
@@ -64,6 +65,45 @@ export interface ChannelHost {
   drainRuns(budgetMs: number): Promise<void>;
   /** Release on close, after the drain; last registered first. */
   onClose(cleanup: () => void | Promise<void>): void;
+  /** Let scheduled jobs deliver their replies through this channel (`delivery.channel`). */
+  addDeliveryTarget(target: DeliveryTarget): void;
+  /** Every started channel, for status and pairing methods (filled once all have started). */
+  channels(): readonly StartedChannel[];
+}
+
+/** A channel's health, for channels.status (OpenClaw's account snapshot fields). */
+export interface ChannelStatus {
+  /** The config has what the channel needs to run (a token, …). */
+  configured: boolean;
+  /** Connected and receiving. */
+  running: boolean;
+  /** The last failure, cleared once the channel works again. */
+  lastError: string | null;
+  /** Further channel-specific fields (mode, bot username, …). */
+  [detail: string]: unknown;
+}
+
+/** One sender waiting for the operator's approval (a DM pairing request). */
+export interface PairingRequest {
+  channel: string;
+  accountId: string;
+  /** The one-time code the sender was given. */
+  code: string;
+  /** The sender's id on the channel. */
+  id: string;
+  meta: Record<string, string>;
+  createdAtMs: number;
+  expiresAtMs: number;
+}
+
+/** DM pairing of a channel whose dmPolicy is `pairing`. */
+export interface ChannelPairing {
+  /** Pending requests, oldest first (expired ones left out). */
+  list(): Promise<PairingRequest[]>;
+  /** Approve the sender holding `code`; undefined when no pending request has it. */
+  approve(code: string): Promise<{ id: string; accountId: string } | undefined>;
+  /** Limits reported by channels.pairing.list. */
+  readonly limits: { pendingPerAccount: number; ttlMs: number };
 }
 
 /** What a started channel tells main.ts. */
@@ -73,6 +113,10 @@ export interface StartedChannel {
   drainsRuns?: boolean;
   /** Counters for tests and leak checks. */
   stats?(): unknown;
+  /** Health for channels.status; channels without one are reported as running. */
+  status?(): ChannelStatus;
+  /** Present on channels with DM pairing. */
+  pairing?: ChannelPairing;
 }
 
 /** Start a channel on the host; undefined when the config turns it off. */

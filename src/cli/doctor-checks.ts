@@ -55,6 +55,7 @@ export function checkConfig(config: PincerConfig, input: DoctorInput): Finding[]
     ...checkWorkspace(config),
     ...checkTools(config, input),
     ...checkProviderKey(config),
+    ...checkTelegram(config),
   ];
   return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
@@ -91,6 +92,30 @@ function checkProviderKey(config: PincerConfig): Finding[] {
   const missing = describeMissingProviderKey(config);
   if (missing === undefined) return [];
   return [{ id: 'provider.api-key-missing', severity: 'warn', message: missing, fix: 'set the key, or point provider.baseUrl at a local server (Ollama, vLLM) that needs none; until then every chat ends with the provider\'s 401' }];
+}
+
+/** A bot anyone can find and command is worth a loud warning (OpenClaw's doctor flags the same). */
+function checkTelegram(config: PincerConfig): Finding[] {
+  const telegram = config.channels.telegram;
+  if (!telegram.enabled) return [];
+  const findings: Finding[] = [];
+  if (telegram.dmPolicy === 'open') {
+    findings.push({
+      id: 'channels.telegram.dm-policy-open',
+      severity: telegram.groupPolicy === 'open' ? 'critical' : 'warn',
+      message: 'channels.telegram.dmPolicy is "open": any Telegram account that finds the bot can talk to the assistant and use its tools',
+      fix: 'use dmPolicy "pairing" (approve each sender with pincer pairing approve) or "allowlist" with your numeric user id in allowFrom',
+    });
+  }
+  if (telegram.groupPolicy === 'open') {
+    findings.push({
+      id: 'channels.telegram.group-policy-open',
+      severity: 'warn',
+      message: 'channels.telegram.groupPolicy is "open": anyone in an allowed group can command the bot',
+      fix: 'use groupPolicy "allowlist" with groupAllowFrom (or allowFrom) listing the people who may',
+    });
+  }
+  return findings;
 }
 
 function checkOrigins(config: PincerConfig): Finding[] {

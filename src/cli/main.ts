@@ -71,6 +71,16 @@ Examples:
   $ pincer cron rm <job-id>
 `;
 
+const PAIRING_HELP = `
+Approves who may send the Telegram bot direct messages (dmPolicy "pairing"):
+an unknown sender gets a code; approve it here. Talks to the running gateway
+(channels.pairing.* methods); start it first with \`pincer gateway\`.
+
+Examples:
+  $ pincer pairing list
+  $ pincer pairing approve telegram ABCD2345
+`;
+
 const MCP_LIST_HELP = `
 Starts each configured MCP server (mcp.servers) once, prints its state and the
 tools the model gets from it (after toolFilter), then stops it. Needs no
@@ -196,6 +206,19 @@ function buildProgram(): Command {
     const { runCronRun } = await import('./cron-command.js');
     await runCronRun(id, options);
   });
+  const pairing = program.command('pairing').description('list and approve DM pairing requests on the running gateway').addHelpText('after', PAIRING_HELP);
+  connection(pairing.command('list').description('list pending requests').argument('[channel]', 'only this channel (telegram)')).action(
+    async (channel: string | undefined, options: Record<string, unknown>) => {
+      const { runPairingList } = await import('./pairing-command.js');
+      await runPairingList(channel, options);
+    },
+  );
+  connection(pairing.command('approve').description('approve the sender holding a code').argument('<channel>', 'the channel (telegram)').argument('<code>', 'the code the sender was given')).action(
+    async (channel: string, code: string, options: Record<string, unknown>) => {
+      const { runPairingApprove } = await import('./pairing-command.js');
+      await runPairingApprove(channel, code, options);
+    },
+  );
   const mcp = program.command('mcp').description('inspect the configured MCP servers');
   mcp
     .command('list')

@@ -19,6 +19,7 @@ import { describeUnsafeWorkspace } from './workspace-placement.js';
 import type { FileConfig, HeartbeatConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
 import { resolveMcp } from './mcp-config.js';
 import { resolveAgents } from './agents-config.js';
+import { resolveChannels, resolveSession } from './telegram-config.js';
 import { fileConfigSchema, hostSchema, logFormatSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
 /** Values given on the command line (or by an embedding program); undefined means "not given". */
@@ -165,6 +166,8 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
       resolveCwd: (path, source) => resolveWorkspace(path, source, cwd, home),
       env: env.source,
     }),
+    channels: resolveChannels(pick('channels'), { env: env.source, sourceOf, cwd }),
+    session: resolveSession(pick('session')),
     logLevel,
     logFormat,
   };

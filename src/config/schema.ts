@@ -9,6 +9,8 @@ import { agentsFileSchema } from './agents-config.js';
 import type { AgentsConfig } from './agents-config.js';
 import { mcpFileSchema } from './mcp-config.js';
 import type { McpConfig } from './mcp-config.js';
+import { channelsFileSchema, sessionFileSchema } from './telegram-config.js';
+import type { ChannelsConfig, SessionConfig } from './telegram-config.js';
 
 /** Same names as the logger's levels (config/ imports nothing from the rest of src/). */
 export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -263,6 +265,8 @@ export const fileConfigSchema = section({
   agents: v.optional(agentsFileSchema),
   tools: v.optional(toolsSchema),
   mcp: v.optional(mcpFileSchema),
+  channels: v.optional(channelsFileSchema),
+  session: v.optional(sessionFileSchema),
   logLevel: v.optional(logLevelSchema),
   logFormat: v.optional(logFormatSchema),
 });
@@ -392,6 +396,9 @@ export interface PincerConfig {
   readonly tools: ToolsConfig;
   /** MCP servers whose tools the model may call (none by default). */
   readonly mcp: McpConfig;
+  /** Messaging channels (Telegram); each is off unless enabled. */
+  readonly channels: ChannelsConfig;
+  readonly session: SessionConfig;
   readonly logLevel: LogLevelName;
   readonly logFormat: LogFormatName;
 }

@@ -30,6 +30,8 @@ export const SILENT_REPLY_TOKEN = 'NO_REPLY';
 export interface DeliveryRouter {
   /** Channel ids a job may name in `delivery.channel`. */
   channels(): string[];
+  /** Add a channel that carries replies (channels start after the scheduler is built). */
+  addTarget(target: DeliveryTarget): void;
   /**
    * Deliver `text`, the reply of a run held in `runSessionKey`.
    * Never throws: failures come back as `not-delivered` with the error.
@@ -42,6 +44,9 @@ export function createDeliveryRouter(params: { turns: SessionTurns; mainSessionK
   const targets = new Map((params.targets ?? []).map((target) => [target.channel, target]));
   return {
     channels: () => [...targets.keys()],
+    addTarget: (target) => {
+      targets.set(target.channel, target);
+    },
     async deliver({ delivery, text, runSessionKey, jobId, jobName }) {
       if (delivery === undefined || delivery.mode === 'none') return { status: 'not-requested' };
       const reply = text.trim();

@@ -189,4 +189,16 @@ describe('pincer doctor', () => {
     assert.match(result.stderr, /^pincer: invalid gateway\.port/);
     assert.equal(result.stdout, '');
   });
+
+  it('flags a Telegram bot open to anyone (dmPolicy open), and not one behind pairing', async () => {
+    const token = '123456789:AAFakeTokenForTestsOnly_abcdefghijk';
+    const open = await setup({ channels: { telegram: { enabled: true, botToken: token, dmPolicy: 'open', allowFrom: ['*'] } } });
+    const flagged = await doctorJson(open.home, open.stateDir);
+    const finding = flagged.report.findings.find((entry) => entry.id === 'channels.telegram.dm-policy-open');
+    assert.equal(finding?.severity, 'warn', JSON.stringify(flagged.report.findings));
+    assert.match(finding?.fix ?? '', /pairing/);
+    const paired = await setup({ channels: { telegram: { enabled: true, botToken: token } } });
+    const quiet = await doctorJson(paired.home, paired.stateDir);
+    assert.ok(!quiet.ids.some((id) => id.startsWith('channels.telegram')), quiet.ids.join(', '));
+  });
 });

@@ -18,6 +18,7 @@ import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
+import { createPairingMethods } from './methods/channel-pairing.js';
 import { createUsageMethods, type StatusModel } from './methods/usage.js';
 import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
@@ -83,6 +84,7 @@ function buildMethods(host: ChannelHost): MethodTable {
     ...createAgentsMethods({ agents: host.agents }),
     ...createAgentFileMethods({ agents: host.agents }),
     ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
+    ...createPairingMethods({ channels: host.channels }),
   };
 }
 
