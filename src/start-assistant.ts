@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
 import { AgentRoster } from './agent/agent-roster.js';
+import type { IdentityFields, IdentitySource } from './assistant/identity.js';
 import { createAssistant } from './assistant/assistant.js';
 import type { Assistant } from './assistant/types.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
@@ -126,7 +127,14 @@ export async function startAssistant(
   });
   agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  const assistant = createAssistant({ store, bus, agent, listed: (sessionKey) => agents.owns(sessionKey) });
+  const assistant = createAssistant({
+    store,
+    bus,
+    agent,
+    listed: (sessionKey) => agents.owns(sessionKey),
+    identity: { configured: config.agent.identity, workspaceDir: config.agent.workspaceDir },
+    identityOf: (agentId) => agentIdentitySource(agents, agentId, config.agent.identity),
+  });
   const turns = createAgentSessionTurns({ assistant, store, bus });
   const delivery = createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY });
   if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null, delivery };
@@ -169,6 +177,18 @@ export async function startAssistant(
     cleanups.push(() => heartbeat?.stop());
   }
   return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null, delivery };
+}
+
+/**
+ * An agent's identity: its entry's `identity` over `agent.identity` (main
+ * only), its `name` standing in for a missing name, then its workspace's IDENTITY.md.
+ */
+function agentIdentitySource(agents: AgentRoster, agentId: string, mainIdentity: IdentityFields | undefined): IdentitySource | undefined {
+  const agent = agents.get(agentId);
+  if (agent === undefined) return undefined;
+  const configured: IdentityFields = { ...(agent.id === agents.defaultId ? mainIdentity : {}), ...agent.identity };
+  if (configured.name === undefined && agent.name !== undefined) configured.name = agent.name;
+  return { configured, workspaceDir: agent.workspaceDir };
 }
 
 /**

@@ -11,6 +11,8 @@ import type { OutboundBus, Subscription } from '../bus/types.js';
 import { GatewayError } from '../protocol/errors.js';
 import { MAIN_SESSION_KEY } from '../sessions/session-key.js';
 import type { HistoryQuery, SessionMeta, SessionStore, StoredMessage } from '../sessions/types.js';
+import { MAIN_AGENT_ID } from '../config/agents-config.js';
+import { resolveIdentity, type AssistantIdentity, type IdentitySource } from './identity.js';
 import { SessionLanes } from './session-lanes.js';
 import type { Assistant, InjectInput, SessionHistory, SessionPatch, WatchRunOptions } from './types.js';
 
@@ -28,6 +30,10 @@ export interface AssistantDeps {
   listed?: (sessionKey: string) => boolean;
   /** Clock, epoch ms. */
   now?: () => number;
+  /** Where the assistant's name and avatar come from (default: "Assistant"). */
+  identity?: IdentitySource;
+  /** Where one agent's name and avatar come from; undefined falls back to `identity`. */
+  identityOf?: (agentId: string) => IdentitySource | undefined;
 }
 
 /** Build the façade over a store, a bus and an agent service. */
@@ -42,6 +48,8 @@ class AssistantFacade implements Assistant {
   readonly #now: () => number;
   readonly #listed: ((sessionKey: string) => boolean) | undefined;
   readonly #lanes = new SessionLanes();
+  readonly #identity: IdentitySource;
+  readonly #identityOf: ((agentId: string) => IdentitySource | undefined) | undefined;
 
   constructor(deps: AssistantDeps) {
     this.#store = deps.store;
@@ -49,6 +57,8 @@ class AssistantFacade implements Assistant {
     this.#agent = deps.agent;
     this.#now = deps.now ?? Date.now;
     this.#listed = deps.listed;
+    this.#identity = deps.identity ?? {};
+    this.#identityOf = deps.identityOf;
   }
 
   send(turn: ChatTurn): Promise<SubmitResult> {
@@ -110,6 +120,17 @@ class AssistantFacade implements Assistant {
 
   activeSessionKeys(): Set<string> {
     return new Set(this.#agent.activeRuns().map((run) => run.sessionKey));
+  }
+
+  activeRuns(sessionKey: string): RunRecord[] {
+    return this.#agent
+      .activeRuns()
+      .filter((run) => run.sessionKey === sessionKey)
+      .sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  identity(agentId = MAIN_AGENT_ID): Promise<AssistantIdentity> {
+    return resolveIdentity(this.#identityOf?.(agentId) ?? this.#identity);
   }
 
   describe(sessionKey: string): SessionMeta | undefined {

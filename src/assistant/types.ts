@@ -7,6 +7,7 @@
 import type { ChatTurn, RunEvent, RunRecord, SubmitResult } from '../agent/types.js';
 import type { Subscription } from '../bus/types.js';
 import type { HistoryPage, HistoryQuery, SessionMeta, StoredMessage } from '../sessions/types.js';
+import type { AssistantIdentity } from './identity.js';
 
 /** A page of history plus the session's id (absent for a session that does not exist yet). */
 export interface SessionHistory extends HistoryPage {
@@ -65,6 +66,10 @@ export interface Assistant {
   list(): SessionMeta[];
   /** Keys of sessions with a live run (accepted, queued or running). */
   activeSessionKeys(): Set<string>;
+  /** The live runs of one session, oldest first. */
+  activeRuns(sessionKey: string): RunRecord[];
+  /** An agent's name and avatar (default `main`): config, then its workspace's IDENTITY.md, then "Assistant". */
+  identity(agentId?: string): Promise<AssistantIdentity>;
   /** One session, or undefined when it does not exist. */
   describe(sessionKey: string): SessionMeta | undefined;
   /** The session, created (and announced) when it did not exist. */

@@ -111,6 +111,12 @@ const clockTime = (allowEndOfDay: boolean) =>
   );
 
 /** `agent.heartbeat`: periodic agent turns on the main session (OpenClaw's heartbeat). */
+const identitySchema = section({
+  name: v.optional(v.pipe(v.string('expected a name'), v.trim(), v.minLength(1, 'expected a non-empty name'), v.maxLength(200, 'expected at most 200 characters'))),
+  emoji: v.optional(v.pipe(v.string('expected an emoji'), v.maxLength(32, 'expected at most 32 characters'))),
+  avatar: v.optional(v.pipe(v.string('expected a URL'), v.regex(/^(https?:\/\/|data:image\/)/i, 'expected an http(s) or data:image URL'))),
+});
+
 const heartbeatSchema = section({
   every: v.optional(durationSchema),
   prompt: v.optional(nonBlank('a prompt')),
@@ -249,6 +255,7 @@ export const fileConfigSchema = section({
       historyLimit: v.optional(integer(1, 1_000_000)),
       workspaceDir: v.optional(nonBlank('a directory path')),
       heartbeat: v.optional(heartbeatSchema),
+      identity: v.optional(identitySchema),
     }),
   ),
   cron: v.optional(
@@ -333,6 +340,16 @@ export interface AgentConfig {
   /** Absolute path; default `<stateDir>/workspace`. Holds AGENTS.md and is where the tools work. */
   readonly workspaceDir: string;
   readonly heartbeat: HeartbeatConfig;
+  /** Overrides the workspace's IDENTITY.md (default: none, so "Assistant"). */
+  readonly identity?: IdentityConfig;
+}
+
+/** The assistant's name and avatar as clients show them (`agent.identity`, OpenClaw's key). */
+export interface IdentityConfig {
+  readonly name?: string;
+  readonly emoji?: string;
+  /** An http(s) or data:image URL. */
+  readonly avatar?: string;
 }
 
 export interface HeartbeatConfig {

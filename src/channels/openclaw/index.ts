@@ -4,6 +4,7 @@
  * (upgrades, drain, close). Off when `gateway.websocket` is false.
  */
 
+import { join } from 'node:path';
 import type { PincerConfig } from '../../config/schema.js';
 import type { ChannelHost, ChannelStarter } from '../channel-host.js';
 import { createOpenClawChannel } from './channel.js';
@@ -16,6 +17,12 @@ import { createAgentFileMethods } from './methods/agent-files.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
+import { createEmptyFamilyMethods } from './methods/empty-families.js';
+import { createAgentIdentityMethods } from './methods/agent-identity.js';
+import { createChatStartupMethods } from './methods/chat-startup.js';
+import { createSessionPageMethods } from './methods/session-page.js';
+import { createUserPrefsMethods } from './methods/user-prefs.js';
+import { UserPrefs } from './user-prefs.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
 import { createPairingMethods } from './methods/channel-pairing.js';
@@ -24,6 +31,9 @@ import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
 
 export type { ChannelStats } from './channel.js';
+
+/** File in the state dir holding the Control UI's preferences (users.prefs.*). */
+export const CONTROL_UI_PREFS_FILE = 'control-ui-prefs.json';
 
 /** Part of the drain budget kept for telling sockets `shutdown` and closing them, ms. */
 export const SOCKET_CLOSE_RESERVE_MS = 1_000;
@@ -84,6 +94,17 @@ function buildMethods(host: ChannelHost): MethodTable {
     ...createAgentsMethods({ agents: host.agents }),
     ...createAgentFileMethods({ agents: host.agents }),
     ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
+    ...createChatStartupMethods({
+      assistant,
+      canonicalize,
+      defaults,
+      maxPayloadBytes: config.gateway.maxPayloadBytes,
+      models: () => modelInfos(host).map((entry) => ({ ...entry, contextTokens: entry.contextTokens ?? DEFAULT_CONTEXT_TOKENS, reasoning: entry.reasoning ?? false, available: entry.available ?? true })),
+    }),
+    ...createSessionPageMethods({ assistant, canonicalize, defaults }),
+    ...createAgentIdentityMethods({ assistant, canonicalize }),
+    ...createUserPrefsMethods(new UserPrefs(join(config.stateDir, CONTROL_UI_PREFS_FILE))),
+    ...createEmptyFamilyMethods(),
     ...createPairingMethods({ channels: host.channels }),
   };
 }

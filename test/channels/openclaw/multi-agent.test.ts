@@ -150,6 +150,19 @@ describe('two agents', () => {
   });
 });
 
+describe('agent.identity.get', () => {
+  it("answers each agent's own identity", async () => {
+    const writer = okPayload(await client.request('agent.identity.get', { agentId: 'writer' }));
+    assert.deepEqual([writer.agentId, writer.name, writer.emoji, writer.nameSource], ['writer', 'Quill', '✍️', 'config']);
+    const bySession = okPayload(await client.request('agent.identity.get', { sessionKey: 'agent:writer:main' }));
+    assert.equal(bySession.name, 'Quill');
+    const main = okPayload(await client.request('agent.identity.get', { agentId: 'main' }));
+    assert.deepEqual([main.agentId, main.name], ['main', 'Main']);
+    const ghost = await client.request('agent.identity.get', { agentId: 'ghost' });
+    assert.match(ghost.error?.message ?? '', /unknown agent: ghost/);
+  });
+});
+
 describe('an unknown agent', () => {
   it('is refused by chat.send, agent and sessions.patch, naming it', async () => {
     for (const [method, params] of [

@@ -10,7 +10,8 @@ import type { ChatTurn } from '../../../agent/types.js';
 import type { Assistant } from '../../../assistant/types.js';
 import { GatewayError, detailError } from '../../../protocol/errors.js';
 import { MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
-import { byteLength, fitHistoryPage, pageMessageText } from '../history-page.js';
+import { byteLength, pageMessageText } from '../history-page.js';
+import { buildHistoryPayload, RES_ENVELOPE_BYTES } from '../history-payload.js';
 import { messageText } from '../../../messages/message-text.js';
 import { shapeMessage } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
@@ -19,8 +20,6 @@ import type { MethodTable } from '../method-types.js';
 export const DEFAULT_HISTORY_LIMIT = 200;
 /** Largest chat.history page. */
 export const MAX_HISTORY_LIMIT = 1000;
-/** Room kept for the res envelope around the history payload (id ≤ 256 chars plus framing), bytes. */
-export const RES_ENVELOPE_BYTES = 1024;
 /** Smallest maxBytes a client may ask for (chat.history, chat.message.get), bytes. */
 export const MIN_PAGE_BYTES = 1024;
 /** Longest message id accepted, characters. */
@@ -93,16 +92,12 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
       async handler(params, ctx) {
         const sessionKey = canonicalize(params.sessionKey);
         ctx.watchSession(sessionKey);
-        const page = await assistant.history(sessionKey, { limit: params.limit ?? DEFAULT_HISTORY_LIMIT });
-        const first = page.totalMessages - page.messages.length + 1;
-        const messages = page.messages.map((m, i) => shapeMessage(m, { seq: first + i, maxChars: params.maxChars }));
-        const payload: Record<string, unknown> = { sessionKey };
-        if (page.sessionId !== undefined) payload.sessionId = page.sessionId;
-        payload.totalMessages = page.totalMessages;
-        const hardBytes = deps.maxPayloadBytes - RES_ENVELOPE_BYTES - byteLength(payload) - HAS_MORE_BYTES;
-        const fitted = fitHistoryPage(messages, Math.min(params.maxBytes ?? hardBytes, hardBytes), hardBytes);
-        payload.messages = fitted;
-        payload.hasMore = page.hasMore || fitted.length < messages.length;
+        const payload = await buildHistoryPayload(assistant, sessionKey, {
+          limit: params.limit ?? DEFAULT_HISTORY_LIMIT,
+          maxChars: params.maxChars,
+          maxBytes: params.maxBytes,
+          maxPayloadBytes: deps.maxPayloadBytes,
+        });
         return payload;
       },
     },
@@ -178,8 +173,6 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
   };
 }
 
-/** `,"messages":`, `,"hasMore":false` and commas around the history payload, bytes. */
-const HAS_MORE_BYTES = 48;
 /** `offset`, `nextOffset`, `totalChars`, `hasMore` and `message` keys of a chat.message.get page, bytes. */
 const PAGE_FIELDS_BYTES = 128;
 

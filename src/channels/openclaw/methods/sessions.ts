@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import type { Assistant } from '../../../assistant/types.js';
 import { detailError, GatewayError, sessionNotFound } from '../../../protocol/errors.js';
-import { DEFAULT_AGENT_ID, MAIN_SESSION_KEY, MAIN_SESSION_NAME } from '../../../sessions/session-key.js';
+import { MAIN_SESSION_KEY, MAIN_SESSION_NAME, parseSessionKey } from '../../../sessions/session-key.js';
 import type { SessionMeta } from '../../../sessions/types.js';
 import { shapeSessionRow, type SessionDefaults, type SessionRow } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
@@ -49,11 +49,21 @@ const ListParams = v.object({
   includeDerivedTitles: v.optional(v.boolean()),
 });
 const KeyParams = v.object({ key: KeyString });
-const ResolveParams = v.object({
-  key: KeyString,
-  includeUnknown: v.optional(v.boolean()),
-  includeGlobal: v.optional(v.boolean()),
-});
+/** One selector of key, sessionId, label or shortId (the Control UI's URL form of a key's UUID). */
+const ResolveParams = v.pipe(
+  v.object({
+    key: v.optional(KeyString),
+    sessionId: v.optional(KeyString),
+    label: v.optional(KeyString),
+    shortId: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f-]{8,36}$/i, 'expected the hex digits of a session UUID'))),
+    slugHint: v.optional(v.string()),
+    agentId: v.optional(v.string()),
+    allowMissing: v.optional(v.boolean()),
+    includeUnknown: v.optional(v.boolean()),
+    includeGlobal: v.optional(v.boolean()),
+  }),
+  v.check((p) => [p.key, p.sessionId, p.label, p.shortId].some((selector) => selector !== undefined), 'expected one of key, sessionId, label or shortId'),
+);
 const PatchParams = v.object({
   key: KeyString,
   label: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(MAX_LABEL_CHARS)))),
@@ -61,7 +71,7 @@ const PatchParams = v.object({
   model: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(MAX_MODEL_REF_CHARS)))),
 });
 const ResetParams = v.object({ key: KeyString, reason: v.optional(v.string()) });
-const MessagesSubscribeParams = v.object({ key: KeyString, agentId: v.optional(v.string()) });
+const MessagesSubscribeParams = v.object({ key: KeyString, agentId: v.optional(v.string()), includeApprovals: v.optional(v.boolean()) });
 const ChatSubscribeParams = v.object({ sessionKey: v.optional(KeyString), friendlyId: v.optional(KeyString) });
 const NoParams = v.object({});
 
@@ -115,10 +125,15 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       params: ResolveParams,
       scope: 'operator.read',
       handler(params) {
-        const key = canonicalize(params.key);
-        // The main session exists from the start (created lazily); WebClaw must never be told otherwise.
-        if (key !== MAIN_SESSION_KEY && assistant.describe(key) === undefined) throw sessionNotFound(params.key);
-        return { ok: true, key, agentId: DEFAULT_AGENT_ID };
+        const found = resolveSession(params, assistant, canonicalize);
+        if (found === undefined) {
+          if (params.allowMissing === true) return { ok: false };
+          throw sessionNotFound(params.key ?? params.sessionId ?? params.label ?? params.shortId ?? '');
+        }
+        const payload: Record<string, unknown> = { ok: true, key: found.key, agentId: parseSessionKey(found.key).agentId };
+        const displayName = found.meta?.label ?? found.meta?.derivedTitle ?? null;
+        if (displayName !== null) payload.displayName = displayName;
+        return payload;
       },
     },
 
@@ -179,7 +194,9 @@ export function createSessionMethods(deps: SessionMethodDeps): MethodTable {
       handler(params, ctx) {
         const key = canonicalize(params.key);
         ctx.setMessagesSubscribed(key, true);
-        return { subscribed: true, key };
+        if (params.includeApprovals !== true) return { subscribed: true, key };
+        // Nothing in Pincer waits for an approval, so the replay is complete and empty.
+        return { subscribed: true, key, approvalReplay: { sessionKey: key, updatedAtMs: Date.now(), approvals: [], truncated: false } };
       },
     },
 
@@ -215,4 +232,28 @@ function chosenModel(requested: string | null, models: ModelChoices | undefined)
   const configured = (models?.list() ?? []).map((entry) => entry.ref);
   const choices = configured.length === 0 ? 'no model is configured' : `configured models: ${configured.join(', ')}`;
   throw detailError('UNKNOWN_MODEL', `unknown model ${JSON.stringify(requested)}: ${choices}`, { extra: { field: 'model' } });
+}
+
+/** The session a sessions.resolve selector names: by key (the main session always exists), id, label or short id. */
+function resolveSession(
+  params: v.InferOutput<typeof ResolveParams>,
+  assistant: Assistant,
+  canonicalize: (raw: string) => string,
+): { key: string; meta: SessionMeta | undefined } | undefined {
+  if (params.key !== undefined) {
+    const key = canonicalize(params.key);
+    const meta = assistant.describe(key);
+    // The main session exists from the start (created lazily); WebClaw must never be told otherwise.
+    return meta !== undefined || key === MAIN_SESSION_KEY ? { key, meta } : undefined;
+  }
+  const agentId = params.agentId?.toLowerCase();
+  const candidates = assistant.list().filter((meta) => agentId === undefined || parseSessionKey(meta.key).agentId === agentId);
+  let meta: SessionMeta | undefined;
+  if (params.sessionId !== undefined) meta = candidates.find((m) => m.sessionId === params.sessionId);
+  else if (params.label !== undefined) meta = candidates.find((m) => m.label === params.label);
+  else if (params.shortId !== undefined) {
+    const shortId = params.shortId.replaceAll('-', '').toLowerCase();
+    meta = candidates.find((m) => (m.key.split(':').at(-1) ?? '').replaceAll('-', '') === shortId);
+  }
+  return meta === undefined ? undefined : { key: meta.key, meta };
 }
