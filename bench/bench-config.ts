@@ -16,9 +16,9 @@ export interface BenchCounts {
   pipelinedRounds: number;
   pipelinedRequests: number;
   inFlight: number;
-  /** Fan-out listeners, model chunks per run and rounds per target. */
+  /** Fan-out listeners, runs (in as many sessions) per burst and rounds per target. */
   fanOutClients: number;
-  fanOutChunks: number;
+  fanOutRuns: number;
   fanOutRounds: number;
   /** First-delta samples (after warm-up runs). */
   firstDeltaRuns: number;
@@ -34,6 +34,8 @@ export interface BenchCounts {
   streamCostRounds: number;
   /** 5 KiB chunks of the large reply (2,000: the 10 MB of issue 13 item 6). */
   largeReplyChunks: number;
+  /** Starts per feature for its ready time and idle RSS (nothing configured, cron, MCP). */
+  featureRuns: number;
   /** Start-up with stored state: sessions written straight to disk, messages in each, and how many a crash cut. */
   recoverySessions: number;
   recoveryMessages: number;
@@ -51,7 +53,7 @@ export const FULL_COUNTS: BenchCounts = {
   pipelinedRequests: 4_000,
   inFlight: 100,
   fanOutClients: 100,
-  fanOutChunks: 200,
+  fanOutRuns: 50,
   fanOutRounds: 5,
   firstDeltaRuns: 50,
   idleConnections: 1_000,
@@ -61,6 +63,7 @@ export const FULL_COUNTS: BenchCounts = {
   chatSessions: 20,
   streamCostRounds: 5,
   largeReplyChunks: 2000,
+  featureRuns: 3,
   recoverySessions: 1_000,
   recoveryMessages: 1_000,
   recoveryCutSessions: 10,
@@ -77,7 +80,7 @@ export const QUICK_COUNTS: BenchCounts = {
   pipelinedRequests: 300,
   inFlight: 20,
   fanOutClients: 5,
-  fanOutChunks: 10,
+  fanOutRuns: 4,
   fanOutRounds: 1,
   firstDeltaRuns: 3,
   idleConnections: 30,
@@ -87,6 +90,7 @@ export const QUICK_COUNTS: BenchCounts = {
   chatSessions: 4,
   streamCostRounds: 1,
   largeReplyChunks: 200,
+  featureRuns: 1,
   recoverySessions: 40,
   recoveryMessages: 100,
   recoveryCutSessions: 4,

@@ -17,6 +17,7 @@ import { writeResults } from './report.js';
 import { measureChatMemory } from './scenario-chat-memory.js';
 import { measureConcurrentRuns } from './scenario-concurrent-runs.js';
 import { measureFanOut } from './scenario-fan-out.js';
+import { measureFeatureCost } from './scenario-feature-cost.js';
 import { measureFirstDelta } from './scenario-first-delta.js';
 import { measureHandshake } from './scenario-handshake.js';
 import { measureIdleConnections } from './scenario-idle-connections.js';
@@ -33,6 +34,7 @@ const USAGE = 'usage: node dist/bench/run.js [--quick] [--check] [--out DIR] [--
 /** Names of the scenarios for --only that start their own targets. */
 const STARTUP = 'start-up';
 const RECOVERY = 'recovery';
+const FEATURE_COST = 'feature-cost';
 
 type Scenario = (ctx: BenchContext) => Promise<Figure[]>;
 
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`pincer bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  const known = [STARTUP, RECOVERY, ...SCENARIOS.map(([name]) => name)];
+  const known = [STARTUP, RECOVERY, FEATURE_COST, ...SCENARIOS.map(([name]) => name)];
   const only = args.only === undefined ? known : args.only.split(',').map((name) => name.trim());
   const unknown = only.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
@@ -107,6 +109,10 @@ async function measureAll(counts: BenchCounts, only: readonly string[], log: (me
     if (only.includes(STARTUP)) {
       log(STARTUP);
       figures.push(...(await measureStartup(counts, model.url, log)));
+    }
+    if (only.includes(FEATURE_COST)) {
+      log(FEATURE_COST);
+      figures.push(...(await measureFeatureCost(counts, model.url, log)));
     }
     if (only.includes(RECOVERY)) {
       log(RECOVERY);

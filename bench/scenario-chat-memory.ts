@@ -1,7 +1,8 @@
 /**
- * Memory over many chat turns: waves of one turn per session, the gateway's
- * RSS sampled after each tenth of the turns. The slope over the second half
- * (after warm-up) shows a leak; a flat line is the goal.
+ * Memory over many chat turns, on a fresh gateway: its idle RSS, then waves
+ * of one turn per session, RSS sampled after each tenth of the turns. RSS
+ * after the turns is held to 1.5× the idle RSS (issue 22 item 3); the slope
+ * over the second half (after warm-up) shows a leak, a flat line is the goal.
  */
 
 import { BenchClient } from './bench-client.js';
@@ -9,6 +10,10 @@ import { runChatWave } from './chat-waves.js';
 import { MIB, type BenchContext } from './context.js';
 import type { Figure } from './figures.js';
 import { slope, summarise } from './stats.js';
+import { startTarget } from './targets.js';
+
+/** RSS after the turns may be at most this multiple of the same gateway's idle RSS. */
+const AFTER_TURNS_MAX_X_IDLE = 1.5;
 
 /** RSS samples over the scenario. */
 const SAMPLES = 10;
@@ -22,38 +27,54 @@ export async function measureChatMemory(ctx: BenchContext): Promise<Figure[]> {
   const sampleEvery = Math.max(1, Math.round(waves / SAMPLES));
   const turnsAt: number[] = [];
   const rssAt: number[] = [];
-  const startRss = (await ctx.pincer.rssBytes()) / MIB;
-  let client = await BenchClient.connected(ctx.pincer.wsUrl, { token: ctx.pincer.token });
-  let onSocket = 0;
+  const target = await startTarget('pincer', { modelUrl: ctx.model.url });
+  let idleRss: number;
   try {
-    for (let wave = 0; wave < waves; wave++) {
-      if (onSocket + keys.length > REQUESTS_PER_SOCKET) {
-        await client.close();
-        client = await BenchClient.connected(ctx.pincer.wsUrl, { token: ctx.pincer.token });
-        onSocket = 0;
+    await new Promise((done) => setTimeout(done, Math.max(0, target.spawnedAt + ctx.counts.idleAfterMs - performance.now())));
+    idleRss = (await target.rssBytes()) / MIB;
+    let client = await BenchClient.connected(target.wsUrl, { token: target.token });
+    let onSocket = 0;
+    try {
+      for (let wave = 0; wave < waves; wave++) {
+        if (onSocket + keys.length > REQUESTS_PER_SOCKET) {
+          await client.close();
+          client = await BenchClient.connected(target.wsUrl, { token: target.token });
+          onSocket = 0;
+        }
+        await runChatWave(client, keys);
+        onSocket += keys.length;
+        if ((wave + 1) % sampleEvery === 0 || wave === waves - 1) {
+          turnsAt.push((wave + 1) * keys.length);
+          rssAt.push((await target.rssBytes()) / MIB);
+        }
       }
-      await runChatWave(client, keys);
-      onSocket += keys.length;
-      if ((wave + 1) % sampleEvery === 0 || wave === waves - 1) {
-        turnsAt.push((wave + 1) * keys.length);
-        rssAt.push((await ctx.pincer.rssBytes()) / MIB);
-      }
+    } finally {
+      await client.close();
     }
   } finally {
-    await client.close();
+    await target.stop();
   }
   const half = Math.floor(turnsAt.length / 2);
   const kibPerTurn = slope(turnsAt.slice(half), rssAt.slice(half)) * 1024;
   const endRss = rssAt[rssAt.length - 1];
-  ctx.log(`chat memory: ${startRss.toFixed(1)} → ${endRss.toFixed(1)} MiB over ${waves * keys.length} turns, slope ${kibPerTurn.toFixed(2)} KiB/turn`);
+  ctx.log(`chat memory: idle ${idleRss.toFixed(1)} → ${endRss.toFixed(1)} MiB over ${waves * keys.length} turns, slope ${kibPerTurn.toFixed(2)} KiB/turn`);
   return [
+    {
+      id: 'rss_after_turns_x_idle',
+      label: `RSS after ${waves * keys.length} chat turns (${chatSessions} sessions) ÷ idle RSS (fresh gateway)`,
+      unit: '×',
+      statistic: 'median',
+      pincer: summarise([endRss / idleRss]),
+      budget: { kind: 'abs-max', limit: AFTER_TURNS_MAX_X_IDLE },
+      note: `idle ${idleRss.toFixed(1)} MiB, after the turns ${endRss.toFixed(1)} MiB; samples ${rssAt.map((rss) => rss.toFixed(0)).join(', ')} MiB`,
+    },
     {
       id: 'rss_after_turns_mib',
       label: `RSS after ${waves * keys.length} chat turns (${chatSessions} sessions)`,
       unit: 'MiB',
       statistic: 'median',
       pincer: summarise([endRss]),
-      note: `RSS before the turns: ${startRss.toFixed(1)} MiB`,
+      note: `idle RSS of the same gateway: ${idleRss.toFixed(1)} MiB`,
     },
     {
       id: 'rss_slope_kib_per_turn',

@@ -39,6 +39,8 @@ export interface TargetOptions {
   stateDir?: string;
   /** Give up on the start after this, ms (default 20000). */
   startTimeoutMs?: number;
+  /** Config sections merged over the bench config, for Pincer only (a feature turned on). */
+  config?: Record<string, unknown>;
 }
 
 export interface Target {
@@ -82,7 +84,7 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
     Object.assign(env, { PINCER_PROVIDER: 'openai', PINCER_MODEL: 'fake-model', PINCER_BASE_URL: options.modelUrl, PINCER_API_KEY: 'bench-key' });
   }
   // The scenarios send tens of thousands of requests per connection on purpose; lift the flood guard that would close them.
-  if (kind === 'pincer') await writeFile(join(stateDir, 'config.json'), JSON.stringify(BENCH_CONFIG));
+  if (kind === 'pincer') await writeFile(join(stateDir, 'config.json'), JSON.stringify({ ...BENCH_CONFIG, ...options.config }));
   const entry = kind === 'pincer' ? CLI_ENTRY : FLOOR_ENTRY;
   const args = [...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []), entry, ...(kind === 'pincer' ? ['gateway'] : [])];
   const spawnedAt = performance.now();

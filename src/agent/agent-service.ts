@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 
+import { checkClientToolNames, clientToolResultRows, pendingClientToolCalls } from './client-tools.js';
 import { DEFAULT_MAX_CONTEXT_CHARS } from './context.js';
 import { DEFAULT_MAX_ITERATIONS } from './loop.js';
 import { repairInterruptedRuns } from './recovery.js';
@@ -28,6 +29,8 @@ import type { SessionMeta, SessionStore, StoredMessage } from '../sessions/types
 
 /** Part of the drain budget kept for aborted runs to persist their partial replies (ms). */
 export const DRAIN_ABORT_GRACE_MS = 1_500;
+/** Newest messages read to find the tool calls a session awaits: they sit right after the run that handed them back. */
+const PENDING_CALL_SCAN_MESSAGES = 64;
 
 export interface AgentServiceOptions {
   /** Sessions running a turn at the same time (config agent.maxConcurrentRuns, default 8). */
@@ -124,7 +127,7 @@ class DefaultAgentService implements PincerAgentService {
     if (this.#drain !== undefined) throw gatewayUnavailable('shutdown');
     this.#validate(turn);
     const runId = turn.idempotencyKey === undefined || turn.idempotencyKey === '' ? randomUUID() : turn.idempotencyKey;
-    const fingerprint = fingerprintTurn(turn.sessionKey, turn.text, turn.images);
+    const fingerprint = fingerprintTurn(turn.sessionKey, turnFingerprintText(turn), turn.images);
 
     // Check and reserve with no await in between: concurrent duplicates see the reservation.
     const known = this.#registry.fingerprint(runId);
@@ -136,23 +139,17 @@ class DefaultAgentService implements PincerAgentService {
     accepted.catch(() => undefined);
     const live = this.#registry.add(record, fingerprint, accepted);
 
-    const userMessage: StoredMessage = {
-      id: randomUUID(),
-      role: 'user',
-      content: userContent(turn),
-      timestamp: receivedAt,
-      runId,
-      idempotencyKey: runId,
-    };
     const isNewSession = this.#store.get(turn.sessionKey) === undefined;
-    let session: SessionMeta;
+    let stored: StoredMessage[];
+    let session!: SessionMeta;
     try {
-      session = await this.#store.append(turn.sessionKey, userMessage);
+      stored = await this.#turnRows(turn, runId, receivedAt);
+      for (const row of stored) session = await this.#store.append(turn.sessionKey, row);
     } catch (error) {
       // A GatewayError is the store refusing the input (e.g. a bad key), not a storage fault.
       const refusal = error instanceof GatewayError ? error : storageUnavailable(error);
       if (!(error instanceof GatewayError)) {
-        this.#logger?.error('could not store a user message', { runId, sessionKey: turn.sessionKey, error: String(error) });
+        this.#logger?.error('could not store a turn', { runId, sessionKey: turn.sessionKey, error: String(error) });
       }
       this.#registry.discard(runId);
       settle.reject(refusal);
@@ -160,12 +157,15 @@ class DefaultAgentService implements PincerAgentService {
     }
     settle.resolve();
     try {
-      onAccepted?.({ runId, sessionKey: turn.sessionKey, userMessage, session, created: isNewSession });
+      onAccepted?.({ runId, sessionKey: turn.sessionKey, messages: stored, session, created: isNewSession });
     } catch (error) {
       this.#logger?.error('announcing an accepted turn failed', { runId, error: String(error) });
     }
-    this.#schedule(live, turn, userMessage);
-    return { runId, status: 'started', userMessage };
+    // The run reads history up to its opening row: the user message, or the last tool result.
+    const opener = stored[stored.length - 1] as StoredMessage;
+    this.#schedule(live, turn, opener);
+    const userMessage = opener.role === 'user' ? opener : undefined;
+    return userMessage === undefined ? { runId, status: 'started' } : { runId, status: 'started', userMessage };
   }
 
   abort(sessionKey: string, runId?: string): string[] {
@@ -192,6 +192,20 @@ class DefaultAgentService implements PincerAgentService {
 
   activeRuns(): RunRecord[] {
     return this.#registry.liveRuns().map((live) => ({ ...live.record }));
+  }
+
+  runAwaitingToolCall(callId: string): RunRecord | undefined {
+    const record = this.#registry.newestEnded((run) => run.clientToolCalls?.some((call) => call.id === callId) === true);
+    return record === undefined ? undefined : { ...record };
+  }
+
+  /** The rows a turn stores: its user message, or the client's results for the calls its session awaits. */
+  async #turnRows(turn: ChatTurn, runId: string, receivedAt: number): Promise<StoredMessage[]> {
+    if (turn.toolResults === undefined || turn.toolResults.length === 0) {
+      return [{ id: randomUUID(), role: 'user', content: userContent(turn), timestamp: receivedAt, runId, idempotencyKey: runId }];
+    }
+    const { messages } = await this.#store.history(turn.sessionKey, { limit: PENDING_CALL_SCAN_MESSAGES });
+    return clientToolResultRows(turn.toolResults, pendingClientToolCalls(messages), runId, receivedAt);
   }
 
   drain(budgetMs: number): Promise<void> {
@@ -311,7 +325,15 @@ class DefaultAgentService implements PincerAgentService {
       if (typeof image?.mediaType !== 'string' || !image.mediaType.startsWith('image/')) invalid('attachment must be an image with a mediaType like image/png');
       if (typeof image.data !== 'string' || image.data === '') invalid('attachment has no data');
     }
-    if (turn.text.trim() === '' && images.length === 0) invalid('message must not be empty', 'EMPTY_MESSAGE');
+    const results = turn.toolResults ?? [];
+    if (!Array.isArray(results)) invalid('toolResults must be a list');
+    for (const result of results) {
+      if (typeof result?.output !== 'string') invalid('a tool result must have a string output');
+      if (typeof result.callId !== 'string' && typeof result.name !== 'string') invalid('a tool result must name its call (callId) or its tool (name)');
+    }
+    if (results.length > 0 && (turn.text !== '' || images.length > 0)) invalid('a turn carries either a message or tool results, not both');
+    if (turn.clientTools !== undefined) checkClientToolNames(turn.clientTools, this.#deps.tools() ?? []);
+    if (results.length === 0 && turn.text.trim() === '' && images.length === 0) invalid('message must not be empty', 'EMPTY_MESSAGE');
     if (turn.text.length > this.#maxMessageChars) {
       invalid(`message too long: ${turn.text.length} characters (limit ${this.#maxMessageChars})`, 'MESSAGE_TOO_LONG');
     }
@@ -320,6 +342,12 @@ class DefaultAgentService implements PincerAgentService {
       invalid(`idempotencyKey must be a string of at most ${MAX_IDEMPOTENCY_KEY_CHARS} characters`);
     }
   }
+}
+
+/** Text the idempotency fingerprint covers: the message, and the tool results when the turn carries them. */
+function turnFingerprintText(turn: ChatTurn): string {
+  const results = turn.toolResults ?? [];
+  return results.length === 0 ? turn.text : `${turn.text}\0${JSON.stringify(results.map((r) => [r.callId ?? null, r.name ?? null, r.output]))}`;
 }
 
 /** Images first, then the text exactly as received (WebClaw matches on it, docs/protocol.md §5.1–5.2). */

@@ -1,7 +1,8 @@
 /**
  * The agent loop, pure: stream a model call, run the tools it asks for, feed
  * the results back, repeat until the model stops, fails, is aborted or hits
- * the iteration cap. No storage, no bus: it takes a Provider and an `emit`
+ * the iteration cap, or asks for a tool the client runs (then the calls are
+ * handed back). No storage, no bus: it takes a Provider and an `emit`
  * callback and returns the new messages. It never throws.
  */
 
@@ -41,6 +42,12 @@ export interface AgentLoopOptions {
   request: ModelRequest;
   /** Runs tool calls; without it every tool call gets an error result. */
   executeTool?: ToolExecutor;
+  /**
+   * Names of tools the client runs itself (they are in `request.tools` too).
+   * A model call that asks for one ends the loop: the gateway's own calls of
+   * that step run, the client's are handed back in `clientToolCalls`.
+   */
+  clientTools?: ReadonlySet<string>;
   /** Model calls at most (default 20). */
   maxIterations?: number;
   /** Aborting cancels the provider stream and running tools. */
@@ -55,7 +62,7 @@ export interface AgentLoopOptions {
 
 export interface AgentLoopResult {
   status: RunStatus;
-  /** New messages in order; the last one is always an assistant message. */
+  /** New messages in order; the last one is an assistant message, except after a hand-back to the client when the gateway's own calls of that step ran (their results come last). */
   messages: LoopMessage[];
   /** Stop reason of the last assistant message. */
   stopReason: StopReason;
@@ -65,6 +72,8 @@ export interface AgentLoopResult {
   usage: Usage;
   /** Model calls made. */
   iterations: number;
+  /** The calls to client tools the loop stopped at (stopReason `toolUse`, status ok). */
+  clientToolCalls?: ToolCall[];
 }
 
 type Terminal = Extract<ProviderEvent, { type: 'done' | 'error' | 'aborted' }>;
@@ -123,6 +132,18 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
     }
 
     assistant.stopReason = 'toolUse';
+    const handedBack = turn.calls.filter((call) => options.clientTools?.has(call.name) === true);
+    if (handedBack.length > 0) {
+      assistant.awaitsClientTools = true;
+      const own = turn.calls.filter((call) => !handedBack.includes(call));
+      if (own.length > 0) messages.push(...(await runTools({ ...turn, calls: own }, options, signal, now, emit)));
+      if (signal.aborted) {
+        delete assistant.awaitsClientTools;
+        messages.push(emptyAssistant(answeredBy, now()));
+        return end('aborted', 'aborted');
+      }
+      return { status: 'ok', messages, stopReason: 'toolUse', usage: total, iterations: iteration, clientToolCalls: handedBack };
+    }
     if (iteration >= maxIterations) {
       const reason = `not run: the limit of ${maxIterations} model calls per run was reached`;
       for (const call of turn.calls) messages.push(toolResultMessage(call, errorOutcome(reason), now, emit));
@@ -160,7 +181,9 @@ async function streamTurn(
   const calls: ToolCall[] = [];
   const badArguments = new Map<string, string>();
   const seenIds = new Set<string>();
-  let text = '';
+  // The text so far is the current block's text after the turn's earlier text blocks: one string shared by the
+  // block and the events, so a long reply is held once (and flattened once), not once per holder.
+  let earlierText = '';
   let thinking = '';
   let usage: Usage | undefined;
   let answeredBy: StreamedTurn['answeredBy'];
@@ -173,11 +196,15 @@ async function streamTurn(
     for (let event = await events.next(); event !== undefined; event = await events.next()) {
       if (event.type === 'text') {
         if (event.delta === '') continue;
-        const last = content[content.length - 1];
+        let last = content[content.length - 1];
         if (last?.type === 'text') last.text += event.delta;
-        else content.push({ type: 'text', text: event.delta });
-        text += event.delta;
-        emit({ type: 'text.delta', delta: event.delta, text });
+        else {
+          earlierText = '';
+          for (const block of content) if (block.type === 'text') earlierText += block.text;
+          last = { type: 'text', text: event.delta };
+          content.push(last);
+        }
+        emit({ type: 'text.delta', delta: event.delta, text: earlierText + last.text });
       } else if (event.type === 'thinking') {
         if (event.delta === '') continue;
         const last = content[content.length - 1];

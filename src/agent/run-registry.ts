@@ -74,6 +74,14 @@ export class RunRegistry {
     return this.#ended.get(runId)?.fingerprint;
   }
 
+  /** The newest remembered run whose record matches, ended runs only. */
+  newestEnded(match: (record: RunRecord) => boolean): RunRecord | undefined {
+    this.#prune();
+    const ended = [...this.#ended.values()];
+    for (let i = ended.length - 1; i >= 0; i--) if (match(ended[i]!.record)) return ended[i]!.record;
+    return undefined;
+  }
+
   liveRuns(): LiveRun[] {
     return [...this.#live.values()];
   }

@@ -124,6 +124,8 @@ export async function executeRun(shared: RunDeps, run: LiveRun, turn: ChatTurn, 
   if (stored.error !== undefined) record.error = stored.error;
   record.text = replyText(outcome.messages);
   if (outcome.result !== undefined) record.usage = runUsage(outcome.result.usage, outcome.messages);
+  const handedBack = stored.status === 'ok' ? outcome.result?.clientToolCalls : undefined;
+  if (handedBack !== undefined) record.clientToolCalls = handedBack.map((call) => ({ type: 'toolCall', ...call }));
   const after = deps.store.get(sessionKey);
   const end = progress.event({
     type: 'run.end',
@@ -138,6 +140,7 @@ export async function executeRun(shared: RunDeps, run: LiveRun, turn: ChatTurn, 
   if (stored.error !== undefined) end.error = stored.error;
   if (record.usage !== undefined) end.usage = record.usage;
   if (after !== undefined) end.messageCount = after.messageCount;
+  if (record.clientToolCalls !== undefined) end.clientToolCalls = record.clientToolCalls;
   deps.bus.publish(end);
   deps.bus.publish({ type: 'session.changed', sessionKey, reason: 'run.end', session: after });
 }
@@ -147,6 +150,12 @@ export function abortRun(run: LiveRun, reason: 'rpc' | 'timeout' | 'shutdown'): 
   if (run.controller.signal.aborted) return;
   run.abortReason = reason;
   run.controller.abort(reason);
+}
+
+/** The gateway's tools, then the turn's client tools. */
+function offeredTools(own: ToolSpec[] | undefined, client: ToolSpec[] | undefined): ToolSpec[] | undefined {
+  if (client === undefined || client.length === 0) return own;
+  return [...(own ?? []), ...client];
 }
 
 /** The session's chosen model when it is still configured, else the configured chain. */
@@ -180,7 +189,7 @@ async function produce(
       workspaceInstructions: await readWorkspaceInstructions(deps.workspaceDir),
       workspacePersona: await readWorkspaceInstructions(deps.workspaceDir, 'SOUL.md'),
       extraSystemPrompt: turn.extraSystemPrompt,
-      tools: deps.tools(),
+      tools: offeredTools(deps.tools(), turn.clientTools),
       thinking: turn.thinking,
       maxMessages: deps.historyLimit,
       maxChars: deps.maxContextChars,
@@ -197,6 +206,7 @@ async function produce(
     provider,
     request,
     executeTool: bindToolContext(deps.executeTool, { sessionKey, runId }),
+    clientTools: turn.clientTools === undefined ? undefined : new Set(turn.clientTools.map((tool) => tool.name)),
     maxIterations: deps.maxToolIterations,
     signal: run.controller.signal,
     emit: (event) => {

@@ -5,7 +5,7 @@
 
 import type { SchedulerEvent } from '../bus/scheduler-events.js';
 import type { ContentBlock, ToolCallBlock, Usage } from '../messages/types.js';
-import type { FailedModelCall } from '../providers/types.js';
+import type { FailedModelCall, ToolSpec } from '../providers/types.js';
 import type { SessionMeta, StoredMessage } from '../sessions/types.js';
 
 export type RunStatus = 'ok' | 'error' | 'aborted';
@@ -68,6 +68,8 @@ export type RunEvent = RunEventBase &
         usage?: Usage;
         /** The session's message count once the run's messages are stored: the final message's seq. */
         messageCount?: number;
+        /** Calls to the turn's client tools the run stopped at (stopReason `toolUse`): the client runs them. */
+        clientToolCalls?: ToolCallBlock[];
       }
   );
 
@@ -108,6 +110,27 @@ export interface ChatTurn {
   /** Overall run timeout, ms. */
   timeoutMs?: number;
   extraSystemPrompt?: string;
+  /**
+   * Function tools the client runs itself (the OpenAI-compatible API's
+   * `tools`), offered beside the gateway's own. A call to one ends the run;
+   * the calls come back in run.end's `clientToolCalls`.
+   */
+  clientTools?: ToolSpec[];
+  /**
+   * The client's results for calls a run of this session handed back. With
+   * them the turn has no text: the results are stored and the conversation
+   * continues from them.
+   */
+  toolResults?: ClientToolResult[];
+}
+
+/** A client's result for one handed-back tool call. */
+export interface ClientToolResult {
+  /** The call's id; without one, the oldest unanswered call named `name`. */
+  callId?: string;
+  name?: string;
+  /** The result text ('' is a valid, empty result). */
+  output: string;
 }
 
 /** Result of submitting a turn. `started`: a new run; other values: an existing run with that key. */
@@ -133,13 +156,16 @@ export interface RunRecord {
   usage?: Usage;
   provider?: string;
   model?: string;
+  /** Calls to client tools the run stopped at. */
+  clientToolCalls?: ToolCallBlock[];
 }
 
 /** A turn whose user message is on disk, told to the caller before its run is queued. */
 export interface AcceptedTurn {
   runId: string;
   sessionKey: string;
-  userMessage: StoredMessage;
+  /** What the turn stored: its user message, or the client's tool results. */
+  messages: StoredMessage[];
   /** The session with the user message in it. */
   session: SessionMeta;
   /** True when this message created the session. */
@@ -160,6 +186,8 @@ export interface AgentService {
   getRun(runId: string): RunRecord | undefined;
   /** Runs currently active, any session. */
   activeRuns(): RunRecord[];
+  /** The newest remembered run that handed the tool call `callId` to the client. */
+  runAwaitingToolCall(callId: string): RunRecord | undefined;
   /** Stop accepting turns; resolve when running runs end or after budgetMs (then abort them). */
   drain(budgetMs: number): Promise<void>;
 }

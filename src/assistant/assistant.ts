@@ -118,6 +118,10 @@ class AssistantFacade implements Assistant {
     return listed === undefined ? sessions : sessions.filter((session) => listed(session.key));
   }
 
+  runAwaitingToolCall(callId: string): RunRecord | undefined {
+    return this.#agent.runAwaitingToolCall(callId);
+  }
+
   activeSessionKeys(): Set<string> {
     return new Set(this.#agent.activeRuns().map((run) => run.sessionKey));
   }
@@ -182,9 +186,13 @@ class AssistantFacade implements Assistant {
     await Promise.all(runIds.map((runId) => this.#agent.wait(runId, ABORT_SETTLE_MS)));
   }
 
-  #announceTurn({ sessionKey, userMessage, session, created }: AcceptedTurn): void {
+  #announceTurn({ sessionKey, messages, session, created }: AcceptedTurn): void {
     if (created) this.#bus.publish({ type: 'session.changed', sessionKey, reason: 'created', session });
-    this.#bus.publish({ type: 'session.message', sessionKey, message: userMessage, messageCount: session.messageCount });
+    // Rows were appended in order, so the first of them has seq messageCount - (n - 1).
+    const first = session.messageCount - messages.length + 1;
+    messages.forEach((message, index) => {
+      this.#bus.publish({ type: 'session.message', sessionKey, message, messageCount: first + index });
+    });
   }
 
   #announce(sessionKey: string, reason: SessionChange, session: SessionMeta | undefined): void {

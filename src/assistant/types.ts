@@ -48,6 +48,10 @@ export interface Assistant {
    * run is queued in the session's lane of runs. A repeated idempotency key
    * answers with the existing run (`in_flight`, `ok`, …) and starts nothing.
    * Progress follows as RunEvents: call `watchRun` first to see all of them.
+   * A turn may bring client tools (`clientTools`): a call to one ends the
+   * run and comes back in run.end's `clientToolCalls`; the next turn then
+   * carries the client's `toolResults` instead of text, and the stored
+   * results are announced like the user message.
    */
   send(turn: ChatTurn): Promise<SubmitResult>;
   /** Abort the session's active runs (all, or only `runId`). Returns the aborted runIds. */
@@ -56,6 +60,8 @@ export interface Assistant {
   wait(runId: string, timeoutMs: number): Promise<RunRecord | undefined>;
   /** The run's record now (live or ended within the last 10 minutes). */
   run(runId: string): RunRecord | undefined;
+  /** The newest run (ended within the last 10 minutes) that handed tool call `callId` to the client. */
+  runAwaitingToolCall(callId: string): RunRecord | undefined;
   /** Receive the events of one run, in order, until `unsubscribe`. Subscribe before `send` to miss none. */
   watchRun(runId: string, onEvent: (event: RunEvent) => void, options?: WatchRunOptions): Subscription;
   /** Append an assistant message that no run produced (chat.inject) and announce it. */

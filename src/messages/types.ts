@@ -56,6 +56,12 @@ export interface Message {
   errorMessage?: string;
   provider?: string;
   model?: string;
+  /**
+   * Assistant messages: the run ended at this message's calls to tools the
+   * client runs itself (OpenAI-compatible API); the client's next request
+   * brings their results and continues the conversation.
+   */
+  awaitsClientTools?: boolean;
   /** toolResult messages. */
   toolCallId?: string;
   toolName?: string;

@@ -51,6 +51,8 @@ export const DETAIL_CODES = {
   IDEMPOTENCY_CONFLICT: { code: 'INVALID_REQUEST', httpStatus: 409, retryable: false },
   MISSING_SCOPE: { code: 'FORBIDDEN', httpStatus: 403, retryable: false },
   STORAGE_UNAVAILABLE: { code: 'UNAVAILABLE', httpStatus: 503, retryable: true },
+  UNKNOWN_TOOL_CALL: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
+  TOOL_NAME_CONFLICT: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   // The handshake (connect)
   PROTOCOL_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   ROLE_UNSUPPORTED: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },

@@ -57,6 +57,11 @@ export function eventFramePrefix(event: string, payloadJson: string): string {
   return `{"type":"event","event":${JSON.stringify(event)},"payload":${payloadJson},"seq":`;
 }
 
+/** eventFramePrefix for a payload given as JSON parts (a huge payload is never one string). */
+export function eventFramePrefixParts(event: string, payloadParts: readonly string[]): string[] {
+  return [`{"type":"event","event":${JSON.stringify(event)},"payload":`, ...payloadParts, ',"seq":'];
+}
+
 /** Close an event frame prefix with this connection's sequence number. */
 export function completeEventFrame(prefix: string, seq: number): string {
   return `${prefix}${seq}}`;

@@ -50,8 +50,10 @@ export function rejectUpgrade(
     'cache-control: no-store',
     ...Object.entries({ ...SECURITY_HEADERS, ...headers }).map(([name, value]) => `${name}: ${value}`),
   ];
+  // Free the socket as soon as the answer is handed to the kernel, so a flood of refusals holds nothing;
+  // a peer that never reads must not keep it open either.
+  socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
-  // A peer that never reads must not keep the socket open.
   setTimeout(() => socket.destroy(), UPGRADE_REJECT_LINGER_MS).unref();
 }
 

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { partsBytes } from '../util/json-parts.js';
 
 /** Suffix of in-flight temp files; leftovers from a crash are safe to delete. */
 export const TEMP_FILE_SUFFIX = '.tmp';
@@ -63,7 +64,7 @@ export class FileChangedError extends Error {
  * With `expected`, first checks that the file still has that stamp and
  * throws FileChangedError, writing nothing, when it does not.
  */
-export async function appendFileDurably(path: string, data: string, expected?: FileVersion): Promise<FileVersion> {
+export async function appendFileDurably(path: string, data: string | readonly string[], expected?: FileVersion): Promise<FileVersion> {
   const handle = await fs.open(path, constants.O_WRONLY | constants.O_APPEND);
   try {
     if (expected !== undefined) {
@@ -72,11 +73,42 @@ export async function appendFileDurably(path: string, data: string, expected?: F
         throw new FileChangedError(path, expected, found);
       }
     }
-    await handle.writeFile(data);
+    await writeParts(handle, typeof data === 'string' ? [data] : data);
     await handle.datasync();
     return toVersion(await handle.stat());
   } finally {
     await handle.close();
+  }
+}
+
+/** Bytes gathered before one write when appending parts: a huge record costs this much buffer, not its size. */
+export const WRITE_BUFFER_BYTES = 1024 * 1024;
+
+/** Write the parts in order at the file's position (O_APPEND: its end), gathered into writes of about WRITE_BUFFER_BYTES. */
+async function writeParts(handle: fs.FileHandle, parts: readonly string[]): Promise<void> {
+  let buffer: Buffer | undefined;
+  let used = 0;
+  const flush = async (): Promise<void> => {
+    if (buffer !== undefined && used > 0) await writeAll(handle, buffer.subarray(0, used));
+    used = 0;
+  };
+  for (const part of parts) {
+    const bytes = Buffer.byteLength(part, 'utf8');
+    if (bytes > WRITE_BUFFER_BYTES) {
+      await flush();
+      await writeAll(handle, Buffer.from(part, 'utf8'));
+      continue;
+    }
+    if (used + bytes > WRITE_BUFFER_BYTES) await flush();
+    buffer ??= Buffer.allocUnsafe(Math.min(WRITE_BUFFER_BYTES, Math.max(bytes, partsBytes(parts))));
+    used += buffer.write(part, used, 'utf8');
+  }
+  await flush();
+}
+
+async function writeAll(handle: fs.FileHandle, bytes: Buffer): Promise<void> {
+  for (let written = 0; written < bytes.length; ) {
+    written += (await handle.write(bytes, written, bytes.length - written)).bytesWritten;
   }
 }
 

@@ -24,7 +24,7 @@ import { OpenRuns } from './open-runs.js';
 import { placeInConversation } from './conversation-order.js';
 import { encodeHeaderLines, headerOf, rewriteSessionFile } from './session-file-rewrite.js';
 import {
-  decodeRecord,
+  encodeCheckedRecord,
   encodeRecord,
   SESSION_FILE_VERSION,
   type SessionHeaderRecord,
@@ -416,13 +416,12 @@ export class FileSessionStore implements SessionStore {
    * own line first, so nothing is acknowledged that a reload would skip.
    */
   async #appendRecord(entry: SessionEntry, record: SessionRecord): Promise<SessionRecord> {
-    const line = encodeRecord(record);
-    const decoded = decodeRecord(line.slice(0, -1));
-    if (!decoded.ok) {
-      throw new Error(`session store: refusing to write an invalid ${record.type} record: ${decoded.reason}`);
+    const encoded = encodeCheckedRecord(record);
+    if (!encoded.ok) {
+      throw new Error(`session store: refusing to write an invalid ${record.type} record: ${encoded.reason}`);
     }
     try {
-      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), line, entry.file);
+      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), encoded.parts, entry.file);
     } catch (error) {
       // Nothing was written: the caller replaces the file.
       if (error instanceof FileChangedError || (isErrnoException(error) && error.code === 'ENOENT')) throw error;
@@ -431,7 +430,7 @@ export class FileSessionStore implements SessionStore {
       this.#cache.delete(entry.meta.key);
       throw error;
     }
-    return decoded.record;
+    return encoded.record;
   }
 
   /** Messages of a known session, from the cache or parsed from its file inside its queue. */

@@ -1,7 +1,8 @@
 /**
  * Which runs of a transcript are still open, with the reply text each has
  * checkpointed. A user row with a runId opens its run; the run's terminal
- * assistant row (any stopReason but toolUse) closes it and drops its draft.
+ * assistant row (any stopReason but toolUse, or one that hands tool calls to
+ * the client) closes it and drops its draft.
  * The parser and the store's appends share these steps, so the set kept in
  * memory and in index.json always equals a fresh parse of the file: crash
  * recovery finds every cut run without reading every session.
@@ -11,7 +12,8 @@ import type { StoredMessage } from './types.js';
 
 /** True when `message` ends its run (recovery and the store agree on this). */
 export function closesRun(message: StoredMessage): boolean {
-  return message.role === 'assistant' && message.runId !== undefined && message.stopReason !== 'toolUse';
+  if (message.role !== 'assistant' || message.runId === undefined) return false;
+  return message.stopReason !== 'toolUse' || message.awaitsClientTools === true;
 }
 
 /** Open runs of one session, in opening order, each with its draft text. */

@@ -7,6 +7,7 @@
  */
 
 import * as v from 'valibot';
+import { jsonPartsOf, jsonShell, reviveLongStrings } from '../util/json-parts.js';
 import type { StoredMessage } from './types.js';
 
 /** Format version written in every header. */
@@ -101,6 +102,7 @@ export const storedMessageSchema = v.object({
   toolCallId: v.optional(v.string()),
   toolName: v.optional(v.string()),
   isError: v.optional(v.boolean()),
+  awaitsClientTools: v.optional(v.boolean()),
 });
 
 const headerSchema = v.object({
@@ -129,13 +131,28 @@ export function encodeRecord(record: SessionRecord): string {
 }
 
 /**
- * Parse one line into a record.
+ * A record as the parts of its line (newline included), with the record as a
+ * reload will read it, so nothing is acknowledged that a reload would skip.
+ * A huge text (a 10 MB reply) is checked without being copied: the returned
+ * record shares it with `record`, and the line is never built as one string.
+ */
+export function encodeCheckedRecord(record: SessionRecord): { ok: true; parts: string[]; record: SessionRecord } | { ok: false; reason: string } {
+  const shell = jsonShell(record);
+  const decoded = decodeRecord(shell.json, reviveLongStrings(shell));
+  return decoded.ok ? { ok: true, parts: [...jsonPartsOf(shell), '\n'], record: decoded.record } : decoded;
+}
+
+/**
+ * Parse one line into a record; `reviver` is JSON.parse's.
  * @returns the record, or a short reason why the line is unusable.
  */
-export function decodeRecord(line: string): { ok: true; record: SessionRecord } | { ok: false; reason: string } {
+export function decodeRecord(
+  line: string,
+  reviver?: (key: string, value: unknown) => unknown,
+): { ok: true; record: SessionRecord } | { ok: false; reason: string } {
   let json: unknown;
   try {
-    json = JSON.parse(line);
+    json = JSON.parse(line, reviver);
   } catch {
     return { ok: false, reason: 'not valid JSON' };
   }

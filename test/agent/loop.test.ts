@@ -319,3 +319,41 @@ describe('runAgentLoop', () => {
     assert.ok(ids.every((id) => typeof id === 'string' && id !== ''));
   });
 });
+
+describe('client tools', () => {
+  const CLIENT_TOOL = { name: 'get_weather', description: 'runs on the client', parameters: { type: 'object' } };
+
+  it('stops at a call to a client tool after running the gateway calls of that step', async () => {
+    const { result, events, provider } = await run(
+      [
+        toolReply([
+          { id: 'own-1', name: 'echo', arguments: { say: 'x' } },
+          { id: 'client-1', name: 'get_weather', arguments: { city: 'Paris' } },
+        ]),
+        textReply(['never asked']),
+      ],
+      { request: request('hi', [...TOOLS, CLIENT_TOOL]), clientTools: new Set(['get_weather']) },
+    );
+    assert.equal(result.status, 'ok');
+    assert.equal(result.stopReason, 'toolUse');
+    assert.equal(result.iterations, 1, 'no second model call');
+    assert.equal(provider.requests.length, 1);
+    assert.deepEqual(result.clientToolCalls, [{ id: 'client-1', name: 'get_weather', arguments: { city: 'Paris' } }]);
+    assert.deepEqual(result.messages.map((m) => [m.role, m.stopReason, m.awaitsClientTools, m.toolCallId]), [
+      ['assistant', 'toolUse', true, undefined],
+      ['toolResult', undefined, undefined, 'own-1'],
+    ]);
+    const results = events.filter((e) => e.type === 'tool.result').map((e) => (e as { toolCallId: string }).toolCallId);
+    assert.deepEqual(results, ['own-1'], 'only the gateway tool ran');
+  });
+
+  it('keeps looping while the model calls only gateway tools', async () => {
+    const { result } = await run(
+      [toolReply([{ id: 'own-1', name: 'echo', arguments: {} }]), textReply(['done'])],
+      { request: request('hi', [...TOOLS, CLIENT_TOOL]), clientTools: new Set(['get_weather']) },
+    );
+    assert.equal(result.status, 'ok');
+    assert.equal(result.stopReason, 'stop');
+    assert.equal(result.clientToolCalls, undefined);
+  });
+});

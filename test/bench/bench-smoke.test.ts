@@ -16,7 +16,7 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const RUNNER = fileURLToPath(new URL(`../../bench/run${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
 const BENCH_TIMEOUT_MS = 150_000;
 
-/** Every figure issue 9 asks for. */
+/** Every figure issues 9 and 22 ask for. */
 const EXPECTED_FIGURES = [
   'ready_ms',
   'idle_rss_mib',
@@ -32,17 +32,27 @@ const EXPECTED_FIGURES = [
   'idle_connections_growth_mib',
   'idle_connection_kib',
   'concurrent_runs_per_s',
+  'rss_after_turns_x_idle',
   'rss_after_turns_mib',
   'rss_slope_kib_per_turn',
   'stream_bytes_per_watcher_x_reply',
   'stream_peak_rss_mib',
   'large_reply_rss_growth_x_reply',
+  'large_reply_again_rss_growth_x_reply',
+  'feature_ready_ms_none',
+  'feature_idle_rss_mib_none',
+  'feature_ready_ms_cron',
+  'feature_idle_rss_mib_cron',
+  'feature_ready_ms_mcp',
+  'feature_idle_rss_mib_mcp',
+  'feature_ready_ms_telegram',
+  'feature_idle_rss_mib_telegram',
   'recovery_cold_ready_ms',
   'recovery_warm_ready_ms',
   'recovery_crash_ready_ms',
 ];
 /** Figures compared with the floor. */
-const FLOOR_FIGURES = ['ready_ms', 'idle_rss_mib', 'handshake_p99_ms', 'rtt_p99_ms', 'pipelined_rps', 'fan_out_dps', 'idle_connections_growth_mib'];
+const FLOOR_FIGURES = ['ready_ms', 'idle_rss_mib', 'handshake_p99_ms', 'rtt_p99_ms', 'pipelined_rps', 'fan_out_dps', 'idle_connections_growth_mib', 'feature_idle_rss_mib_cron'];
 
 interface ResultFigure {
   id: string;

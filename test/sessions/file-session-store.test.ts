@@ -104,6 +104,28 @@ describe('FileSessionStore', () => {
     await assertFileClean(dir, MAIN);
   });
 
+  it('stores a message larger than a write buffer, with every kind of character, and reads it back exact', async () => {
+    const dir = newDir();
+    let store = await openStore(dir);
+    // 3 MB of text whose slice and buffer boundaries fall on pairs, escapes and multi-byte characters.
+    const alphabet = ['a', 'é', '€', '😀', '"', '\\', '\n', '\u0001', 'z'];
+    const parts: string[] = [];
+    for (let i = 0; i < 1_000_000; i++) parts.push(alphabet[(i * 7) % alphabet.length]!);
+    const text = parts.join('');
+    const message = assistantMessage('big', text, { input: 1, output: 2, totalTokens: 3 }, 'run-big');
+    await store.append(MAIN, message);
+    // A huge record is checked like any other before it is written.
+    await assert.rejects(
+      store.append(MAIN, { ...assistantMessage('bad', text, { input: 1, output: 2, totalTokens: 3 }, 'run-bad'), timestamp: Number.NaN }),
+      /refusing to write an invalid message record/,
+    );
+    store = await reopen(store, dir);
+    const [stored] = (await store.history(MAIN)).messages;
+    assert.equal(stored?.id, 'big');
+    assert.ok(stored?.content[0]?.type === 'text' && stored.content[0].text === text, 'the text reads back byte for byte');
+    await assertFileClean(dir, MAIN);
+  });
+
   it('sets and clears the label durably', async () => {
     const dir = newDir();
     let store = await openStore(dir);

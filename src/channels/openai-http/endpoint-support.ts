@@ -6,11 +6,13 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
+import type { ClientToolResult } from '../../agent/types.js';
 import type { Usage } from '../../messages/types.js';
 import { describeAcceptedModels, namedAgent, resolveModelAgent } from './models.js';
 import { OpenAiRequestError, fromGatewayError, invalidParam } from './request-error.js';
 import { startRun, type ActiveRun, type RunOutcome } from './run-watch.js';
 import { resolveSessionRoute, type EphemeralKind, type SessionRoute } from './session-routing.js';
+import { matchingCalls, requiredToolInstruction, type ClientToolRequest } from './client-tools.js';
 import type { TurnInput } from './turn-input.js';
 import type { OpenAiHttpDeps } from './types.js';
 
@@ -38,19 +40,6 @@ export function requireModelAgent(model: string, agentIds: readonly string[]): s
     });
   }
   return agentId;
-}
-
-/**
- * Client-side function tools need the run to stop at a tool call and hand it
- * back, which the agent does not do yet. Refusing them by name beats running
- * the turn without them and answering in plain text as if they did not exist.
- */
-export function refuseClientTools(body: { tools?: readonly unknown[] | null; tool_choice?: unknown }): void {
-  if (body.tools === undefined || body.tools === null || body.tools.length === 0 || body.tool_choice === 'none') return;
-  throw new OpenAiRequestError(
-    "Client-side 'tools' are not supported by this gateway yet; the assistant uses its own tools. Omit 'tools' or set tool_choice to 'none'.",
-    { status: 400, param: 'tools', code: 'unsupported_parameter' },
-  );
 }
 
 /** Resolve the session; a bad session-key header is a 400 naming the header. */
@@ -81,6 +70,46 @@ export function sessionHasHistory(ctx: EndpointContext, sessionKey: string): boo
 
 export interface RunHooks {
   onDelta?: (delta: string) => void;
+  /** The client's function tools for this turn. */
+  clientTools?: ClientToolRequest;
+  /** The body field that carries the turn (`messages` or `input`), named when its tool results are refused. */
+  turnParam?: string;
+}
+
+/**
+ * The session of a turn that brings tool results and no session hint: the
+ * one whose run handed those calls to the client (remembered 10 minutes).
+ * Undefined when none is known; the turn then fails naming the call.
+ */
+export function sessionAwaitingResults(ctx: EndpointContext, results: readonly ClientToolResult[]): string | undefined {
+  for (const result of results) {
+    if (result.callId === undefined) continue;
+    const run = ctx.deps.assistant.runAwaitingToolCall(result.callId);
+    if (run !== undefined) return run.sessionKey;
+  }
+  return undefined;
+}
+
+/** The turn with the instruction a `required` tool choice adds to the system prompt. */
+export function withToolInstruction(turn: TurnInput, clientTools: ClientToolRequest | undefined): TurnInput {
+  if (clientTools?.required === undefined) return turn;
+  const instruction = requiredToolInstruction(clientTools.required);
+  const extraSystemPrompt = turn.extraSystemPrompt === undefined ? instruction : `${turn.extraSystemPrompt}\n\n${instruction}`;
+  return { ...turn, extraSystemPrompt };
+}
+
+/**
+ * With `required` or a pinned function, a reply without a matching call is a
+ * failed run (as OpenClaw answers: 502 `api_error`, or `response.failed`).
+ */
+export function requiredCallMissing(outcome: RunOutcome, clientTools: ClientToolRequest | undefined): RunOutcome | undefined {
+  if (outcome.status !== 'ok' || clientTools?.required === undefined) return undefined;
+  if (matchingCalls(outcome.clientToolCalls, clientTools.required).length > 0) return undefined;
+  return {
+    ...outcome,
+    status: 'error',
+    error: `tool_choice asked for a call to ${clientTools.required.join(' or ')}, but the model answered without one`,
+  };
 }
 
 /**
@@ -112,27 +141,30 @@ export async function startClientRun(
       runId,
       turn,
       timeoutMs: deps.options?.runTimeoutMs,
+      clientTools: hooks.clientTools?.tools,
       onDelta: hooks.onDelta,
     });
   } catch (err) {
-    throw mapSubmitError(err, deps);
+    throw mapSubmitError(err, deps, hooks.turnParam ?? null);
   }
   if (clientGone) run.abort();
   return run;
 }
 
 /** Agent refusals → OpenAI errors; anything unexpected → a generic 500 (logged). */
-function mapSubmitError(err: unknown, deps: OpenAiHttpDeps): OpenAiRequestError {
+function mapSubmitError(err: unknown, deps: OpenAiHttpDeps, turnParam: string | null): OpenAiRequestError {
+  if (err instanceof GatewayError && err.detailCode === 'TOOL_NAME_CONFLICT') return invalidParam('tools', `Invalid 'tools': ${err.message}.`, 'tool_name_conflict');
+  if (err instanceof GatewayError && err.detailCode === 'UNKNOWN_TOOL_CALL') return new OpenAiRequestError(`Invalid '${turnParam}': ${err.message}.`, { param: turnParam, code: 'unknown_tool_call' });
   if (err instanceof GatewayError) return fromGatewayError(err);
   deps.logger.error('openai-http submit failed', { error: err instanceof Error ? err.stack : String(err) });
   return new OpenAiRequestError('Internal server error.', { status: 500, type: 'server_error' });
 }
 
 /** A failed run, as a 502 reply. `x-should-retry: false`: a retry would start a second run. */
-export function runFailedError(outcome: RunOutcome): OpenAiRequestError {
+export function runFailedError(outcome: RunOutcome, type: 'server_error' | 'api_error' = 'server_error'): OpenAiRequestError {
   return new OpenAiRequestError(outcome.error ?? 'The run failed.', {
     status: 502,
-    type: 'server_error',
+    type,
     code: 'run_failed',
     headers: { 'x-should-retry': 'false' },
   });

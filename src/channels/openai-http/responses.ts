@@ -4,19 +4,24 @@
  * semantic events (`response.created` … `response.output_text.delta` …
  * `response.completed`), each as `event: <type>` plus `data: {type, sequence_number, …}`.
  * Like OpenAI's API (and unlike Chat Completions) the stream ends without `[DONE]`.
+ * A run that stops at the client's tools answers with `function_call` output
+ * items; the next call's `function_call_output` items continue it.
  */
 
 import { randomUUID } from 'node:crypto';
-import type { Usage } from '../../messages/types.js';
+import type { ToolCallBlock, Usage } from '../../messages/types.js';
+import { parseResponsesTools, type ClientToolRequest } from './client-tools.js';
 import {
   SESSION_KEY_RESPONSE_HEADER,
   nowSeconds,
-  refuseClientTools,
   requireModelAgent,
+  requiredCallMissing,
   resolveRoute,
   runFailedError,
+  sessionAwaitingResults,
   sessionHasHistory,
   startClientRun,
+  withToolInstruction,
   type EndpointContext,
 } from './endpoint-support.js';
 import { isWritable, sendJson, writeSse } from './http-io.js';
@@ -25,7 +30,7 @@ import type { RunOutcome } from './run-watch.js';
 import { ResponsesBodySchema, parseBody, type ResponsesBody } from './schemas.js';
 import { SESSION_KEY_HEADERS } from './session-routing.js';
 import { openSseStream } from './sse-stream.js';
-import { buildTurnInput, normalizeResponsesInput, type TurnInput } from './turn-input.js';
+import { buildTurnInput, normalizeResponsesInput, trailingToolResults, type NormalizedMessage, type TurnInput } from './turn-input.js';
 
 interface ResponseCall {
   body: ResponsesBody;
@@ -34,6 +39,7 @@ interface ResponseCall {
   created: number;
   sessionKey: string;
   turn: TurnInput;
+  clientTools: ClientToolRequest | undefined;
 }
 
 type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
@@ -42,9 +48,9 @@ type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 export async function handleResponses(ctx: EndpointContext): Promise<void> {
   const body = parseBody(ResponsesBodySchema, ctx.body);
   const agentId = requireModelAgent(body.model, ctx.deps.agentIds());
-  refuseClientTools(body);
+  const clientTools = parseResponsesTools(body);
   const messages = normalizeResponsesInput(body.input, body.instructions);
-  const sessionKey = responseSessionKey(ctx, body, agentId);
+  const sessionKey = responseSessionKey(ctx, body, agentId, messages);
   const turn = buildTurnInput(messages, sessionHasHistory(ctx, sessionKey), 'input');
   const call: ResponseCall = {
     body,
@@ -52,7 +58,8 @@ export async function handleResponses(ctx: EndpointContext): Promise<void> {
     messageId: `msg_${randomUUID()}`,
     created: nowSeconds(),
     sessionKey,
-    turn,
+    turn: withToolInstruction(turn, clientTools),
+    clientTools,
   };
   if (body.stream === true) await streamResponse(ctx, call);
   else await respondOnce(ctx, call);
@@ -61,9 +68,10 @@ export async function handleResponses(ctx: EndpointContext): Promise<void> {
 /**
  * A session-key header wins; else `previous_response_id` continues the
  * session of that response (while the agent still remembers the run); else
- * `user` / ephemeral as for chat completions.
+ * `user` / ephemeral as for chat completions, where function call outputs
+ * with no other hint continue the session whose run asked for them.
  */
-function responseSessionKey(ctx: EndpointContext, body: ResponsesBody, agentId: string): string {
+function responseSessionKey(ctx: EndpointContext, body: ResponsesBody, agentId: string, messages: NormalizedMessage[]): string {
   const hasHeader = SESSION_KEY_HEADERS.some((header) => ctx.req.headers[header] !== undefined);
   const previous = body.previous_response_id;
   if (!hasHeader && previous !== undefined && previous !== null) {
@@ -73,16 +81,23 @@ function responseSessionKey(ctx: EndpointContext, body: ResponsesBody, agentId: 
     }
     return record.sessionKey;
   }
-  return resolveRoute(ctx, agentId, body.user, 'openresponses').sessionKey;
+  const route = resolveRoute(ctx, agentId, body.user, 'openresponses');
+  const awaiting = route.source === 'ephemeral' ? sessionAwaitingResults(ctx, trailingToolResults(messages)) : undefined;
+  return awaiting ?? route.sessionKey;
 }
 
 async function respondOnce(ctx: EndpointContext, call: ResponseCall): Promise<void> {
-  const run = await startClientRun(ctx, call.sessionKey, call.runId, call.turn);
+  const run = await startClientRun(ctx, call.sessionKey, call.runId, call.turn, { clientTools: call.clientTools, turnParam: 'input' });
   const outcome = await run.outcome;
   if (!isWritable(ctx.res)) return;
+  const missing = requiredCallMissing(outcome, call.clientTools);
+  if (missing !== undefined) throw runFailedError(missing, 'api_error');
   if (outcome.status === 'error') throw runFailedError(outcome);
   const status = finalStatus(outcome);
-  sendJson(ctx.res, 200, responseObject(call, status, [messageItem(call, outcome.text, status)], outcome), {
+  const calls = (outcome.clientToolCalls ?? []).map((toolCall) => functionCallItem(toolCall, 'completed'));
+  // With tool calls and no text, the calls are the whole output, as OpenAI answers.
+  const output = calls.length > 0 && outcome.text === '' ? calls : [messageItem(call, outcome.text, status), ...calls];
+  sendJson(ctx.res, 200, responseObject(call, status, output, outcome), {
     [SESSION_KEY_RESPONSE_HEADER]: call.sessionKey,
   });
 }
@@ -95,7 +110,11 @@ async function streamResponse(ctx: EndpointContext, call: ResponseCall): Promise
   };
   const part = { item_id: call.messageId, output_index: 0, content_index: 0 };
   const stream = openSseStream(ctx, (delta) => emit('response.output_text.delta', { ...part, delta, logprobs: [] }));
-  const run = await startClientRun(ctx, call.sessionKey, call.runId, call.turn, { onDelta: stream.onDelta });
+  const run = await startClientRun(ctx, call.sessionKey, call.runId, call.turn, {
+    onDelta: stream.onDelta,
+    clientTools: call.clientTools,
+    turnParam: 'input',
+  });
   stream.open({ [SESSION_KEY_RESPONSE_HEADER]: call.sessionKey }, () => {
     const initial = responseObject(call, 'in_progress', [], undefined);
     emit('response.created', { response: initial });
@@ -106,8 +125,9 @@ async function streamResponse(ctx: EndpointContext, call: ResponseCall): Promise
     });
     emit('response.content_part.added', { ...part, part: { type: 'output_text', text: '', annotations: [] } });
   });
-  const outcome = await stream.until(run.outcome);
+  const ran = await stream.until(run.outcome);
   if (!isWritable(res)) return;
+  const outcome = requiredCallMissing(ran, call.clientTools) ?? ran;
   if (outcome.status === 'error') {
     const failed = responseObject(call, 'failed', [], outcome);
     emit('response.failed', { response: failed });
@@ -120,10 +140,24 @@ async function streamResponse(ctx: EndpointContext, call: ResponseCall): Promise
   emit('response.output_text.done', { ...part, text, logprobs: [] });
   emit('response.content_part.done', { ...part, part: { type: 'output_text', text, annotations: [] } });
   emit('response.output_item.done', { output_index: 0, item });
+  const calls = (outcome.clientToolCalls ?? []).map((toolCall, index) => {
+    const outputIndex = index + 1;
+    const done = functionCallItem(toolCall, 'completed');
+    emit('response.output_item.added', { output_index: outputIndex, item: { ...functionCallItem(toolCall, 'in_progress'), arguments: '' } });
+    emit('response.function_call_arguments.delta', { item_id: done.id, output_index: outputIndex, delta: done.arguments });
+    emit('response.function_call_arguments.done', { item_id: done.id, output_index: outputIndex, name: done.name, arguments: done.arguments });
+    emit('response.output_item.done', { output_index: outputIndex, item: done });
+    return done;
+  });
   emit(status === 'completed' ? 'response.completed' : 'response.incomplete', {
-    response: responseObject(call, status, [item], outcome),
+    response: responseObject(call, status, [item, ...calls], outcome),
   });
   stream.end();
+}
+
+/** A call the run handed to the client, as a `function_call` output item (`fc_` + the call id). */
+function functionCallItem(call: ToolCallBlock, status: 'in_progress' | 'completed'): { type: 'function_call'; id: string; call_id: string; name: string; arguments: string; status: string } {
+  return { type: 'function_call', id: `fc_${call.id}`, call_id: call.id, name: call.name, arguments: JSON.stringify(call.arguments), status };
 }
 
 /** `length` and aborted runs are `incomplete`; everything else that did not fail is `completed`. */

@@ -7,7 +7,8 @@
 
 import type { RunEvent, RunStatus } from '../../agent/types.js';
 import type { Assistant } from '../../assistant/types.js';
-import type { Usage } from '../../messages/types.js';
+import type { ToolCallBlock, Usage } from '../../messages/types.js';
+import type { ToolSpec } from '../../providers/types.js';
 import type { TurnInput } from './turn-input.js';
 
 /** When our bus queue overflows we fall back to polling the run, at most this long. */
@@ -21,6 +22,8 @@ export interface RunOutcome {
   /** Model stop reason (`stop`, `length`, …) or `rpc` after an abort. */
   stopReason: string;
   error?: string;
+  /** Calls to the client's tools the run stopped at: the reply hands them to the client. */
+  clientToolCalls?: ToolCallBlock[];
 }
 
 export interface StartRunInput {
@@ -28,6 +31,8 @@ export interface StartRunInput {
   runId: string;
   turn: TurnInput;
   timeoutMs?: number;
+  /** The client's function tools, offered beside the gateway's. */
+  clientTools?: ToolSpec[];
   /** Called for each text delta, in order. */
   onDelta?: (delta: string) => void;
 }
@@ -68,13 +73,15 @@ export async function startRun(assistant: Assistant, input: StartRunInput): Prom
     } else if (event.type === 'usage') {
       lastUsage = event.usage;
     } else if (event.type === 'run.end') {
-      finish({
+      const ended: RunOutcome = {
         status: event.status,
         text: event.text || streamed,
         usage: event.usage ?? event.message?.usage ?? lastUsage,
         stopReason: event.stopReason,
         error: event.error,
-      });
+      };
+      if (event.clientToolCalls !== undefined) ended.clientToolCalls = event.clientToolCalls;
+      finish(ended);
     }
   };
   const subscription = assistant.watchRun(runId, onEvent, {
@@ -89,6 +96,8 @@ export async function startRun(assistant: Assistant, input: StartRunInput): Prom
       idempotencyKey: runId,
       extraSystemPrompt: input.turn.extraSystemPrompt,
       timeoutMs: input.timeoutMs,
+      clientTools: input.clientTools,
+      toolResults: input.turn.toolResults,
     });
     if (submitted.status !== 'started') {
       // The key names a run that already exists (only possible on a UUID clash): report that run.
@@ -122,11 +131,13 @@ async function waitForRecord(
   }
   const text = record.text ?? streamed;
   if (text.startsWith(streamed) && text.length > streamed.length) onDelta?.(text.slice(streamed.length));
-  return {
+  const outcome: RunOutcome = {
     status: record.status,
     text,
     usage: record.usage,
     stopReason: record.stopReason ?? record.status,
     error: record.error,
   };
+  if (record.clientToolCalls !== undefined) outcome.clientToolCalls = record.clientToolCalls;
+  return outcome;
 }

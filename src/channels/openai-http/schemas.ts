@@ -19,6 +19,10 @@ const ChatContentPartSchema = v.variant('type', [
 const ChatMessageSchema = v.looseObject({
   role: v.picklist(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
   content: v.nullish(v.union([v.string(), v.array(ChatContentPartSchema)])),
+  /** `tool` messages: the call they answer. */
+  tool_call_id: v.nullish(v.string('expected a string')),
+  /** `function` messages: the function's name. */
+  name: v.nullish(v.string('expected a string')),
 });
 
 const UserSchema = v.nullish(v.pipe(v.string(), v.maxLength(MAX_USER_CHARS)));
@@ -72,12 +76,39 @@ const ResponseContentPartSchema = v.variant('type', [
   v.looseObject({ type: v.literal('input_image'), image_url: v.nullish(v.string()) }),
 ]);
 
-const ResponseInputItemSchema = v.looseObject({
+const ResponseMessageItemSchema = v.looseObject({
   type: v.optional(v.literal('message')),
   role: v.picklist(['user', 'assistant', 'system', 'developer']),
   content: v.union([v.string(), v.array(ResponseContentPartSchema)]),
 });
-export type ResponseInputItem = v.InferOutput<typeof ResponseInputItemSchema>;
+
+/** A client's result for a function call (turn-based client tools). */
+const FunctionCallOutputItemSchema = v.looseObject({
+  type: v.literal('function_call_output'),
+  call_id: v.pipe(v.string('expected a string'), v.minLength(1, 'must not be empty')),
+  output: v.string('expected a string'),
+});
+
+/** Items the client echoes back (its copy of `response.output`, reasoning): accepted, the session holds them. */
+const EchoedItemSchema = v.looseObject({ type: v.picklist(['function_call', 'reasoning', 'item_reference']) });
+
+/** Dispatch on `type` so an error names the field of the item's own kind. */
+const ResponseInputItemSchema = v.pipe(
+  v.unknown(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const value = dataset.value;
+    const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+    const schema = type === 'function_call_output' ? FunctionCallOutputItemSchema : type === 'function_call' || type === 'reasoning' || type === 'item_reference' ? EchoedItemSchema : ResponseMessageItemSchema;
+    const result = v.safeParse(schema, value);
+    if (result.success) return result.output as ResponseInputItem;
+    for (const issue of result.issues) addIssue({ message: issue.message, path: issue.path, received: issue.received } as never);
+    return NEVER;
+  }),
+);
+export type ResponseInputItem =
+  | v.InferOutput<typeof ResponseMessageItemSchema>
+  | v.InferOutput<typeof FunctionCallOutputItemSchema>
+  | v.InferOutput<typeof EchoedItemSchema>;
 
 export const ResponsesBodySchema = v.looseObject({
   model: v.string(),

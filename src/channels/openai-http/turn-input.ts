@@ -11,10 +11,14 @@
  *   resend the whole conversation would otherwise duplicate it). When the
  *   session is empty, they are folded into the turn's text as a short
  *   transcript so a stateless client keeps its context.
- * - `tool`/`function` messages and anything after the last user message
- *   are ignored: the agent runs its own tools.
+ * - When the conversation ends with tool results (`tool`/`function`
+ *   messages, Responses `function_call_output` items), they are the turn:
+ *   they answer the calls the session's last run handed to the client, and
+ *   the conversation continues from them. Other tool messages and the
+ *   client's copies of tool calls are ignored: the session holds them.
  */
 
+import type { ClientToolResult } from '../../agent/types.js';
 import type { ChatMessage, ResponseInputItem } from './schemas.js';
 import { invalidParam } from './request-error.js';
 
@@ -24,15 +28,23 @@ export interface TurnImage {
 }
 
 export interface NormalizedMessage {
-  role: 'system' | 'user' | 'assistant';
+  /** `tool`: a client's result for a tool call (`text` is the output). */
+  role: 'system' | 'user' | 'assistant' | 'tool';
   text: string;
   images: TurnImage[];
+  /** Tool results: the call answered, or (legacy `function` messages) the tool's name. */
+  callId?: string;
+  name?: string;
+  /** Tool results: the field that names the call, for errors (`messages[2].tool_call_id`). */
+  callParam?: string;
 }
 
 export interface TurnInput {
   text: string;
   images: TurnImage[];
   extraSystemPrompt?: string;
+  /** Set when the conversation ends with tool results: they are the turn, and `text` is ''. */
+  toolResults?: ClientToolResult[];
 }
 
 const IMAGE_MEDIA_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -45,8 +57,11 @@ const CURRENT_HEADER = '[Current message]';
 export function normalizeChatMessages(messages: ChatMessage[]): NormalizedMessage[] {
   const out: NormalizedMessage[] = [];
   messages.forEach((message, index) => {
+    if (message.role === 'tool' || message.role === 'function') {
+      out.push(chatToolResult(message, index));
+      return;
+    }
     const role = message.role === 'system' || message.role === 'developer' ? 'system' : message.role;
-    if (role !== 'system' && role !== 'user' && role !== 'assistant') return;
     const texts: string[] = [];
     const images: TurnImage[] = [];
     const content = message.content ?? '';
@@ -80,6 +95,12 @@ export function normalizeResponsesInput(
     return out;
   }
   input.forEach((item, index) => {
+    if (item.type === 'function_call_output') {
+      out.push({ role: 'tool', text: item.output, images: [], callId: item.call_id });
+      return;
+    }
+    // The client's copies of calls and reasoning: the session already holds them.
+    if (item.type !== undefined && item.type !== 'message') return;
     const role = item.role === 'developer' ? 'system' : item.role;
     const texts: string[] = [];
     const images: TurnImage[] = [];
@@ -106,6 +127,13 @@ export function normalizeResponsesInput(
  * `param` names the request field in errors (`messages` or `input`).
  */
 export function buildTurnInput(messages: NormalizedMessage[], sessionHasHistory: boolean, param: string): TurnInput {
+  const system = systemPrompt(messages);
+  const toolResults = trailingToolResults(messages);
+  if (toolResults.length > 0) {
+    const turn: TurnInput = { text: '', images: [], toolResults };
+    if (system !== '') turn.extraSystemPrompt = system;
+    return turn;
+  }
   let lastUser = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i].role === 'user') {
@@ -118,17 +146,56 @@ export function buildTurnInput(messages: NormalizedMessage[], sessionHasHistory:
   if (current.text.trim() === '' && current.images.length === 0) {
     throw invalidParam(param, 'The last user message is empty.');
   }
-  const system = messages
-    .filter((message) => message.role === 'system' && message.text.trim() !== '')
-    .map((message) => message.text)
-    .join('\n\n');
   const prior = sessionHasHistory
     ? []
-    : messages.slice(0, lastUser).filter((message) => message.role !== 'system' && message.text.trim() !== '');
+    : messages.slice(0, lastUser).filter((message) => (message.role === 'user' || message.role === 'assistant') && message.text.trim() !== '');
   const text = prior.length === 0 ? current.text : formatTranscript(prior, current.text);
   const turn: TurnInput = { text, images: current.images };
   if (system !== '') turn.extraSystemPrompt = system;
   return turn;
+}
+
+/**
+ * The tool results the conversation ends with (system messages in between do
+ * not count), oldest first. Each must name the call it answers.
+ */
+export function trailingToolResults(messages: NormalizedMessage[]): ClientToolResult[] {
+  const results: ClientToolResult[] = [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (message.role === 'system') continue;
+    if (message.role !== 'tool') break;
+    if (message.callId === undefined && message.name === undefined) {
+      throw invalidParam(message.callParam ?? 'messages', 'A tool result must name the call it answers.');
+    }
+    const result: ClientToolResult = { output: message.text };
+    if (message.callId !== undefined) result.callId = message.callId;
+    if (message.name !== undefined) result.name = message.name;
+    results.unshift(result);
+  }
+  return results;
+}
+
+function systemPrompt(messages: NormalizedMessage[]): string {
+  return messages
+    .filter((message) => message.role === 'system' && message.text.trim() !== '')
+    .map((message) => message.text)
+    .join('\n\n');
+}
+
+/** A `tool` message (bound by `tool_call_id`) or a legacy `function` message (bound by `name`); checked only when it is the turn. */
+function chatToolResult(message: ChatMessage, index: number): NormalizedMessage {
+  const content = message.content ?? '';
+  const text = typeof content === 'string' ? content : content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+  const result: NormalizedMessage = { role: 'tool', text, images: [] };
+  if (message.role === 'function') {
+    result.callParam = `messages[${index}].name`;
+    if (typeof message.name === 'string' && message.name !== '') result.name = message.name;
+  } else {
+    result.callParam = `messages[${index}].tool_call_id`;
+    if (typeof message.tool_call_id === 'string' && message.tool_call_id !== '') result.callId = message.tool_call_id;
+  }
+  return result;
 }
 
 function formatTranscript(prior: NormalizedMessage[], currentText: string): string {

@@ -175,13 +175,34 @@ export class Connection {
     return true;
   }
 
-  /** Send a sequenced event from a shared prefix (see eventFramePrefix). */
-  sendSequenced(prefix: string, prefixBytes = Buffer.byteLength(prefix, 'utf8')): boolean {
+  /**
+   * Send a sequenced event from a shared prefix (see eventFramePrefix). A
+   * prefix given as a buffer (a huge event) is sent as is, shared by every
+   * connection, and the frame ends in a second WebSocket fragment holding
+   * the seq: the event is not copied per connection.
+   */
+  sendSequenced(prefix: string | Buffer, prefixBytes = typeof prefix === 'string' ? Buffer.byteLength(prefix, 'utf8') : prefix.length): boolean {
     if (this.#state !== 'AUTHED') return false;
     const seq = this.#seq + 1;
     const seqText = String(seq);
-    if (!this.sendText(completeEventFrame(prefix, seq), prefixBytes + seqText.length + 1)) return false;
+    const bytes = prefixBytes + seqText.length + 1;
+    const sent =
+      typeof prefix === 'string' ? this.sendText(completeEventFrame(prefix, seq), bytes) : this.#sendInTwoFragments(prefix, `${seqText}}`, bytes);
+    if (!sent) return false;
     this.#seq = seq;
+    return true;
+  }
+
+  /** One text message written as two fragments; the same checks as sendText. */
+  #sendInTwoFragments(head: Buffer, tail: string, bytes: number): boolean {
+    if (!this.isOpen) return false;
+    if (this.#ws.bufferedAmount + bytes > this.#host.limits.maxBufferedBytes) {
+      this.close(CLOSE_TRY_AGAIN_LATER, CLOSE_REASONS.slowConsumer);
+      return false;
+    }
+    // Both in one synchronous step: nothing else can be written between the fragments of the message.
+    this.#ws.send(head, { binary: false, fin: false });
+    this.#ws.send(tail, { binary: false, fin: true }, this.#onSent);
     return true;
   }
 

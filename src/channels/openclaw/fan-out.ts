@@ -8,7 +8,8 @@
 
 import type { AgentEvent } from '../../agent/types.js';
 import type { OutboundBus, Subscription } from '../../bus/types.js';
-import { eventFramePrefix } from '../../protocol/frames.js';
+import { eventFramePrefix, eventFramePrefixParts } from '../../protocol/frames.js';
+import { jsonParts, partsBytes, partsToBuffer } from '../../util/json-parts.js';
 import type { WireEvent } from './method-types.js';
 import type { Connection } from './connection.js';
 import { SampledLog, type ChannelLogger } from './channel-logger.js';
@@ -49,6 +50,13 @@ export interface FanOut {
  * socket buffer) for a view nobody reads live; the run's end brings the reply.
  */
 export const STREAM_DELTA_MAX_CHARS = 1024 * 1024;
+/** Events carrying more text than this are encoded into one shared buffer, characters. */
+const LARGE_EVENT_CHARS = 256 * 1024;
+/** An event's frame without its seq: text, or for a large event bytes shared by every connection. */
+interface EncodedFrame {
+  prefix: string | Buffer;
+  bytes: number;
+}
 /** Room left in a frame for the `seq` spliced into it, bytes. */
 const SEQ_RESERVE_BYTES = 32;
 
@@ -79,21 +87,25 @@ export function createFanOut(deps: FanOutDeps): FanOut {
     }
   }
 
-  function fitted(wire: WireEvent | undefined): { prefix: string; bytes: number } | undefined {
+  function fitted(wire: WireEvent | undefined): EncodedFrame | undefined {
     const frame = wire === undefined ? undefined : serialise(wire);
     return frame === undefined || frame.bytes + SEQ_RESERVE_BYTES > deps.maxPayload ? undefined : frame;
   }
 
-  function serialise(wire: WireEvent): { prefix: string; bytes: number } | undefined {
-    let payloadJson: string | undefined;
+  function serialise(wire: WireEvent): EncodedFrame | undefined {
     try {
-      payloadJson = JSON.stringify(wire.payload);
+      if (payloadTextChars(wire) > LARGE_EVENT_CHARS) {
+        // Encoded straight into one buffer that every connection sends: no string of the whole frame, no copy each.
+        const parts = eventFramePrefixParts(wire.event, jsonParts(wire.payload ?? null));
+        const bytes = partsBytes(parts);
+        return { prefix: partsToBuffer(parts, bytes), bytes };
+      }
+      const prefix = eventFramePrefix(wire.event, JSON.stringify(wire.payload) ?? 'null');
+      return { prefix, bytes: Buffer.byteLength(prefix, 'utf8') };
     } catch (error) {
       deps.logger.error('event payload not serialisable', { event: wire.event, error: String(error) });
       return undefined;
     }
-    const prefix = eventFramePrefix(wire.event, payloadJson ?? 'null');
-    return { prefix, bytes: Buffer.byteLength(prefix, 'utf8') };
   }
 
   function onBusEvent(event: AgentEvent): void {

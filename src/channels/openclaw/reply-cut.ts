@@ -5,16 +5,15 @@
  */
 
 import type { ContentBlock } from '../../messages/types.js';
+import { jsonStringBytes } from '../../util/json-parts.js';
 
 /** Room for the fields added with a cut (`"truncated":true` and a margin), bytes. */
 export const CUT_MARKER_BYTES = 64;
 /** Most JSON bytes one UTF-16 code unit can take (`\u0000`). */
 const MAX_JSON_BYTES_PER_CHAR = 6;
 
-/** UTF-8 bytes of a string once JSON-escaped, without its quotes. */
-export function jsonTextBytes(text: string): number {
-  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
-}
+/** UTF-8 bytes of a string once JSON-escaped, without its quotes (counted, not built: a cut of megabytes costs no copy). */
+export const jsonTextBytes = jsonStringBytes;
 
 /** End index at most `end` that does not split a surrogate pair. */
 export function safeEnd(text: string, end: number): number {

@@ -96,7 +96,7 @@ describe('parseBody', () => {
       'messages[0].content[0].type',
       'invalid_value',
     );
-    check(() => parseBody(ResponsesBodySchema, { model: 'pincer', input: [{ type: 'function_call_output', role: 'user', content: 'x' }] }), 'input[0].type', 'invalid_value');
+    check(() => parseBody(ResponsesBodySchema, { model: 'pincer', input: [{ type: 'web_search_call', role: 'user', content: 'x' }] }), 'input[0].type', 'invalid_value');
   });
 
   it('rejects non-object bodies', () => {

@@ -71,6 +71,10 @@ export class ScriptedAgent implements AgentService {
     return [runId];
   }
 
+  runAwaitingToolCall(): RunRecord | undefined {
+    return undefined;
+  }
+
   async wait(runId: string, timeoutMs: number): Promise<RunRecord | undefined> {
     const ended = this.#ended.get(runId);
     if (ended === undefined) return undefined;
