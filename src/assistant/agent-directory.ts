@@ -15,7 +15,9 @@ import { listAgentFiles, readAgentFile, writeAgentFile, type AgentFileEntry } fr
 import { Workspace, type ProtectedArea } from '../agent/tools/workspace-path.js';
 import type { AgentService } from '../agent/types.js';
 import { AGENT_ID_PATTERN, MAIN_AGENT_ID, type AgentConfigEntry, type AgentIdentityConfig, type AgentsConfig } from '../config/agents-config.js';
+import type { AgentListChange } from '../config/agent-list-change.js';
 import { GatewayError, detailError } from '../protocol/errors.js';
+import type { AgentConfigWriter } from './agent-config-writer.js';
 import { isCanonicalSessionKey, parseSessionKey } from '../sessions/session-key.js';
 import type { SessionStore } from '../sessions/types.js';
 
@@ -64,19 +66,6 @@ export interface UpdateAgentInput {
   emoji?: string;
   avatar?: string;
 }
-
-/** A change of `agents.list`, as the config writer applies it to the file. */
-export type AgentListChange =
-  | { type: 'create'; entry: { id: string; name: string; workspace?: string; model?: string; identity?: AgentIdentityConfig } }
-  | { type: 'update'; agentId: string; set: { name?: string; workspace?: string; model?: string; identity?: AgentIdentityConfig } }
-  | { type: 'delete'; agentId: string };
-
-/**
- * Writes one change to the config file and answers the agents as the whole
- * new config resolves them. Throws GatewayError (the new config is invalid,
- * naming the field; the file changed meanwhile) and leaves the file as it was.
- */
-export type AgentConfigWriter = (change: AgentListChange) => Promise<AgentsConfig>;
 
 export interface AgentDeleteResult {
   agentId: string;
