@@ -7,7 +7,11 @@
 import type { AuthSecretResolver } from './security/secret-compare.js';
 import { prepareAuth } from './config/auth-secret.js';
 import type { EnvSource } from './config/env.js';
-import type { ConfigFlags } from './config/load-config.js';
+import type { ConfigFlags, LoadConfigOptions } from './config/load-config.js';
+import { createConfigWriter } from './config/config-writer.js';
+import { createLiveConfig } from './config/live-config.js';
+import { LogRing } from './util/log-ring.js';
+import { redactValues } from './mcp/secret-values.js';
 import { loadConfig } from './config/load-config.js';
 import type { FileConfig, PincerConfig } from './config/schema.js';
 import type { GatewayServer } from './gateway/gateway-server.js';
@@ -25,8 +29,10 @@ import { startTelegramChannel } from './channels/telegram/index.js';
 import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { createRequestGate } from './security/request-gate.js';
+import { deviceTokensPath, openDeviceTokenStore } from './security/device-token-store.js';
 import { canonicalizeSessionKey } from './sessions/session-key.js';
 import { AgentDirectory } from './assistant/agent-directory.js';
+import { createAgentConfigWriter } from './assistant/agent-config-writer.js';
 import { agentOwnFiles } from './start-assistant.js';
 /** Every channel, started in this order; each decides from the config whether it runs. */
 const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel, startTelegramChannel];
@@ -38,6 +44,12 @@ export interface StartPincerOptions {
   flags?: ConfigFlags;
   /** Config-file-shaped values, above the file and env, below flags. */
   overrides?: FileConfig;
+  /**
+   * How a given `config` was loaded, so config writes are checked with the same
+   * flags and environment. Default: the flags, overrides and env given here, or
+   * for a given `config` its state directory and config path over process.env.
+   */
+  loadOptions?: LoadConfigOptions;
   /** Environment to read instead of process.env (tests pass {} to stay hermetic). */
   env?: EnvSource;
   /** Default: JSON lines on stderr at config.logLevel. */
@@ -88,9 +100,17 @@ export interface PincerHandle {
  * port cannot be bound; nothing is left running after a throw.
  */
 export async function startPincer(options: StartPincerOptions = {}): Promise<PincerHandle> {
-  const config = options.config ?? loadConfig({ flags: options.flags, overrides: options.overrides, env: options.env });
+  const loadOptions: LoadConfigOptions =
+    options.loadOptions ??
+    (options.config === undefined
+      ? { flags: options.flags, overrides: options.overrides, env: options.env }
+      : { flags: { stateDir: options.config.stateDir, configPath: options.config.configPath }, env: options.env });
+  const config = options.config ?? loadConfig(loadOptions);
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const version = readPackageVersion();
+  // Every line the logger writes also goes to a bounded ring for logs.tail.
+  const logRing = new LogRing();
+  const removeLogSink = logger.addSink?.((line) => logRing.push(line));
 
   const throwIfCancelled = (): void => {
     if (options.signal?.aborted) throw new StartCancelledError();
@@ -110,6 +130,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
   });
   /** Run after the gateway has drained, last registered first. */
   const cleanups: (() => void | Promise<void>)[] = [];
+  if (removeLogSink !== undefined) cleanups.push(removeLogSink);
   let readChannelStats: () => ChannelStats | undefined = () => undefined;
   let cronStarted = (): boolean => false;
 
@@ -138,8 +159,23 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     });
 
     const authLimiter = createAuthRateLimiter();
+    const deviceTokens = await openDeviceTokenStore({
+      path: deviceTokensPath(config.stateDir),
+      onError: (message, error) => logger.warn(message, { err: error }),
+    });
+    cleanups.push(() => deviceTokens.flush());
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
     const requestGate = createRequestGate({ ...config.gateway, port: address.port });
+    const configFile = createLiveConfig({
+      writer: createConfigWriter({ path: config.configPath, resolve: (fileContent) => loadConfig({ ...loadOptions, fileContent }) }),
+      initial: config,
+      applyHot: (next, hotPaths) => {
+        if (hotPaths.includes('logLevel')) logger.setLevel?.(next.logLevel);
+        if (hotPaths.some((path) => path.startsWith('provider.cost'))) started.prices.setConfigured(next.provider?.cost ?? {});
+        // Agents apply at once, whether agents.* or config.set/patch/apply wrote them.
+        if (hotPaths.some((path) => path === 'agents' || path.startsWith('agents.'))) started.agents.replace(next.agents);
+      },
+    });
     const agents = new AgentDirectory({
       roster: started.agents,
       store: started.store,
@@ -147,11 +183,21 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       stateDir: config.stateDir,
       protectedAreas: (workspaceDir) => agentOwnFiles(config, workspaceDir),
       defaultModel: defaultModelOf(config),
+      writeConfig: createAgentConfigWriter(configFile),
     });
     const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: agents.ids() });
     const channels: StartedChannel[] = [];
     const host: ChannelHost = {
       config,
+      configFile,
+      logs: {
+        tail: (tailOptions) => {
+          const tail = logRing.tail(tailOptions);
+          // Keys named like secrets are redacted when written; this also catches a known secret quoted in a message.
+          const secrets = knownSecrets(configFile.running(), auth.getAuthSecret()?.secret);
+          return secrets.length === 0 ? tail : { ...tail, lines: tail.lines.map((line) => redactValues(line, secrets)) };
+        },
+      },
       assistant: started.assistant,
       tools: { builtinTools: () => started.builtinTools, mcpServers: () => started.mcp?.servers() ?? [] },
       models: { catalog: started.models, cooldowns: started.cooldowns, prices: started.prices },
@@ -160,6 +206,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       getAuthSecret: auth.getAuthSecret,
       authLimiter,
       gate: requestGate,
+      deviceTokens,
       canonicalize,
       agents,
       version,
@@ -232,6 +279,14 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     channelStats: () => readChannelStats(),
     cronStarted: () => cronStarted(),
   };
+}
+
+/** Secrets of the running config worth scrubbing from log lines (long enough not to be ordinary words), longest first. */
+function knownSecrets(config: PincerConfig, authSecret: string | undefined): string[] {
+  const MIN_SECRET_CHARS = 8;
+  const values = [authSecret, config.auth.token, config.auth.password, config.provider?.apiKey, ...(config.provider?.fallbacks ?? []).map((fallback) => fallback.apiKey)];
+  const secrets = new Set(values.filter((value): value is string => value !== undefined && value.length >= MIN_SECRET_CHARS));
+  return [...secrets].sort((a, b) => b.length - a.length);
 }
 
 /** Run the clean-ups last registered first, each once; a failing one is logged and the rest still run. */

@@ -9,13 +9,15 @@
 import type { AgentsConfig } from '../config/agents-config.js';
 import { applyAgentListChange, type AgentListChange } from '../config/agent-list-change.js';
 import { ConfigError } from '../config/config-error.js';
-import { GatewayError } from '../protocol/errors.js';
+import { ConfigConflictError } from '../config/config-writer.js';
+import { detailError } from '../protocol/errors.js';
 
 /** Attempts of one change when other writers keep changing the file in between. */
 const MAX_WRITE_ATTEMPTS = 3;
 
 /** The part of the config writer (config/live-config.ts) an agent change needs. */
 export interface AgentConfigFile {
+  readonly path: string;
   read(): Promise<{ hash: string }>;
   update(change: { baseHash?: string; apply(current: unknown): unknown }): Promise<{ next: { config: { agents: AgentsConfig } } }>;
 }
@@ -23,7 +25,7 @@ export interface AgentConfigFile {
 /** Writes one change to the config file; answers the agents the new file resolves to. */
 export type AgentConfigWriter = (change: AgentListChange) => Promise<AgentsConfig>;
 
-/** An AgentConfigWriter over the config file; refusals become INVALID_REQUEST naming the field. */
+/** An AgentConfigWriter over the config file; refusals become INVALID_CONFIG naming the field, as config.set's. */
 export function createAgentConfigWriter(file: AgentConfigFile): AgentConfigWriter {
   return async (change) => {
     for (let attempt = 1; ; attempt++) {
@@ -32,18 +34,17 @@ export function createAgentConfigWriter(file: AgentConfigFile): AgentConfigWrite
         const result = await file.update({ baseHash: hash, apply: (current) => applyAgentListChange(current ?? {}, change) });
         return result.next.config.agents;
       } catch (error) {
-        if (isStaleHash(error) && attempt < MAX_WRITE_ATTEMPTS) continue;
-        if (error instanceof ConfigError || isStaleHash(error)) {
-          throw new GatewayError('INVALID_REQUEST', `the config file was not changed: ${(error as Error).message}`, {
-            details: error instanceof ConfigError && error.field !== undefined ? { field: error.field } : undefined,
-          });
+        if (error instanceof ConfigConflictError) {
+          if (attempt < MAX_WRITE_ATTEMPTS) continue;
+          throw detailError('CONFIG_CHANGED', error.message, { extra: { reason: error.reason, currentHash: error.currentHash } });
+        }
+        if (error instanceof ConfigError) {
+          // The file is named by its role, not its location.
+          const message = error.message.split(file.path).join('the config file');
+          throw detailError('INVALID_CONFIG', `invalid config: ${message}`, { extra: { field: error.field ?? '' } });
         }
         throw error;
       }
     }
   };
-}
-
-function isStaleHash(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConfigConflictError';
 }

@@ -17,12 +17,15 @@ import type { PriceBook } from '../providers/model-prices.js';
 import type { AgentDirectory } from '../assistant/agent-directory.js';
 import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
+import type { LiveConfig } from '../config/live-config.js';
 import type { PincerConfig } from '../config/schema.js';
 import type { McpServerView } from '../mcp/mcp-manager.js';
 import type { ToolSpec } from '../providers/types.js';
 import type { AuthRateLimiter } from '../security/auth-rate-limiter.js';
+import type { DeviceTokenStore } from '../security/device-token-store.js';
 import type { RequestGate } from '../security/request-gate.js';
 import type { AuthSecretResolver } from '../security/secret-compare.js';
+import type { LogTail, LogTailOptions } from '../util/log-ring.js';
 import type { Logger } from '../util/logger.js';
 
 /** An HTTP route: true when it handled the request, false to let the next one try. */
@@ -31,7 +34,12 @@ export type ChannelRoute = (req: IncomingMessage, res: ServerResponse) => boolea
 export type ChannelUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
 
 export interface ChannelHost {
+  /** The config the gateway started with (frozen). */
   config: PincerConfig;
+  /** The config file: read it with its hash and change it; hot keys apply at once (config.*, agents.*). */
+  configFile: LiveConfig;
+  /** The recent log lines (logs.tail), secrets already redacted. */
+  logs: { tail(options: LogTailOptions): LogTail };
   /** The one way to the assistant. */
   assistant: Assistant;
   /** The tools the model may be offered, for catalogues. */
@@ -47,6 +55,8 @@ export interface ChannelHost {
   authLimiter: AuthRateLimiter;
   /** The one Host/Origin gate for the upgrade and every HTTP route that reads the secret. */
   gate: RequestGate;
+  /** Device tokens issued in hello-ok, kept hashed in the state directory. */
+  deviceTokens: DeviceTokenStore;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize(raw: string): string;
   /** The configured agents (the default first): roster, identity, workspace files, create/update/delete. */

@@ -50,7 +50,7 @@ export async function runGateway(options: Record<string, unknown>, websocketFrom
   });
   logger.debug('gateway starting', { pid: process.pid, stateDir: config.stateDir });
 
-  starting = startPincer({ config, logger, signal: stop.signal }).catch((error: unknown) => {
+  starting = startPincer({ config, loadOptions: { flags }, logger, signal: stop.signal }).catch((error: unknown) => {
     if (error instanceof StartCancelledError) return undefined;
     throw error;
   });

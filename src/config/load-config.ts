@@ -11,6 +11,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as v from 'valibot';
 import type { ConfigSource } from './config-error.js';
 import { ConfigError, describeSource } from './config-error.js';
+import { resolveControlUi } from './control-ui-config.js';
 import { CONFIG_FILE_NAME, DEFAULT_STATE_DIR_NAME, DEFAULTS, WORKSPACE_DIR_NAME } from './defaults.js';
 import type { EnvSource } from './env.js';
 import { readEnvOverrides } from './env.js';
@@ -51,6 +52,12 @@ export interface LoadConfigOptions {
    * (`pincer doctor` does, to report it). Default false.
    */
   allowUnsafeWorkspace?: boolean;
+  /**
+   * The config file's parsed content, used instead of reading the file (the
+   * config writer checks a candidate with exactly the start-up rules).
+   * Errors still name the file as the source.
+   */
+  fileContent?: unknown;
 }
 
 interface Layer {
@@ -82,7 +89,10 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
 
   const fileSource: ConfigSource = { kind: 'file', path: configPath };
   const layers: Layer[] = [
-    { config: readConfigFile(configPath, explicitConfig), sourceOf: () => fileSource },
+    {
+      config: options.fileContent === undefined ? readConfigFile(configPath, explicitConfig) : validateFileConfig(options.fileContent, fileSource),
+      sourceOf: () => fileSource,
+    },
     { config: env.config, sourceOf: (field) => ({ kind: 'env', name: envNameOf(field) }) },
   ];
   if (options.overrides !== undefined) {
@@ -112,6 +122,16 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
       const value: unknown = layers[i].config[section];
       const present = key === undefined ? value !== undefined : isRecord(value) && value[key] !== undefined;
       if (present) return layers[i].sourceOf(field);
+    }
+    return { kind: 'options' };
+  };
+
+  /** Like sourceOf, one level deeper (`gateway.controlUi.root`). */
+  const sourceOfNested = (section: 'gateway', key: string, field: string): ConfigSource => {
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const value: unknown = layers[i].config[section];
+      const inner = isRecord(value) ? value[key] : undefined;
+      if (isRecord(inner) && inner[field] !== undefined) return layers[i].sourceOf(`${section}.${key}.${field}`);
     }
     return { kind: 'options' };
   };
@@ -153,6 +173,11 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
       allowedOrigins: [...gateway.allowedOrigins],
       allowedHosts: [...gateway.allowedHosts],
       trustedProxies: [...gateway.trustedProxies],
+      controlUi: resolveControlUi(
+        pick('gateway').map((layer) => layer?.controlUi),
+        (field) => sourceOfNested('gateway', 'controlUi', field),
+        (path, source) => resolveWorkspace(path, source, cwd, home),
+      ),
     },
     auth,
     provider,

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { agentsFileSchema } from './agents-config.js';
 import type { AgentsConfig } from './agents-config.js';
+import { controlUiSchema, type ControlUiConfig } from './control-ui-config.js';
 import { mcpFileSchema } from './mcp-config.js';
 import type { McpConfig } from './mcp-config.js';
 import { channelsFileSchema, sessionFileSchema } from './telegram-config.js';
@@ -221,6 +222,7 @@ export const fileConfigSchema = section({
       maxRequestsPerSecond: v.optional(integer(1, 1_000_000, ' (requests per second)')),
       trustedProxies: v.optional(v.array(trustedProxySchema, 'expected an array of IP addresses or CIDR networks')),
       maxConnections: v.optional(integer(1, 1_000_000, ' (connections)')),
+      controlUi: v.optional(controlUiSchema),
     }),
   ),
   auth: v.optional(
@@ -299,6 +301,8 @@ export interface GatewayConfig {
   readonly trustedProxies: readonly string[];
   /** Open TCP connections (HTTP and WebSocket together); more are closed at once. */
   readonly maxConnections: number;
+  /** A Control UI build served under a base path (gateway.controlUi). */
+  readonly controlUi: ControlUiConfig;
 }
 
 export interface AuthConfig {

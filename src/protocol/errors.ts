@@ -53,6 +53,9 @@ export const DETAIL_CODES = {
   STORAGE_UNAVAILABLE: { code: 'UNAVAILABLE', httpStatus: 503, retryable: true },
   UNKNOWN_TOOL_CALL: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   TOOL_NAME_CONFLICT: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
+  // Config writes (config.set / patch / apply)
+  CONFIG_CHANGED: { code: 'INVALID_REQUEST', httpStatus: 409, retryable: false },
+  INVALID_CONFIG: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   // The handshake (connect)
   PROTOCOL_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
   ROLE_UNSUPPORTED: { code: 'INVALID_REQUEST', httpStatus: 400, retryable: false },
@@ -62,6 +65,7 @@ export const DETAIL_CODES = {
   AUTH_PASSWORD_MISSING: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   AUTH_TOKEN_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   AUTH_PASSWORD_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
+  AUTH_DEVICE_TOKEN_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   DEVICE_AUTH_NONCE_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   DEVICE_AUTH_SIGNATURE_EXPIRED: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   DEVICE_AUTH_PUBLIC_KEY_INVALID: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },

@@ -45,9 +45,14 @@ const VERSION_SUFFIX = /^-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$/;
 
 /** Looks up prices; `configured` (provider.cost, keyed by model id) wins over the table. */
 export class PriceBook {
-  readonly #configured: Readonly<Record<string, ModelPrice>>;
+  #configured: Readonly<Record<string, ModelPrice>>;
 
   constructor(configured: Readonly<Record<string, ModelPrice>> = {}) {
+    this.#configured = configured;
+  }
+
+  /** Replace the configured prices (a config write changed provider.cost); later replies are priced with them. */
+  setConfigured(configured: Readonly<Record<string, ModelPrice>>): void {
     this.#configured = configured;
   }
 

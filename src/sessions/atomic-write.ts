@@ -4,47 +4,12 @@
  * fsync'd, so after a crash the target holds either the old or the new bytes.
  */
 
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { isErrnoException, syncDirectory, toVersion, type FileVersion } from '../util/atomic-file.js';
 import { partsBytes } from '../util/json-parts.js';
 
-/** Suffix of in-flight temp files; leftovers from a crash are safe to delete. */
-export const TEMP_FILE_SUFFIX = '.tmp';
-/** Mode of every file written here: owner read/write only. */
-export const PRIVATE_FILE_MODE = 0o600;
-
-export interface FileVersion {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
-
-/**
- * Replace `path` with `data` atomically and durably. The rename swaps the
- * directory entry, so a hard link or symbolic link at `path` is replaced,
- * never written through. `mode` applies to the new file (default 0600).
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): Promise<FileVersion> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_FILE_SUFFIX}`);
-  let version: FileVersion;
-  try {
-    const handle = await fs.open(temp, 'wx', mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-      version = toVersion(await handle.stat());
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, path);
-  } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw error;
-  }
-  await syncDirectory(dirname(path));
-  return version;
-}
+export { PRIVATE_FILE_MODE, TEMP_FILE_SUFFIX, isErrnoException, syncDirectory, writeFileAtomic, type FileVersion } from '../util/atomic-file.js';
 
 /** The file is not the one last written: another process truncated, replaced or changed it. Nothing was written. */
 export class FileChangedError extends Error {
@@ -140,25 +105,4 @@ export async function removeFileDurably(path: string): Promise<boolean> {
 export async function renameDurably(from: string, to: string): Promise<void> {
   await fs.rename(from, to);
   await syncDirectory(dirname(to));
-}
-
-/** fsync a directory so renames and unlinks in it survive a crash. */
-export async function syncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a directory for fsync; NTFS journals renames itself.
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** True for Node's system errors that carry an errno `code`. */
-export function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
-}
-
-function toVersion(stat: { size: number; mtimeMs: number; ino: number }): FileVersion {
-  return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
 }

@@ -48,6 +48,13 @@ export interface Logger {
   fatal(msg: string, fields?: LogFields): void;
   /** A logger that adds `bindings` to every record (and inherits the parent's). */
   child(bindings: LogFields): Logger;
+  /** Change the level of this logger, its parent and all their children (config hot reload). */
+  setLevel?(level: LogLevel): void;
+  /**
+   * Also hand every written record, as one JSON line without the newline, to
+   * `sink` (the logs.tail ring). Returns a function that removes it.
+   */
+  addSink?(sink: (jsonLine: string) => void): () => void;
 }
 
 export interface LoggerOptions {
@@ -76,10 +83,15 @@ export function isLogLevel(value: unknown): value is LogLevel {
 /** Create a JSON-lines logger. Records look like {"level":"info","time":…,"msg":"…",…fields}. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const write = options.write ?? writeStderr;
-  const now = options.now ?? Date.now;
-  const render = options.format === 'pretty' ? renderPretty : renderJson;
-  return buildLogger(level, LEVEL_VALUES[level], sanitizeFields(options.bindings ?? {}), write, now, render);
+  const state: LoggerState = {
+    level,
+    threshold: LEVEL_VALUES[level],
+    write: options.write ?? writeStderr,
+    now: options.now ?? Date.now,
+    render: options.format === 'pretty' ? renderPretty : renderJson,
+    sinks: [],
+  };
+  return buildLogger(state, sanitizeFields(options.bindings ?? {}));
 }
 
 /** A logger that drops everything (tests, library use). */
@@ -87,41 +99,68 @@ export function createSilentLogger(): Logger {
   return createLogger({ level: 'silent' });
 }
 
-function buildLogger(
-  level: LogLevel,
-  threshold: number,
-  bindings: LogFields,
-  write: (line: string) => void,
-  now: () => number,
-  render: (record: LogRecord) => string,
-): Logger {
+/** Shared by a logger and all its children, so a level change or a sink reaches every one of them. */
+interface LoggerState {
+  level: LogLevel;
+  threshold: number;
+  write: (line: string) => void;
+  now: () => number;
+  render: (record: LogRecord) => string;
+  sinks: ((jsonLine: string) => void)[];
+}
+
+function buildLogger(state: LoggerState, bindings: LogFields): Logger {
   const emit = (recordLevel: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
-    if (LEVEL_VALUES[recordLevel] < threshold) return;
-    const record: LogRecord = { level: recordLevel, time: now(), msg, ...bindings };
+    if (LEVEL_VALUES[recordLevel] < state.threshold) return;
+    const record: LogRecord = { level: recordLevel, time: state.now(), msg, ...bindings };
     if (fields !== undefined) Object.assign(record, sanitizeFields(fields));
     let line: string;
     try {
-      line = render(record);
+      line = state.render(record);
     } catch {
-      line = JSON.stringify({ level: recordLevel, time: now(), msg, logError: 'unserialisable fields' });
+      line = JSON.stringify({ level: recordLevel, time: state.now(), msg, logError: 'unserialisable fields' });
     }
     try {
-      write(line + '\n');
+      state.write(line + '\n');
     } catch {
       // A closed stderr must never take the gateway down.
     }
+    if (state.sinks.length > 0) {
+      const json = state.render === renderJson ? line : safeJson(record, recordLevel, msg, state.now);
+      for (const sink of state.sinks) sink(json);
+    }
   };
   return {
-    level,
-    isLevelEnabled: (candidate) => LEVEL_VALUES[candidate] >= threshold && candidate !== 'silent',
+    get level() {
+      return state.level;
+    },
+    isLevelEnabled: (candidate) => LEVEL_VALUES[candidate] >= state.threshold && candidate !== 'silent',
     trace: (msg, fields) => emit('trace', msg, fields),
     debug: (msg, fields) => emit('debug', msg, fields),
     info: (msg, fields) => emit('info', msg, fields),
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
     fatal: (msg, fields) => emit('fatal', msg, fields),
-    child: (extra) => buildLogger(level, threshold, { ...bindings, ...sanitizeFields(extra) }, write, now, render),
+    child: (extra) => buildLogger(state, { ...bindings, ...sanitizeFields(extra) }),
+    setLevel(level) {
+      state.level = level;
+      state.threshold = LEVEL_VALUES[level];
+    },
+    addSink(sink) {
+      state.sinks = [...state.sinks, sink];
+      return () => {
+        state.sinks = state.sinks.filter((entry) => entry !== sink);
+      };
+    },
   };
+}
+
+function safeJson(record: LogRecord, level: LogRecord['level'], msg: string, now: () => number): string {
+  try {
+    return renderJson(record);
+  } catch {
+    return JSON.stringify({ level, time: now(), msg, logError: 'unserialisable fields' });
+  }
 }
 
 type LogRecord = LogFields & { level: Exclude<LogLevel, 'silent'>; time: number; msg: string };

@@ -25,8 +25,8 @@ export interface StartGatewayOptions {
   stateDir?: string;
   /** --config PATH (must exist); default `<stateDir>/config.json` if present. */
   configPath?: string;
-  /** Default "silent". */
-  logLevel?: LogLevelName;
+  /** Default "silent". `null` gives no --log-level flag, so the config file's logLevel is in force. */
+  logLevel?: LogLevelName | null;
   logger?: Logger;
 }
 
@@ -64,7 +64,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
         token,
         password: options.password,
         websocket: options.websocket,
-        logLevel: options.logLevel ?? 'silent',
+        logLevel: options.logLevel === null ? undefined : (options.logLevel ?? 'silent'),
       },
     });
   } catch (error) {

@@ -218,7 +218,7 @@ describe('MCP tools through the gateway (openai format)', () => {
     assert.ok(res.ok, JSON.stringify(res.error));
     const text = JSON.stringify(res.payload);
     assert.ok(!text.includes(LOCAL_SECRET) && !text.includes(REMOTE_TOKEN));
-    const servers = (res.payload as any).config.mcp.servers;
+    const servers = (res.payload as any).runtimeConfig.mcp.servers;
     assert.deepEqual(servers.local.env, { LOCAL_SECRET: REDACTED_SENTINEL });
     assert.deepEqual(servers.remote.headers, { Authorization: REDACTED_SENTINEL });
     assert.ok(!JSON.stringify(catalog).includes(LOCAL_SECRET) && !JSON.stringify(catalog).includes(REMOTE_TOKEN));

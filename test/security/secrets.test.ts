@@ -167,7 +167,7 @@ describe('config.get with credentials inside URLs', () => {
     assert.equal(config.ok, true);
     const text = JSON.stringify(config.payload);
     for (const secret of [URL_USER, URL_PASSWORD, QUERY_KEY, TOKEN]) assert.ok(!text.includes(secret), `${secret} shown by config.get`);
-    const baseUrl = new URL(config.payload.config.provider.baseUrl as string);
+    const baseUrl = new URL(config.payload.runtimeConfig.provider.baseUrl as string);
     assert.equal(baseUrl.host, '127.0.0.1:9');
     assert.equal(baseUrl.password, '__OPENCLAW_REDACTED__');
     assert.equal(baseUrl.searchParams.get('region'), 'eu');

@@ -17,6 +17,8 @@ import { createAgentFileMethods } from './methods/agent-files.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
+import { createConfigMethods } from './methods/config.js';
+import { createConfigSchemaMethods } from './methods/config-schema.js';
 import { createEmptyFamilyMethods } from './methods/empty-families.js';
 import { createAgentIdentityMethods } from './methods/agent-identity.js';
 import { createChatStartupMethods } from './methods/chat-startup.js';
@@ -51,6 +53,7 @@ export const startOpenClawChannel: ChannelStarter = (host) => {
     logger: host.logger.child({ component: 'openclaw' }),
     authLimiter: host.authLimiter,
     gate: host.gate,
+    deviceTokens: host.deviceTokens,
     options: {
       ...config.gateway,
       port: host.port,
@@ -79,8 +82,9 @@ function buildMethods(host: ChannelHost): MethodTable {
       listSessions: () => assistant.list(),
       model: () => modelInfos(host)[0],
       fallbacks: () => modelInfos(host).slice(1),
-      config: () => config,
     }),
+    ...createConfigMethods({ config: host.configFile, logger: host.logger.child({ component: 'config' }) }),
+    ...createConfigSchemaMethods({ version: host.version }),
     ...createSessionMethods({ assistant, canonicalize, defaults, models: host.models.catalog }),
     ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
     ...createAgentMethods({ assistant, canonicalize, requireAgent: (agentId) => host.agents.require(agentId) }),

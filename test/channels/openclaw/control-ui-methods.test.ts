@@ -32,8 +32,6 @@ interface RecordedCall {
  */
 const NOT_YET_IMPLEMENTED = new Set([
   'channels.status',
-  'config.schema',
-  'config.schema.lookup',
   'logs.tail',
   'models.authStatus',
   'system-presence',

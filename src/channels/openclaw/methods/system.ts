@@ -1,12 +1,10 @@
 /**
- * System methods (docs/protocol.md §3.1): health, status, models.list and
- * config.get (agents.list is in agents.ts). Small, path-free answers built from what
+ * System methods (docs/protocol.md §3.1): health, status and models.list
+ * (agents.list is in agents.ts). Small, path-free answers built from what
  * main.ts hands in.
  */
 
-import { createHash } from 'node:crypto';
 import * as v from 'valibot';
-import { redactConfig } from '../../../security/redact-config.js';
 import { DEFAULT_AGENT_ID } from '../../../sessions/session-key.js';
 import type { MethodTable } from '../method-types.js';
 
@@ -36,8 +34,6 @@ export interface SystemMethodDeps {
   model(): ModelInfo | undefined;
   /** provider.fallbacks, in order (default none). */
   fallbacks?(): ModelInfo[];
-  /** The effective config; redacted again here before it leaves the process. */
-  config(): unknown;
   now?: () => number;
 }
 
@@ -113,15 +109,6 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
             available: entry.available ?? true,
           })),
         };
-      },
-    },
-    'config.get': {
-      params: NoParams,
-      scope: 'operator.admin',
-      handler() {
-        const config = redactConfig(deps.config());
-        const hash = createHash('sha256').update(JSON.stringify(config) ?? 'null').digest('base64url');
-        return { config, hash: `sha256:${hash}`, valid: true, issues: [] };
       },
     },
   };
