@@ -14,6 +14,7 @@ import type { DeliveryTarget } from '../cron/delivery.js';
 import type { ModelCatalog } from '../providers/model-catalog.js';
 import type { ModelCooldowns } from '../providers/model-cooldowns.js';
 import type { PriceBook } from '../providers/model-prices.js';
+import type { AgentDirectory } from '../assistant/agent-directory.js';
 import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
 import type { LiveConfig } from '../config/live-config.js';
@@ -21,6 +22,7 @@ import type { PincerConfig } from '../config/schema.js';
 import type { McpServerView } from '../mcp/mcp-manager.js';
 import type { ToolSpec } from '../providers/types.js';
 import type { AuthRateLimiter } from '../security/auth-rate-limiter.js';
+import type { DeviceTokenStore } from '../security/device-token-store.js';
 import type { RequestGate } from '../security/request-gate.js';
 import type { AuthSecretResolver } from '../security/secret-compare.js';
 import type { LogTail, LogTailOptions } from '../util/log-ring.js';
@@ -53,10 +55,12 @@ export interface ChannelHost {
   authLimiter: AuthRateLimiter;
   /** The one Host/Origin gate for the upgrade and every HTTP route that reads the secret. */
   gate: RequestGate;
+  /** Device tokens issued in hello-ok, kept hashed in the state directory. */
+  deviceTokens: DeviceTokenStore;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize(raw: string): string;
-  /** Configured agents; the first is the default. */
-  agentIds: readonly string[];
+  /** The configured agents (the default first): roster, identity, workspace files, create/update/delete. */
+  agents: AgentDirectory;
   version: string;
   /** The bound port. */
   port: number;

@@ -2,6 +2,7 @@
 
 import { loadConfig } from '../config/load-config.js';
 import { ensureTokenFile, rotateTokenFile } from '../config/token-file.js';
+import { removeDeviceTokens } from '../security/device-token-store.js';
 import { stringOption } from './option-parsers.js';
 
 /** Print the token on stdout (alone, for scripts); notes go to stderr. */
@@ -17,9 +18,11 @@ export async function runToken(options: Record<string, unknown>): Promise<void> 
   }
   if (options.rotate === true) {
     const file = await rotateTokenFile(config.stateDir);
+    // Device tokens were issued under the old secret; a running gateway drops its copies at the next connect.
+    await removeDeviceTokens(config.stateDir);
     process.stdout.write(`${file.token}\n`);
     process.stderr.write(
-      `pincer: wrote a new token to ${file.path}; a running gateway accepts only this token from its next connection\n`,
+      `pincer: wrote a new token to ${file.path} and revoked every device token; a running gateway accepts only this token from its next connection\n`,
     );
     return;
   }

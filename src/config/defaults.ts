@@ -10,6 +10,8 @@ export const DEFAULT_STATE_DIR_NAME = '.pincer';
 export const CONFIG_FILE_NAME = 'config.json';
 /** The generated gateway token inside the state directory. */
 export const TOKEN_FILE_NAME = 'token';
+/** Hashed device tokens issued to clients with a device identity, inside the state directory. */
+export const DEVICE_TOKENS_FILE_NAME = 'device-tokens.json';
 /** The agent's workspace inside the state directory (override: agent.workspaceDir). */
 export const WORKSPACE_DIR_NAME = 'workspace';
 /** OpenClaw's gateway port, which WebClaw and the OpenClaw CLI assume. */

@@ -49,6 +49,8 @@ export const ConnectParamsSchema = v.object({
       v.object({
         token: OptionalSecret,
         password: OptionalSecret,
+        /** A token `hello-ok.auth.deviceToken` issued to this device (§2.6). */
+        deviceToken: OptionalSecret,
       }),
     ),
   ),

@@ -65,6 +65,7 @@ export const DETAIL_CODES = {
   AUTH_PASSWORD_MISSING: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   AUTH_TOKEN_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   AUTH_PASSWORD_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
+  AUTH_DEVICE_TOKEN_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   DEVICE_AUTH_NONCE_MISMATCH: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   DEVICE_AUTH_SIGNATURE_EXPIRED: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },
   DEVICE_AUTH_PUBLIC_KEY_INVALID: { code: 'INVALID_REQUEST', httpStatus: 401, retryable: false },

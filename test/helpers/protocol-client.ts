@@ -47,6 +47,8 @@ export interface DeviceIdentity {
 export interface ConnectOptions {
   token?: string;
   password?: string;
+  /** Sent as auth.deviceToken, the way the Control UI presents a stored device token. */
+  deviceToken?: string;
   minProtocol?: number;
   maxProtocol?: number;
   role?: string;
@@ -84,7 +86,7 @@ export function signDevice(
     params.role ?? '',
     (params.scopes ?? []).join(','),
     String(signedAt),
-    params.auth?.token ?? '',
+    params.auth?.token ?? params.auth?.deviceToken ?? '',
   ];
   if (version !== 'v1') fields.push(nonce ?? '');
   if (version === 'v3') fields.push(params.client?.platform ?? '', params.client?.deviceFamily ?? '');
@@ -214,6 +216,7 @@ export class ProtocolClient {
       auth: {
         ...(options.token !== undefined ? { token: options.token } : {}),
         ...(options.password !== undefined ? { password: options.password } : {}),
+        ...(options.deviceToken !== undefined ? { deviceToken: options.deviceToken } : {}),
       },
     };
     if (options.device) {

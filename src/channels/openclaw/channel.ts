@@ -26,6 +26,7 @@ import { createAuthRateLimiter, type AuthRateLimiter } from '../../security/auth
 import { createRequestGate, type RequestGate } from '../../security/request-gate.js';
 import type { RequestBudgetOptions } from '../../security/request-budget.js';
 import type { AuthSecretResolver } from '../../security/secret-compare.js';
+import type { DeviceTokenStore } from '../../security/device-token-store.js';
 import { selectSubprotocol } from '../../security/upgrade-credential.js';
 import { SampledLog, type ChannelLogger } from './channel-logger.js';
 import { Connection, type ConnectionHost, type ConnectionLimits, type ConnectionState } from './connection.js';
@@ -92,6 +93,8 @@ export interface OpenClawChannelDeps {
   authLimiter?: AuthRateLimiter;
   /** Shared with the HTTP routes that read the secret; built from `options` when absent. */
   gate?: RequestGate;
+  /** Issues and checks device tokens (§2.6); without it hello-ok carries none. */
+  deviceTokens?: DeviceTokenStore;
   options: OpenClawChannelOptions;
 }
 
@@ -179,6 +182,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     },
     version: options.version,
     startedAt,
+    deviceTokens: deps.deviceTokens,
   };
 
   const dispatchContext: DispatchContext = {
@@ -282,6 +286,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
       mode: result.client.mode,
       protocol: result.protocol,
       device: result.deviceId !== undefined,
+      auth: result.authMethod,
     });
   }
 

@@ -43,7 +43,8 @@ function commonFields(params: ConnectParams, device: DeviceBlock): string[] {
     params.role ?? '',
     (params.scopes ?? []).join(','),
     String(device.signedAt),
-    params.auth?.token ?? '',
+    // The Control UI signs its device token when it sends no shared token (§2.6).
+    params.auth?.token ?? params.auth?.deviceToken ?? '',
   ];
 }
 

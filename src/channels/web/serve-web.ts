@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { packageRoot } from '../../util/package-info.js';
+import { acceptsEncoding, baseHeaders, etagMatches, pageHeaders, sendText, socketSources } from './static-http.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -22,8 +23,6 @@ const IMMUTABLE_MAX_AGE_S = 31_536_000;
 const ASSETS_PREFIX = '/assets/';
 /** `name-<10 hex>.ext`, as written by scripts/build-web.mjs. */
 const HASHED_NAME = /-[0-9a-f]{10}\.[a-z0-9]+$/;
-/** A Host header safe to echo into the CSP: a DNS name or bracketed IPv6, optional port. */
-const SAFE_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -144,7 +143,7 @@ function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset): voi
     'cache-control': asset.cacheControl,
     etag: asset.etag,
   };
-  if (asset.isPage) Object.assign(headers, pageHeaders(req.headers.host));
+  if (asset.isPage) Object.assign(headers, webChatPageHeaders(req.headers.host));
   else headers['cross-origin-resource-policy'] = 'same-origin';
   if (asset.gzipped) headers['vary'] = 'accept-encoding';
 
@@ -153,7 +152,7 @@ function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset): voi
     res.end();
     return;
   }
-  const useGzip = asset.gzipped !== null && acceptsGzip(req.headers['accept-encoding']);
+  const useGzip = asset.gzipped !== null && acceptsEncoding(req.headers['accept-encoding'], 'gzip');
   const body = useGzip && asset.gzipped ? asset.gzipped : asset.body;
   if (useGzip) headers['content-encoding'] = 'gzip';
   headers['content-length'] = String(body.length);
@@ -161,16 +160,15 @@ function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset): voi
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** Headers for the HTML page: no inline script or style, sockets only to this host, no framing. */
-function pageHeaders(host: string | undefined): Record<string, string> {
-  const sockets = host !== undefined && SAFE_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
-  const csp = [
+/** The web chat page: no inline script or style, sockets only to this host, no framing. */
+function webChatPageHeaders(host: string | undefined): Record<string, string> {
+  return pageHeaders([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self'",
     "font-src 'self'",
-    `connect-src 'self'${sockets}`,
+    `connect-src 'self'${socketSources(host)}`,
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",
@@ -178,51 +176,7 @@ function pageHeaders(host: string | undefined): Record<string, string> {
     // The page builds its DOM without HTML strings, so every HTML sink can be closed.
     "require-trusted-types-for 'script'",
     "trusted-types 'none'",
-  ].join('; ');
-  return {
-    'content-security-policy': csp,
-    'x-frame-options': 'DENY',
-    'cross-origin-opener-policy': 'same-origin',
-    'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-  };
-}
-
-function baseHeaders(): Record<string, string> {
-  return { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
-}
-
-function sendText(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = Buffer.from(`${text}\n`);
-  res.writeHead(status, {
-    ...baseHeaders(),
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': String(body.length),
-    'cache-control': 'no-store',
-    ...extra,
-  });
-  res.end(res.req?.method === 'HEAD' ? undefined : body);
-}
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t === etag || t === `W/${etag}`;
-  });
-}
-
-function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
-  return header.split(',').some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(';');
-    if (coding !== 'gzip' && coding !== '*') return false;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
-  });
+  ]);
 }
 
 function isMissing(error: unknown): boolean {

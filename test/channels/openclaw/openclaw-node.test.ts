@@ -65,7 +65,8 @@ describe('openclaw-node', () => {
     const client = newClient();
     const hello = (await within(client.connect(), WAIT_MS, 'connect()')) as { protocol: number; auth?: Record<string, unknown> };
     assert.equal(hello.protocol, 4);
-    assert.equal(hello.auth?.deviceToken, undefined);
+    // Its device identity earns a device token (device-tokens.test.ts covers reuse).
+    assert.equal(typeof hello.auth?.deviceToken, 'string');
     assert.equal(client.isConnected, true);
     for (const method of ['agent', 'agent.wait', 'chat.history', 'chat.abort', 'sessions.list']) assert.ok(client.hasMethod(method), method);
     const health = (await client.health()) as { ok: boolean };
