@@ -10,12 +10,14 @@ import { shapeMessage } from './message-shape.js';
 
 /** Room kept for the res envelope around the history payload (id ≤ 256 chars plus framing), bytes. */
 export const RES_ENVELOPE_BYTES = 1024;
-/** `,"messages":`, `,"hasMore":false` and commas around the history payload, bytes. */
-const HAS_MORE_BYTES = 48;
+/** `,"messages":`, `,"hasMore":false`, `,"nextOffset":…` and commas around the history payload, bytes. */
+const HAS_MORE_BYTES = 72;
 
 export interface HistoryPayloadOptions {
   /** Newest messages read at most. */
   limit: number;
+  /** Newest messages to skip: the `nextOffset` of the page before (default 0). */
+  offset?: number;
   /** Cut every text and thinking block to this many characters. */
   maxChars?: number;
   /** The client's page target, bytes (capped by the frame limit). */
@@ -26,11 +28,17 @@ export interface HistoryPayloadOptions {
   extra?: Record<string, unknown>;
 }
 
-/** `{sessionKey, sessionId?, totalMessages, …extra, messages, hasMore}` for one session. */
+/**
+ * `{sessionKey, sessionId?, totalMessages, …extra, messages, hasMore, nextOffset?}` for one session.
+ * `nextOffset` (present when `hasMore`) counts the newest messages this page and the ones after it
+ * hold; passed back as `offset`, it asks for the page before (the Control UI's "load older").
+ */
 export async function buildHistoryPayload(assistant: Assistant, sessionKey: string, options: HistoryPayloadOptions): Promise<Record<string, unknown>> {
-  const page = await assistant.history(sessionKey, { limit: options.limit });
+  const offset = options.offset ?? 0;
+  const page = await assistant.history(sessionKey, { limit: options.limit + offset });
   const first = page.totalMessages - page.messages.length + 1;
-  const messages = page.messages.map((m, i) => shapeMessage(m, { seq: first + i, maxChars: options.maxChars }));
+  const kept = page.messages.slice(0, Math.max(0, page.messages.length - offset));
+  const messages = kept.map((m, i) => shapeMessage(m, { seq: first + i, maxChars: options.maxChars }));
   const payload: Record<string, unknown> = { sessionKey };
   if (page.sessionId !== undefined) payload.sessionId = page.sessionId;
   payload.totalMessages = page.totalMessages;
@@ -39,5 +47,6 @@ export async function buildHistoryPayload(assistant: Assistant, sessionKey: stri
   const fitted = fitHistoryPage(messages, Math.min(options.maxBytes ?? hardBytes, hardBytes), hardBytes);
   payload.messages = fitted;
   payload.hasMore = page.hasMore || fitted.length < messages.length;
+  if (payload.hasMore === true) payload.nextOffset = offset + fitted.length;
   return payload;
 }

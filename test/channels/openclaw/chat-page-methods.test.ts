@@ -92,6 +92,27 @@ describe('chat.startup', () => {
     const limited = okPayload(await client.request('chat.startup', { sessionKey: key, limit: 2 }));
     assert.equal(limited.messages.length, 2);
     assert.equal(limited.hasMore, true);
+    assert.equal(limited.nextOffset, 2);
+  });
+
+  it("pages back with nextOffset as the Control UI's \"load older\" does", async () => {
+    const key = `agent:main:${randomUUID()}`;
+    for (let i = 0; i < 3; i += 1) await sendAndFinish(client, key, `page ${i} ${'y'.repeat(400)}`);
+    const whole = okPayload(await client.request('chat.startup', { sessionKey: key }));
+    const newest = okPayload(await client.request('chat.startup', { sessionKey: key, maxBytes: 1024 }));
+    assert.equal(newest.hasMore, true);
+    assert.equal(newest.nextOffset, newest.messages.length);
+    // What the UI sends for the older page (limit 1000, offset = nextOffset).
+    const older = okPayload(await client.request('chat.history', { sessionKey: key, limit: 1000, offset: newest.nextOffset }));
+    assert.equal(older.hasMore, false);
+    assert.equal(older.nextOffset, undefined);
+    assert.equal(older.totalMessages, 6);
+    const ids = (page: any): string[] => page.messages.map((m: any) => m.id);
+    assert.deepEqual([...ids(older), ...ids(newest)], ids(whole));
+    assert.equal(older.messages[0].__openclaw.seq, 1);
+    const past = okPayload(await client.request('chat.history', { sessionKey: key, offset: 6 }));
+    assert.deepEqual(past.messages, []);
+    assert.equal(past.hasMore, false);
   });
 
   it('reports the run in flight while the model is still answering', async () => {

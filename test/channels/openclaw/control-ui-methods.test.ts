@@ -121,6 +121,14 @@ describe('empty families', () => {
     assert.deepEqual(payload, { sessionKey: 'agent:main:main', revision: 0, tabs: [], widgets: [] });
   });
 
+  it("answers themes.list with the UI's built-in default and no themes to choose", async () => {
+    const payload = okPayload(await client.request('themes.list', {}));
+    assert.equal(payload.current.id, 'claw');
+    assert.equal(payload.theme.id, payload.current.id);
+    assert.equal(payload.theme.source, 'builtin');
+    assert.deepEqual(payload.themes, []);
+  });
+
   it('answers node.list and diagnostics.lanes with the current time', async () => {
     const before = Date.now();
     const nodes = okPayload(await client.request('node.list', {}));

@@ -12,7 +12,7 @@ import { buildHistoryPayload } from '../history-payload.js';
 import type { SessionDefaults } from '../message-shape.js';
 import type { MethodTable } from '../method-types.js';
 import { chatViewFields } from '../session-info.js';
-import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MIN_PAGE_BYTES } from './chat.js';
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MAX_HISTORY_OFFSET, MIN_PAGE_BYTES } from './chat.js';
 
 /** A model the composer may offer, as clients see it. */
 export interface ChatModel {
@@ -43,6 +43,7 @@ const StartupParams = v.object({
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_HISTORY_LIMIT))),
   maxChars: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   maxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(MIN_PAGE_BYTES))),
+  offset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_HISTORY_OFFSET))),
   // Pincer hands out no delta cursors; a client that sends one gets `{kind:"reset"}` and reads the tail.
   cursor: v.optional(v.string()),
 });
@@ -63,6 +64,7 @@ export function createChatStartupMethods(deps: ChatStartupDeps): MethodTable {
         ctx.watchSession(sessionKey);
         return buildHistoryPayload(assistant, sessionKey, {
           limit: params.limit ?? DEFAULT_HISTORY_LIMIT,
+          offset: params.offset,
           maxChars: params.maxChars,
           maxBytes: params.maxBytes,
           maxPayloadBytes: deps.maxPayloadBytes,

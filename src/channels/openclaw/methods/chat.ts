@@ -18,6 +18,8 @@ import type { MethodTable } from '../method-types.js';
 
 /** chat.history page size when the client gives none. */
 export const DEFAULT_HISTORY_LIMIT = 200;
+/** Most newest messages chat.history may skip with `offset` (the `nextOffset` of a page). */
+export const MAX_HISTORY_OFFSET = 1_000_000;
 /** Largest chat.history page. */
 export const MAX_HISTORY_LIMIT = 1000;
 /** Smallest maxBytes a client may ask for (chat.history, chat.message.get), bytes. */
@@ -54,6 +56,7 @@ const HistoryParams = v.object({
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_HISTORY_LIMIT))),
   maxChars: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   maxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(MIN_PAGE_BYTES))),
+  offset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_HISTORY_OFFSET))),
 });
 const MessageGetParams = v.object({
   sessionKey: SessionKeyString,
@@ -94,6 +97,7 @@ export function createChatMethods(deps: ChatMethodDeps): MethodTable {
         ctx.watchSession(sessionKey);
         const payload = await buildHistoryPayload(assistant, sessionKey, {
           limit: params.limit ?? DEFAULT_HISTORY_LIMIT,
+          offset: params.offset,
           maxChars: params.maxChars,
           maxBytes: params.maxBytes,
           maxPayloadBytes: deps.maxPayloadBytes,

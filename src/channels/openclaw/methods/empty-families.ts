@@ -105,7 +105,7 @@ const EMPTY_FAMILIES: Record<string, EmptyAnswer> = {
     // One operator, no members: the caller owns everything it can reach.
     answer: (params) => ({
       sessionKey: typeof params.sessionKey === 'string' ? params.sessionKey : NO_SESSION_KEY,
-      owner: null,
+      owner: THE_OPERATOR,
       members: [],
       identities: [],
       role: 'admin',
@@ -127,8 +127,11 @@ const EMPTY_FAMILIES: Record<string, EmptyAnswer> = {
       realtime: { ready: false, providers: [] },
     }),
   },
-  // The UI ships its own themes and falls back to its default when the gateway offers none.
-  'themes.list': { scope: READ, answer: () => ({ current: null, theme: null, themes: [] }) },
+  // No themes to offer: the current one is the UI's own built-in default, which it draws without a definition.
+  'themes.list': {
+    scope: READ,
+    answer: () => ({ current: { id: DEFAULT_THEME.id, mode: 'system', scope: 'profile', overrides: {} }, theme: DEFAULT_THEME, themes: [] }),
+  },
   'update.status': {
     scope: ADMIN,
     answer: () => ({ sentinel: null, updateAvailable: null, effectiveChannel: null, schedule: { channel: null, autoEnabled: false } }),
@@ -144,6 +147,12 @@ const EMPTY_FAMILIES: Record<string, EmptyAnswer> = {
     }),
   },
 };
+
+/** The Control UI's built-in default theme (OpenClaw's id for it). */
+const DEFAULT_THEME = { id: 'claw', name: 'Claw', source: 'builtin', modes: ['light', 'dark'] } as const;
+
+/** The one person Pincer serves, as OpenClaw names a session's owner. */
+const THE_OPERATOR = { type: 'human', id: 'operator', identity: { type: 'profile', id: 'operator' } } as const;
 
 /** mentions.list names the gateway instance its revision belongs to; one per process. */
 const GATEWAY_INSTANCE_ID = randomUUID();
