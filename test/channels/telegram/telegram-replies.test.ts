@@ -64,6 +64,6 @@ describe('telegram replies', () => {
     assert.equal(messages.length, 1);
     const failedAt = telegram.calls.filter((call) => call.method === 'sendMessage' && call.at >= started);
     assert.ok(failedAt.length >= 2, 'sent again after the 429');
-    assert.ok(failedAt[1].at - failedAt[0].at >= 950, `retried ${failedAt[1].at - failedAt[0].at} ms later`);
+    assert.ok(failedAt[1].at - failedAt[0].at >= 950, `retried ${failedAt[1].at - failedAt[0].at} ms later: ${JSON.stringify(telegram.calls.filter((call) => call.at >= started))}`);
   });
 });
