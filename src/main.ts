@@ -30,10 +30,10 @@ import { acquireStateDirLock } from './gateway/state-dir-lock.js';
 import { createAuthRateLimiter } from './security/auth-rate-limiter.js';
 import { createRequestGate } from './security/request-gate.js';
 import { deviceTokensPath, openDeviceTokenStore } from './security/device-token-store.js';
-import { canonicalizeSessionKey, DEFAULT_AGENT_ID } from './sessions/session-key.js';
-
-/** The agents this gateway runs; the first is the default. */
-const AGENT_IDS = [DEFAULT_AGENT_ID];
+import { canonicalizeSessionKey } from './sessions/session-key.js';
+import { AgentDirectory } from './assistant/agent-directory.js';
+import { createAgentConfigWriter } from './assistant/agent-config-writer.js';
+import { agentOwnFiles } from './start-assistant.js';
 /** Every channel, started in this order; each decides from the config whether it runs. */
 const CHANNELS: readonly ChannelStarter[] = [startOpenClawChannel, startOpenAiHttpChannel, startWebChannel, startTelegramChannel];
 
@@ -166,15 +166,26 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     cleanups.push(() => deviceTokens.flush());
     // One Host/Origin gate for the WebSocket upgrade and every HTTP route that reads the secret.
     const requestGate = createRequestGate({ ...config.gateway, port: address.port });
-    const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS });
     const configFile = createLiveConfig({
       writer: createConfigWriter({ path: config.configPath, resolve: (fileContent) => loadConfig({ ...loadOptions, fileContent }) }),
       initial: config,
       applyHot: (next, hotPaths) => {
         if (hotPaths.includes('logLevel')) logger.setLevel?.(next.logLevel);
         if (hotPaths.some((path) => path.startsWith('provider.cost'))) started.prices.setConfigured(next.provider?.cost ?? {});
+        // Agents apply at once, whether agents.* or config.set/patch/apply wrote them.
+        if (hotPaths.some((path) => path === 'agents' || path.startsWith('agents.'))) started.agents.replace(next.agents);
       },
     });
+    const agents = new AgentDirectory({
+      roster: started.agents,
+      store: started.store,
+      agent: started.agent,
+      stateDir: config.stateDir,
+      protectedAreas: (workspaceDir) => agentOwnFiles(config, workspaceDir),
+      defaultModel: defaultModelOf(config),
+      writeConfig: createAgentConfigWriter(configFile),
+    });
+    const canonicalize = (raw: string): string => canonicalizeSessionKey(raw, { agentIds: agents.ids() });
     const channels: StartedChannel[] = [];
     const host: ChannelHost = {
       config,
@@ -197,7 +208,7 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
       gate: requestGate,
       deviceTokens,
       canonicalize,
-      agentIds: AGENT_IDS,
+      agents,
       version,
       port: address.port,
       logger,
@@ -289,3 +300,9 @@ async function runCleanups(cleanups: (() => void | Promise<void>)[], logger: Log
   }
 }
 
+/** The default chain by reference, as agents.list shows it: provider.model, then provider.fallbacks. */
+function defaultModelOf(config: PincerConfig): { primary: string; fallbacks: string[] } | undefined {
+  const { provider } = config;
+  if (provider === undefined) return undefined;
+  return { primary: `${provider.kind}/${provider.model}`, fallbacks: provider.fallbacks.map((fallback) => `${fallback.kind}/${fallback.model}`) };
+}

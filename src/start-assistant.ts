@@ -9,6 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeMissingProviderKey } from './config/provider-key.js';
 import { createAgentService, type PincerAgentService } from './agent/agent-service.js';
+import { AgentRoster } from './agent/agent-roster.js';
+import type { IdentityFields, IdentitySource } from './assistant/identity.js';
 import { createAssistant } from './assistant/assistant.js';
 import type { Assistant } from './assistant/types.js';
 import { createBuiltinTools } from './agent/tools/builtin-tools.js';
@@ -53,6 +55,8 @@ export interface StartedAssistant {
   readonly prices: PriceBook;
   /** The configured models, for models.list and sessions.patch { model }. */
   readonly models: ModelCatalog;
+  /** The configured agents, each with its workspace, model chain and tools. */
+  readonly agents: AgentRoster;
   /** The enabled built-in tools. */
   readonly builtinTools: readonly ToolSpec[];
   /** Present when at least one MCP server is configured. */
@@ -98,10 +102,17 @@ export async function startAssistant(
     if (cronDeps === undefined) throw new Error('the scheduler is not wired yet');
     return cronDeps;
   });
-  const builtin = createBuiltinTools(config, gatewayOwnFiles(config), { cron: createCronTool(cron) });
+  const cronTool = createCronTool(cron);
+  const builtin = createBuiltinTools(config, gatewayOwnFiles(config), { cron: cronTool });
   const mcp = await startMcp(config, logger);
   // Stop the servers after the drain (runs are over), before the store closes.
   if (mcp !== undefined) cleanups.push(() => mcp.close());
+  const agents = new AgentRoster(config.agents, {
+    models,
+    systemPrompt: config.agent.systemPrompt,
+    buildTools: (entry) => createBuiltinTools({ tools: config.tools, agent: { ...config.agent, workspaceDir: entry.workspaceDir } }, agentOwnFiles(config, entry.workspaceDir), { cron: cronTool }),
+    sharedTools: mcp === undefined ? undefined : { tools: () => mcp.tools(), owns: (name) => mcp.owns(name), executeTool: (call, signal) => mcp.callTool(call.name, call.arguments, signal) },
+  });
   const agent = createAgentService({
     store,
     bus,
@@ -112,13 +123,21 @@ export async function startAssistant(
     options: { ...config.agent, maxToolIterations: config.tools.maxIterations },
     logger: agentLogger,
     prices,
+    profileOf: (sessionKey) => agents.profileOf(sessionKey),
   });
   agentLogger.info('tools', { enabled: builtin.tools.map((tool) => tool.name), workspace: config.agent.workspaceDir });
   // A shutdown signal while the store opened: leave the repair to the next start.
-  const assistant = createAssistant({ store, bus, agent, identity: { configured: config.agent.identity, workspaceDir: config.agent.workspaceDir } });
+  const assistant = createAssistant({
+    store,
+    bus,
+    agent,
+    listed: (sessionKey) => agents.owns(sessionKey),
+    identity: { configured: config.agent.identity, workspaceDir: config.agent.workspaceDir },
+    identityOf: (agentId) => agentIdentitySource(agents, agentId, config.agent.identity),
+  });
   const turns = createAgentSessionTurns({ assistant, store, bus });
   const delivery = createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY });
-  if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null, delivery };
+  if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null, delivery };
   const repaired = await agent.recoverInterruptedRuns();
   if (repaired > 0) agentLogger.warn('closed runs cut short by the last stop', { runs: repaired });
   if (config.provider === undefined) agentLogger.warn('no model provider configured: chats end with an error until PINCER_PROVIDER and PINCER_MODEL are set');
@@ -157,7 +176,19 @@ export async function startAssistant(
     });
     cleanups.push(() => heartbeat?.stop());
   }
-  return { assistant, store, bus, agent, cooldowns, prices, models, builtinTools: builtin.tools, mcp, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null, delivery };
+  return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat, lastHeartbeat: () => heartbeat?.last() ?? null, delivery };
+}
+
+/**
+ * An agent's identity: its entry's `identity` over `agent.identity` (main
+ * only), its `name` standing in for a missing name, then its workspace's IDENTITY.md.
+ */
+function agentIdentitySource(agents: AgentRoster, agentId: string, mainIdentity: IdentityFields | undefined): IdentitySource | undefined {
+  const agent = agents.get(agentId);
+  if (agent === undefined) return undefined;
+  const configured: IdentityFields = { ...(agent.id === agents.defaultId ? mainIdentity : {}), ...agent.identity };
+  if (configured.name === undefined && agent.name !== undefined) configured.name = agent.name;
+  return { configured, workspaceDir: agent.workspaceDir };
 }
 
 /**
@@ -183,5 +214,13 @@ async function startMcp(config: PincerConfig, logger: Logger): Promise<McpManage
  * directory (token, sessions) but for its default workspace, and the config file.
  */
 export function gatewayOwnFiles(config: Pick<PincerConfig, 'stateDir' | 'configPath'>): ProtectedArea[] {
-  return [{ path: config.stateDir, except: join(config.stateDir, WORKSPACE_DIR_NAME) }, { path: config.configPath }];
+  return agentOwnFiles(config, join(config.stateDir, WORKSPACE_DIR_NAME));
+}
+
+/**
+ * The same for one agent: its own workspace may lie in the state directory
+ * (`workspace-<id>`), every other agent's there stays out of its reach.
+ */
+export function agentOwnFiles(config: Pick<PincerConfig, 'stateDir' | 'configPath'>, workspaceDir: string): ProtectedArea[] {
+  return [{ path: config.stateDir, except: workspaceDir }, { path: config.configPath }];
 }

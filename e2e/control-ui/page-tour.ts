@@ -1,7 +1,8 @@
 /**
  * Visit each page of the Control UI and sort it: `ok` (rendered, no error),
  * `empty` (rendered, but an empty state or calls Pincer answered with an
- * error), `error` (a page error, or error text where the content should be).
+ * error), `error` (a page error, or error text where the content should be),
+ * `redirect` (the app sent the route elsewhere).
  */
 
 import type { Page } from 'playwright-core';
@@ -55,7 +56,7 @@ const CONSOLE_NOISE = /Failed to load resource: the server responded with a stat
 
 export interface PageRow {
   page: string;
-  status: 'ok' | 'empty' | 'error';
+  status: 'ok' | 'empty' | 'error' | 'redirect';
   failedMethods: string[];
   consoleErrors: number;
   note: string;
@@ -63,14 +64,24 @@ export interface PageRow {
 
 export async function tourPages(page: Page, session: UiSession, base: string): Promise<PageRow[]> {
   const rows: PageRow[] = [];
+  session.current = 'boot';
+  await page.goto(`${base}/chat/main`, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+  await page.waitForTimeout(SETTLE_MS);
   for (const route of PAGES) {
     session.current = route;
     const failureMark = session.failures.length;
     const problemMark = session.problems.length;
     let navigationError = '';
+    let redirectedTo = '';
     try {
-      await page.goto(`${base}${route}`, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+      // In-app navigation, as a click in the sidebar does: only this page's own calls are counted, not a new boot's.
+      await page.evaluate((url) => {
+        history.pushState(null, '', url);
+        dispatchEvent(new PopStateEvent('popstate', { state: null }));
+      }, `${new URL(base).pathname}${route}`);
       await page.waitForTimeout(SETTLE_MS);
+      const landed = new URL(page.url()).pathname;
+      if (!landed.endsWith(route)) redirectedTo = landed;
     } catch (error) {
       navigationError = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     }
@@ -83,8 +94,14 @@ export async function tourPages(page: Page, session: UiSession, base: string): P
     const emptyText = EMPTY_TEXT.exec(text)?.[0];
     const failedMethods = [...new Set(failures.map((failure) => failure.method))].sort();
     const status: PageRow['status'] =
-      navigationError || pageErrors.length > 0 || errorText !== undefined ? 'error' : emptyText !== undefined || failedMethods.length > 0 ? 'empty' : 'ok';
-    const note = navigationError || pageErrors[0]?.text || (errorText && snippet(text, errorText)) || (emptyText && snippet(text, emptyText)) || consoleErrors[0]?.text || '';
+      navigationError || pageErrors.length > 0 || errorText !== undefined
+        ? 'error'
+        : redirectedTo
+          ? 'redirect'
+          : emptyText !== undefined || failedMethods.length > 0
+            ? 'empty'
+            : 'ok';
+    const note = navigationError || (redirectedTo && `the app shows ${redirectedTo} instead`) || pageErrors[0]?.text || (errorText && snippet(text, errorText)) || (emptyText && snippet(text, emptyText)) || consoleErrors[0]?.text || '';
     rows.push({ page: route, status, failedMethods, consoleErrors: consoleErrors.length, note });
     process.stdout.write(`  ${status.padEnd(5)} ${route}\n`);
   }
@@ -113,6 +130,6 @@ export function formatPageTable(rows: readonly PageRow[]): string {
     lines.push(`| ${row.page} | ${row.status} | ${methods} | ${row.consoleErrors} | ${row.note.replace(/\|/g, '/').slice(0, 120)} |`);
   }
   const count = (status: PageRow['status']) => rows.filter((row) => row.status === status).length;
-  lines.push('', `Pages: ${rows.length}; ok ${count('ok')}, empty state ${count('empty')}, error ${count('error')}`);
+  lines.push('', `Pages: ${rows.length}; ok ${count('ok')}, empty state ${count('empty')}, error ${count('error')}, redirected ${count('redirect')}`);
   return lines.join('\n');
 }

@@ -94,27 +94,38 @@ async function runChatFlow(page: Page, session: UiSession, gateway: StartedGatew
     return 'message and reply shown again';
   });
 
+  let newSessionPath = '';
   await step(results, 'create a new session', async () => {
-    const newSession = page.getByRole('button', { name: /new (session|conversation|chat)/i }).first();
+    // A link in the sidebar ("New conversation"), shown only when hello-ok lists sessions.create.
+    const label = /new (session|conversation|chat)/i;
+    const newSession = page.getByRole('link', { name: label }).or(page.getByRole('button', { name: label })).first();
     await newSession.waitFor({ state: 'visible', timeout: STEP_WAIT_MS }).catch(() => {
       throw new Error('no New session control: the UI offers one only when hello-ok lists sessions.create');
     });
     await newSession.click();
-    await composer.waitFor({ state: 'visible', timeout: STEP_WAIT_MS });
-    await composer.fill(SECOND_MESSAGE);
-    await composer.press('Enter');
+    await page.waitForURL((url) => url.pathname.startsWith(`${BASE_PATH}/new`), { timeout: STEP_WAIT_MS });
+    const prompt = page.getByRole('textbox', { name: /what should this session work on/i }).or(composer).first();
+    await prompt.fill(SECOND_MESSAGE);
+    await prompt.press('Enter');
+    await page.waitForURL((url) => url.pathname.startsWith(`${BASE_PATH}/chat/`) && !/\/chat\/main\/?$/.test(url.pathname), {
+      timeout: STEP_WAIT_MS,
+    });
     await page.getByText(secondReply).first().waitFor({ state: 'visible', timeout: STEP_WAIT_MS });
-    const url = page.url();
-    if (/\/chat\/main\/?$/.test(new URL(url).pathname)) throw new Error(`still on the main session (${url})`);
-    return `new session at ${new URL(url).pathname}`;
+    newSessionPath = new URL(page.url()).pathname;
+    return `new session at ${newSessionPath}, its reply shown`;
   });
 
-  await step(results, 'reopen the first session from the list', async () => {
-    const entry = page.locator(`a[href$="${BASE_PATH}/chat/main"]`).first();
-    await entry.waitFor({ state: 'visible', timeout: STEP_WAIT_MS });
-    await entry.click();
+  await step(results, 'reopen a session from the list', async () => {
+    if (newSessionPath === '') throw new Error('no second session to reopen');
+    await page.locator(`a[href$="${BASE_PATH}/chat/main"]`).first().click();
     await page.getByText(firstReply).first().waitFor({ state: 'visible', timeout: STEP_WAIT_MS });
-    return 'first exchange shown';
+    const entry = page.locator(`a[href="${newSessionPath}"]`).first();
+    await entry.waitFor({ state: 'visible', timeout: STEP_WAIT_MS }).catch(() => {
+      throw new Error(`the session list shows no entry for ${newSessionPath}`);
+    });
+    await entry.click();
+    await page.getByText(secondReply).first().waitFor({ state: 'visible', timeout: STEP_WAIT_MS });
+    return `went home, then reopened ${newSessionPath} from the sidebar list and saw its reply`;
   });
 }
 

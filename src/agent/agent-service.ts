@@ -11,7 +11,7 @@ import { DEFAULT_MAX_CONTEXT_CHARS } from './context.js';
 import { DEFAULT_MAX_ITERATIONS } from './loop.js';
 import { repairInterruptedRuns } from './recovery.js';
 import { DEFAULT_RUN_TIMEOUT_MS, abortRun, executeRun } from './run.js';
-import type { AgentLogger, RunDeps } from './run.js';
+import type { AgentLogger, AgentProfile, RunDeps } from './run.js';
 import { MAX_IDEMPOTENCY_KEY_CHARS, fingerprintTurn, replayKnownKey } from './idempotency.js';
 import { RunProgress } from './run-progress.js';
 import { RUN_RECORD_TTL_MS, RunRegistry } from './run-registry.js';
@@ -64,6 +64,8 @@ export interface CreateAgentServiceParams {
   prices?: PriceBook;
   /** The provider of a model a session chose with sessions.patch (`kind/model`). */
   selectProvider?: (model: string) => Provider | undefined;
+  /** The agent of a session key (its model, prompt, workspace and tools); absent: every session runs with the fields above. */
+  profileOf?: (sessionKey: string) => AgentProfile | undefined;
 }
 
 /** AgentService plus start-up repair. */
@@ -116,6 +118,7 @@ class DefaultAgentService implements PincerAgentService {
       logger: params.logger,
       prices: params.prices,
       selectProvider: params.selectProvider,
+      profileOf: params.profileOf,
     };
   }
 

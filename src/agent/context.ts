@@ -2,7 +2,7 @@
  * Builds the model request of a run from stored history: the run's own user
  * message last, earlier turns in conversation order within a message and
  * character budget, tool calls paired with their results, and a system
- * prompt from config plus the workspace AGENTS.md.
+ * prompt from config plus the workspace's AGENTS.md and SOUL.md.
  */
 
 import { open } from 'node:fs/promises';
@@ -27,6 +27,8 @@ export interface BuildRequestOptions {
   systemPrompt?: string;
   /** Contents of the workspace AGENTS.md, if any. */
   workspaceInstructions?: string;
+  /** Contents of the workspace SOUL.md (the agent's persona), if any. */
+  workspacePersona?: string;
   extraSystemPrompt?: string;
   tools?: ToolSpec[];
   thinking?: ModelRequest['thinking'];
@@ -41,7 +43,7 @@ export function buildModelRequest(options: BuildRequestOptions): ModelRequest {
   const ordered = orderConversation(options.history, options.userMessageId);
   const messages = fitBudget(pairToolCalls(ordered.map(toModelMessage).filter(isDefined)), options);
   const request: ModelRequest = { messages };
-  const system = joinSystemPrompt(options.systemPrompt, options.workspaceInstructions, options.extraSystemPrompt);
+  const system = joinSystemPrompt(options.systemPrompt, options.workspaceInstructions, options.workspacePersona, options.extraSystemPrompt);
   if (system !== undefined) request.systemPrompt = system;
   if (options.tools !== undefined && options.tools.length > 0) request.tools = options.tools;
   if (options.thinking !== undefined) request.thinking = options.thinking;
@@ -49,14 +51,15 @@ export function buildModelRequest(options: BuildRequestOptions): ModelRequest {
 }
 
 /**
- * Read `<workspaceDir>/AGENTS.md`, at most MAX_AGENTS_MD_BYTES. Undefined when
- * it is missing, empty or unreadable: instructions are optional.
+ * Read `<workspaceDir>/<fileName>` (default AGENTS.md), at most
+ * MAX_AGENTS_MD_BYTES. Undefined when it is missing, empty or unreadable:
+ * instructions are optional.
  */
-export async function readWorkspaceInstructions(workspaceDir: string | undefined): Promise<string | undefined> {
+export async function readWorkspaceInstructions(workspaceDir: string | undefined, fileName = 'AGENTS.md'): Promise<string | undefined> {
   if (workspaceDir === undefined) return undefined;
   let handle;
   try {
-    handle = await open(join(workspaceDir, 'AGENTS.md'), 'r');
+    handle = await open(join(workspaceDir, fileName), 'r');
     const buffer = Buffer.alloc(MAX_AGENTS_MD_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, MAX_AGENTS_MD_BYTES, 0);
     // A cut may split a UTF-8 sequence; the decoder replaces the tail with U+FFFD.
@@ -176,10 +179,11 @@ function contentChars(content: ContentBlock[]): number {
 }
 
 function joinSystemPrompt(...parts: (string | undefined)[]): string | undefined {
-  const [base, workspace, extra] = parts.map((p) => (p === undefined || p.trim() === '' ? undefined : p.trim()));
+  const [base, workspace, persona, extra] = parts.map((p) => (p === undefined || p.trim() === '' ? undefined : p.trim()));
   const sections: string[] = [];
   if (base !== undefined) sections.push(base);
   if (workspace !== undefined) sections.push(`# Workspace instructions (AGENTS.md)\n\n${workspace}`);
+  if (persona !== undefined) sections.push(`# Persona (SOUL.md)\n\n${persona}`);
   if (extra !== undefined) sections.push(extra);
   return sections.length === 0 ? undefined : sections.join('\n\n');
 }

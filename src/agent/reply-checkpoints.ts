@@ -16,15 +16,17 @@ export const CHECKPOINT_CHARS = 4_096;
 const MESSAGE_SEPARATOR = '\n\n';
 
 export class ReplyCheckpoints {
-  readonly #save: (text: string) => Promise<void>;
+  readonly #save: (pieces: readonly string[]) => Promise<void>;
   readonly #onError: (error: unknown) => void;
-  #pending = '';
+  /** Text waiting, as the deltas themselves: the store keeps these strings, shared with the run's reply. */
+  #pending: string[] = [];
+  #pendingChars = 0;
   #saved = false;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #closed = false;
 
-  constructor(save: (text: string) => Promise<void>, onError: (error: unknown) => void) {
+  constructor(save: (pieces: readonly string[]) => Promise<void>, onError: (error: unknown) => void) {
     this.#save = save;
     this.#onError = onError;
   }
@@ -39,7 +41,7 @@ export class ReplyCheckpoints {
     const checkpoint = store.checkpoint?.bind(store);
     if (checkpoint === undefined) return undefined;
     return new ReplyCheckpoints(
-      (text) => checkpoint(sessionKey, runId, text),
+      (pieces) => checkpoint(sessionKey, runId, pieces),
       (error) => logger?.warn('could not checkpoint a streamed reply', { runId, sessionKey, error: String(error) }),
     );
   }
@@ -48,9 +50,9 @@ export class ReplyCheckpoints {
   add(delta: string, text: string): void {
     if (this.#closed || delta === '') return;
     // A message's first delta after earlier text: keep the two replies apart.
-    if (delta === text && (this.#saved || this.#pending !== '')) this.#pending += MESSAGE_SEPARATOR;
-    this.#pending += delta;
-    if (this.#pending.length >= CHECKPOINT_CHARS) this.#flush();
+    if (delta === text && (this.#saved || this.#pendingChars > 0)) this.#queueText(MESSAGE_SEPARATOR);
+    this.#queueText(delta);
+    if (this.#pendingChars >= CHECKPOINT_CHARS) this.#flush();
     else this.#timer ??= setTimeout(() => this.#flush(), CHECKPOINT_INTERVAL_MS).unref();
   }
 
@@ -64,19 +66,25 @@ export class ReplyCheckpoints {
     this.#timer = undefined;
   }
 
+  #queueText(text: string): void {
+    this.#pending.push(text);
+    this.#pendingChars += text.length;
+  }
+
   #flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#inFlight !== undefined || this.#pending === '' || this.#closed) return;
-    const text = this.#pending;
-    this.#pending = '';
+    if (this.#inFlight !== undefined || this.#pendingChars === 0 || this.#closed) return;
+    const pieces = this.#pending;
+    this.#pending = [];
+    this.#pendingChars = 0;
     this.#saved = true;
-    this.#inFlight = this.#save(text)
+    this.#inFlight = this.#save(pieces)
       .catch(this.#onError)
       .finally(() => {
         this.#inFlight = undefined;
-        if (this.#pending.length >= CHECKPOINT_CHARS) this.#flush();
-        else if (this.#pending !== '' && !this.#closed) this.#timer ??= setTimeout(() => this.#flush(), CHECKPOINT_INTERVAL_MS).unref();
+        if (this.#pendingChars >= CHECKPOINT_CHARS) this.#flush();
+        else if (this.#pendingChars > 0 && !this.#closed) this.#timer ??= setTimeout(() => this.#flush(), CHECKPOINT_INTERVAL_MS).unref();
       });
   }
 }

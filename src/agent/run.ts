@@ -56,6 +56,19 @@ export interface RunDeps {
   prices?: PriceBook;
   /** The provider of a model a session chose (`kind/model`); undefined when not configured, then `provider` answers. */
   selectProvider?: (model: string) => Provider | undefined;
+  /** The agent a session belongs to: its model chain, prompt, workspace and tools replace the fields above. */
+  profileOf?: (sessionKey: string) => AgentProfile | undefined;
+}
+
+/** What one agent runs with; read at the start of each of its runs. */
+export interface AgentProfile {
+  /** Its chain; undefined when no provider is configured. */
+  provider: Provider | undefined;
+  systemPrompt?: string;
+  /** Its workspace: AGENTS.md and SOUL.md are read from here. */
+  workspaceDir: string;
+  tools: () => ToolSpec[] | undefined;
+  executeTool?: ToolExecutor;
 }
 
 interface RunOutcome {
@@ -67,9 +80,11 @@ interface RunOutcome {
 }
 
 /** Execute one accepted run whose user message is stored. Resolves when run.end is published. */
-export async function executeRun(deps: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<void> {
+export async function executeRun(shared: RunDeps, run: LiveRun, turn: ChatTurn, userMessage: StoredMessage): Promise<void> {
   // The submit result must reach the client before the run's first event (docs/protocol.md §3.3).
   await nextTurn();
+  const profile = shared.profileOf?.(run.record.sessionKey);
+  const deps: RunDeps = profile === undefined ? shared : { ...shared, ...profile };
   const { record, controller } = run;
   const { runId, sessionKey } = record;
   const signal = controller.signal;
@@ -172,6 +187,7 @@ async function produce(
       userMessageId: userMessage.id,
       systemPrompt: deps.systemPrompt,
       workspaceInstructions: await readWorkspaceInstructions(deps.workspaceDir),
+      workspacePersona: await readWorkspaceInstructions(deps.workspaceDir, 'SOUL.md'),
       extraSystemPrompt: turn.extraSystemPrompt,
       tools: offeredTools(deps.tools(), turn.clientTools),
       thinking: turn.thinking,

@@ -11,6 +11,7 @@ import type { OutboundBus, Subscription } from '../bus/types.js';
 import { GatewayError } from '../protocol/errors.js';
 import { MAIN_SESSION_KEY } from '../sessions/session-key.js';
 import type { HistoryQuery, SessionMeta, SessionStore, StoredMessage } from '../sessions/types.js';
+import { MAIN_AGENT_ID } from '../config/agents-config.js';
 import { resolveIdentity, type AssistantIdentity, type IdentitySource } from './identity.js';
 import { SessionLanes } from './session-lanes.js';
 import type { Assistant, InjectInput, SessionHistory, SessionPatch, WatchRunOptions } from './types.js';
@@ -25,10 +26,14 @@ export interface AssistantDeps {
   store: SessionStore;
   bus: OutboundBus<AgentEvent>;
   agent: AgentService;
+  /** Sessions `list` shows (default all): those of removed agents stay stored but hidden. */
+  listed?: (sessionKey: string) => boolean;
   /** Clock, epoch ms. */
   now?: () => number;
   /** Where the assistant's name and avatar come from (default: "Assistant"). */
   identity?: IdentitySource;
+  /** Where one agent's name and avatar come from; undefined falls back to `identity`. */
+  identityOf?: (agentId: string) => IdentitySource | undefined;
 }
 
 /** Build the façade over a store, a bus and an agent service. */
@@ -41,15 +46,19 @@ class AssistantFacade implements Assistant {
   readonly #bus: OutboundBus<AgentEvent>;
   readonly #agent: AgentService;
   readonly #now: () => number;
+  readonly #listed: ((sessionKey: string) => boolean) | undefined;
   readonly #lanes = new SessionLanes();
   readonly #identity: IdentitySource;
+  readonly #identityOf: ((agentId: string) => IdentitySource | undefined) | undefined;
 
   constructor(deps: AssistantDeps) {
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#agent = deps.agent;
     this.#now = deps.now ?? Date.now;
+    this.#listed = deps.listed;
     this.#identity = deps.identity ?? {};
+    this.#identityOf = deps.identityOf;
   }
 
   send(turn: ChatTurn): Promise<SubmitResult> {
@@ -104,7 +113,9 @@ class AssistantFacade implements Assistant {
   }
 
   list(): SessionMeta[] {
-    return this.#store.list();
+    const listed = this.#listed;
+    const sessions = this.#store.list();
+    return listed === undefined ? sessions : sessions.filter((session) => listed(session.key));
   }
 
   runAwaitingToolCall(callId: string): RunRecord | undefined {
@@ -122,8 +133,8 @@ class AssistantFacade implements Assistant {
       .sort((a, b) => a.startedAt - b.startedAt);
   }
 
-  identity(): Promise<AssistantIdentity> {
-    return resolveIdentity(this.#identity);
+  identity(agentId = MAIN_AGENT_ID): Promise<AssistantIdentity> {
+    return resolveIdentity(this.#identityOf?.(agentId) ?? this.#identity);
   }
 
   describe(sessionKey: string): SessionMeta | undefined {

@@ -74,8 +74,8 @@ export interface Assistant {
   activeSessionKeys(): Set<string>;
   /** The live runs of one session, oldest first. */
   activeRuns(sessionKey: string): RunRecord[];
-  /** The assistant's name and avatar: config, then the workspace's IDENTITY.md, then "Assistant". */
-  identity(): Promise<AssistantIdentity>;
+  /** An agent's name and avatar (default `main`): config, then its workspace's IDENTITY.md, then "Assistant". */
+  identity(agentId?: string): Promise<AssistantIdentity>;
   /** One session, or undefined when it does not exist. */
   describe(sessionKey: string): SessionMeta | undefined;
   /** The session, created (and announced) when it did not exist. */

@@ -14,6 +14,7 @@ import type { DeliveryTarget } from '../cron/delivery.js';
 import type { ModelCatalog } from '../providers/model-catalog.js';
 import type { ModelCooldowns } from '../providers/model-cooldowns.js';
 import type { PriceBook } from '../providers/model-prices.js';
+import type { AgentDirectory } from '../assistant/agent-directory.js';
 import type { Assistant } from '../assistant/types.js';
 import type { OutboundBus } from '../bus/types.js';
 import type { LiveConfig } from '../config/live-config.js';
@@ -58,8 +59,8 @@ export interface ChannelHost {
   deviceTokens: DeviceTokenStore;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize(raw: string): string;
-  /** Configured agents; the first is the default. */
-  agentIds: readonly string[];
+  /** The configured agents (the default first): roster, identity, workspace files, create/update/delete. */
+  agents: AgentDirectory;
   version: string;
   /** The bound port. */
   port: number;

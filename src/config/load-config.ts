@@ -19,6 +19,7 @@ import { parseDurationMs } from './duration.js';
 import { describeUnsafeWorkspace } from './workspace-placement.js';
 import type { FileConfig, HeartbeatConfig, LogFormatName, LogLevelName, ModelEndpointConfig, PincerConfig, ProviderConfig, ProviderKind, ToolsConfig } from './schema.js';
 import { resolveMcp } from './mcp-config.js';
+import { resolveAgents } from './agents-config.js';
 import { resolveChannels, resolveSession } from './telegram-config.js';
 import { fileConfigSchema, hostSchema, logFormatSchema, logLevelSchema, portSchema, secretSchema, urlSchema } from './schema.js';
 
@@ -154,6 +155,16 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
     );
   }
 
+  const provider = resolveProvider(pick('provider').map(defined), env.fallbacks, sourceOf, configPath);
+  const agents = resolveAgents(mergeAgents(pick('agents')), {
+    stateDir,
+    mainWorkspaceDir: workspaceDir,
+    modelRefs: configuredModelRefs(provider),
+    source: sourceOf('agents'),
+    resolvePath: (path) => resolveWorkspace(path, sourceOf('agents'), cwd, home),
+    allowUnsafeWorkspace: options.allowUnsafeWorkspace,
+  });
+
   const config: PincerConfig = {
     stateDir,
     configPath,
@@ -169,8 +180,9 @@ export function loadConfig(options: LoadConfigOptions = {}): PincerConfig {
       ),
     },
     auth,
-    provider: resolveProvider(pick('provider').map(defined), env.fallbacks, sourceOf, configPath),
+    provider,
     agent: { ...agent, workspaceDir, heartbeat: resolveHeartbeat(agentLayers.map((layer) => layer.heartbeat)) },
+    agents,
     openaiHttp,
     cron,
     tools: resolveTools(pick('tools').map(defined)),
@@ -305,6 +317,7 @@ function resolveProvider(
     timeoutMs: merged.timeoutMs ?? DEFAULTS.provider.timeoutMs,
     maxRetries: merged.maxRetries ?? DEFAULTS.provider.maxRetries,
     fallbacks: (merged.fallbacks ?? []).map((fallback) => resolveFallback(fallback, primary, vendorKey(fallback.kind))),
+    ...(merged.models === undefined || merged.models.length === 0 ? {} : { models: merged.models.map((extra) => resolveFallback(extra, primary, vendorKey(extra.kind))) }),
     cost: { ...merged.cost },
   };
 }
@@ -328,6 +341,23 @@ function resolveFallback(
     ...(baseUrl === undefined ? {} : { baseUrl }),
     ...(apiKey === undefined ? {} : { apiKey }),
   };
+}
+
+/** The later layer's agents.list replaces an earlier one whole; agents.defaults merges key by key. */
+function mergeAgents(layers: (FileConfig['agents'] | undefined)[]): FileConfig['agents'] {
+  let list: NonNullable<FileConfig['agents']>['list'];
+  let defaults: NonNullable<FileConfig['agents']>['defaults'];
+  for (const layer of layers) {
+    if (layer?.list !== undefined) list = layer.list;
+    if (layer?.defaults !== undefined) defaults = { ...defaults, ...defined(layer.defaults) };
+  }
+  return { ...(list === undefined ? {} : { list }), ...(defaults === undefined ? {} : { defaults }) };
+}
+
+/** `kind/model` of every configured model: the chain, then provider.models. */
+export function configuredModelRefs(provider: ProviderConfig | undefined): string[] {
+  if (provider === undefined) return [];
+  return [...new Set([provider, ...provider.fallbacks, ...(provider.models ?? [])].map((endpoint) => `${endpoint.kind}/${endpoint.model}`))];
 }
 
 /** Merge the tools layers key by key: each tool's sub-section merges over its defaults. */

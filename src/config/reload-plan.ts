@@ -8,8 +8,8 @@
 /** OpenClaw's reload kinds (config.schema.lookup `reloadKind`). */
 export type ReloadKind = 'hot' | 'restart' | 'none';
 
-/** Keys applied to the running gateway by a write (the logger's level, the price book). */
-export const HOT_CONFIG_PATHS: readonly string[] = ['logLevel', 'provider.cost'];
+/** Keys applied to the running gateway by a write (the logger's level, the price book, the agents). */
+export const HOT_CONFIG_PATHS: readonly string[] = ['logLevel', 'provider.cost', 'agents'];
 
 /** How a change at `path` (dotted) is applied. */
 export function reloadKindOf(path: string): ReloadKind {

@@ -5,6 +5,8 @@
 
 import { isIP } from 'node:net';
 import * as v from 'valibot';
+import { agentsFileSchema } from './agents-config.js';
+import type { AgentsConfig } from './agents-config.js';
 import { controlUiSchema, type ControlUiConfig } from './control-ui-config.js';
 import { mcpFileSchema } from './mcp-config.js';
 import type { McpConfig } from './mcp-config.js';
@@ -146,6 +148,9 @@ function isIpOrCidr(value: string): boolean {
 /** Most models in provider.fallbacks. */
 const MAX_FALLBACKS = 10;
 
+/** Most models in provider.models. */
+const MAX_EXTRA_MODELS = 32;
+
 /** One further model tried when the one before it fails (provider.fallbacks[i]). */
 const fallbackSchema = section({
   kind: providerKindSchema,
@@ -235,6 +240,7 @@ export const fileConfigSchema = section({
       timeoutMs: v.optional(integer(1, MAX_TIMEOUT_MS, ' (ms)')),
       maxRetries: v.optional(integer(0, 10)),
       fallbacks: v.optional(v.pipe(v.array(fallbackSchema, 'expected an array of models'), v.maxLength(MAX_FALLBACKS, `expected at most ${MAX_FALLBACKS} fallbacks`))),
+      models: v.optional(v.pipe(v.array(fallbackSchema, 'expected an array of models'), v.maxLength(MAX_EXTRA_MODELS, `expected at most ${MAX_EXTRA_MODELS} models`))),
       cost: v.optional(
         v.pipe(
           v.custom<unknown>((value) => !Array.isArray(value), 'expected an object keyed by model id'),
@@ -265,6 +271,7 @@ export const fileConfigSchema = section({
       enabled: v.optional(v.boolean('expected true or false')),
     }),
   ),
+  agents: v.optional(agentsFileSchema),
   tools: v.optional(toolsSchema),
   mcp: v.optional(mcpFileSchema),
   channels: v.optional(channelsFileSchema),
@@ -316,6 +323,8 @@ export interface ProviderConfig extends ModelEndpointConfig {
   readonly maxRetries: number;
   /** Further models, tried in order when the one before fails with a retryable error (default none). */
   readonly fallbacks: readonly ModelEndpointConfig[];
+  /** Further configured models that only agents and sessions.patch choose; the default chain never tries them (default none). */
+  readonly models?: readonly ModelEndpointConfig[];
   /** Prices by model id, USD per million tokens, over the built-in estimates (default none). */
   readonly cost: Readonly<Record<string, ModelPriceConfig>>;
 }
@@ -401,6 +410,8 @@ export interface PincerConfig {
   /** Absent when no provider kind is configured. */
   readonly provider?: ProviderConfig;
   readonly agent: AgentConfig;
+  /** Every agent (`main` first, the default); agents.list in the file. */
+  readonly agents: AgentsConfig;
   readonly openaiHttp: { readonly enabled: boolean };
   readonly cron: CronConfig;
   readonly tools: ToolsConfig;

@@ -1,12 +1,14 @@
 /**
- * The configured models (provider.model, then provider.fallbacks) by their
- * reference `kind/model`: the default chain every session uses, and one
- * strict provider per model for sessions that chose it (sessions.patch).
+ * The configured models (provider.model, provider.fallbacks, then
+ * provider.models) by their reference `kind/model`: the default chain, the
+ * chains agents name, and one strict provider per model for sessions that
+ * chose it (sessions.patch).
  * A chosen model is strict, as in OpenClaw: when it fails the turn reports
  * the failure instead of answering from another model.
  */
 
 import { createModelChain, createProvider, modelKey, type ProviderTuning } from './create-provider.js';
+import { FailoverProvider } from './failover-provider.js';
 import type { ModelCooldowns } from './model-cooldowns.js';
 import type { ModelEndpoint, Provider, ProviderConfig } from './types.js';
 
@@ -28,15 +30,18 @@ export class ModelCatalog {
   readonly #models: CatalogModel[] = [];
   readonly #endpoints = new Map<string, ProviderConfig>();
   readonly #strict = new Map<string, Provider>();
+  readonly #chains = new Map<string, Provider>();
+  readonly #cooldowns: ModelCooldowns;
   readonly #chain: Provider | undefined;
 
   /** `config` undefined: no provider configured, an empty catalog. */
   constructor(config: ProviderConfig | undefined, cooldowns: ModelCooldowns, tuning: ProviderTuning = {}) {
     this.#config = config;
     this.#tuning = tuning;
+    this.#cooldowns = cooldowns;
     if (config === undefined) return;
     this.#chain = createModelChain(config, cooldowns, tuning);
-    const endpoints: ModelEndpoint[] = [config, ...(config.fallbacks ?? [])];
+    const endpoints: ModelEndpoint[] = [config, ...(config.fallbacks ?? []), ...(config.models ?? [])];
     endpoints.forEach((endpoint, index) => {
       const ref = `${endpoint.kind}/${endpoint.model}`;
       // The same model twice (e.g. on two servers): the first one is the one a session can choose.
@@ -66,14 +71,37 @@ export class ModelCatalog {
     return this.#chain;
   }
 
+  /**
+   * The chain of `primary` then `fallbacks` (references), as an agent names
+   * it; cooldowns are shared with every other chain. Undefined when the
+   * primary is not configured; fallbacks that are not are left out.
+   */
+  chainFor(primary: string, fallbacks: readonly string[] = []): Provider | undefined {
+    const first = this.find(primary);
+    if (first === undefined) return undefined;
+    const rest = fallbacks.map((ref) => this.find(ref)).filter((entry): entry is CatalogModel => entry !== undefined);
+    const key = [first, ...rest].map((entry) => entry.ref).join('\n');
+    let chain = this.#chains.get(key);
+    if (chain === undefined) {
+      const links = [first, ...rest].map((entry) => ({ provider: this.#plain(entry), key: entry.cooldownKey }));
+      chain = links.length === 1 ? links[0].provider : new FailoverProvider(links, this.#cooldowns);
+      this.#chains.set(key, chain);
+    }
+    return chain;
+  }
+
   /** The strict provider of a chosen model; undefined when the reference is not configured (any more). */
   providerFor(reference: string): Provider | undefined {
     const entry = this.find(reference);
     if (entry === undefined || this.#config === undefined) return undefined;
+    return this.#plain(entry);
+  }
+
+  /** One model on its own, built once. */
+  #plain(entry: CatalogModel): Provider {
     let provider = this.#strict.get(entry.ref);
     if (provider === undefined) {
-      const endpoint = this.#endpoints.get(entry.ref);
-      if (endpoint === undefined) return undefined;
+      const endpoint = this.#endpoints.get(entry.ref) as ProviderConfig;
       provider = createProvider(endpoint, this.#tuning);
       this.#strict.set(entry.ref, provider);
     }

@@ -100,4 +100,6 @@ export interface ProviderConfig extends ModelEndpoint {
   maxRetries: number;
   /** Further models tried in order when the one before fails (provider.fallbacks). */
   fallbacks?: readonly ModelEndpoint[];
+  /** Further models only agents and sessions choose; the default chain never tries them (provider.models). */
+  models?: readonly ModelEndpoint[];
 }

@@ -188,13 +188,15 @@ export class FileSessionStore implements SessionStore {
    * Save reply text an open run streamed since its last checkpoint, fsync'd,
    * so a crash loses at most one interval of it. Ignored once the run closed.
    */
-  async checkpoint(key: string, runId: string, text: string): Promise<void> {
+  async checkpoint(key: string, runId: string, text: string | readonly string[]): Promise<void> {
     this.#assertWritable(key);
-    if (text === '') return;
+    // Joined for the record only: memory keeps the pieces, which the run holds anyway.
+    const joined = typeof text === 'string' ? text : text.join('');
+    if (joined === '') return;
     await this.#queue.run(key, () =>
       this.#writeSession(key, async ({ entry }) => {
         if (!entry.openRuns.has(runId)) return;
-        await this.#appendRecord(entry, { type: 'draft', at: Date.now(), runId, text });
+        await this.#appendRecord(entry, { type: 'draft', at: Date.now(), runId, text: joined });
         entry.openRuns.addDraft(runId, text);
       }),
     );

@@ -18,11 +18,14 @@ export function closesRun(message: StoredMessage): boolean {
 
 /** Open runs of one session, in opening order, each with its draft text. */
 export class OpenRuns {
-  /** runId → text checkpointed so far. */
-  readonly #drafts = new Map<string, string>();
+  /**
+   * runId → text checkpointed so far, as the pieces it was given: they are the
+   * streamed deltas the run holds anyway, so a long draft costs no copy.
+   */
+  readonly #drafts = new Map<string, string[]>();
 
   constructor(runIds: Iterable<string> = []) {
-    for (const runId of runIds) this.#drafts.set(runId, '');
+    for (const runId of runIds) this.#drafts.set(runId, []);
   }
 
   get size(): number {
@@ -41,20 +44,22 @@ export class OpenRuns {
   note(message: StoredMessage): void {
     if (message.runId === undefined) return;
     if (message.role === 'user') {
-      if (!this.#drafts.has(message.runId)) this.#drafts.set(message.runId, '');
+      if (!this.#drafts.has(message.runId)) this.#drafts.set(message.runId, []);
     } else if (closesRun(message)) {
       this.#drafts.delete(message.runId);
     }
   }
 
-  /** Add checkpointed text to an open run; ignored once the run closed. */
-  addDraft(runId: string, text: string): void {
+  /** Add checkpointed text (one string or its pieces in order) to an open run; ignored once the run closed. */
+  addDraft(runId: string, text: string | readonly string[]): void {
     const draft = this.#drafts.get(runId);
-    if (draft !== undefined) this.#drafts.set(runId, draft + text);
+    if (draft === undefined) return;
+    if (typeof text === 'string') draft.push(text);
+    else for (const piece of text) draft.push(piece);
   }
 
   /** The text checkpointed for an open run ('' when none), undefined when it is not open. */
   draft(runId: string): string | undefined {
-    return this.#drafts.get(runId);
+    return this.#drafts.get(runId)?.join('');
   }
 }

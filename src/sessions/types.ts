@@ -85,9 +85,10 @@ export interface SessionStore {
   /**
    * Optional: save reply text an open run streamed since its previous
    * checkpoint, durably, so a crash loses at most one interval. Ignored once
-   * the run has its closing row.
+   * the run has its closing row. `text` may come as pieces in order (the
+   * deltas as streamed), which the store may keep rather than copy.
    */
-  checkpoint?(key: string, runId: string, text: string): Promise<void>;
+  checkpoint?(key: string, runId: string, text: string | readonly string[]): Promise<void>;
   /** Optional: all text checkpointed for an open run ('' when none); undefined when the run is not open. */
   partialReply?(key: string, runId: string): Promise<string | undefined>;
   /** Remove the session. False when unknown. */

@@ -4,6 +4,7 @@
  * streaming run in the main view.
  */
 
+import { agentOfKey, parseAgentList, renderAgentPicker, type AgentChoice } from './agent-picker.js';
 import { ChatView } from './chat-view.js';
 import { describeError } from './error-text.js';
 import { parseChatEvent, parseHistory, parseKeyResult, parseRunResult, parseSessionList, type ChatEvent, type SessionRow } from './frames.js';
@@ -37,6 +38,9 @@ interface PageState {
   refreshTimer: ReturnType<typeof setTimeout> | undefined;
   deleteArmedTimer: ReturnType<typeof setTimeout> | undefined;
   showApiSessions: boolean;
+  /** The gateway's agents (agents.list); the picker shows when there are two or more. */
+  agents: AgentChoice[];
+  defaultAgentId: string;
 }
 
 const state: PageState = {
@@ -49,6 +53,8 @@ const state: PageState = {
   refreshTimer: undefined,
   deleteArmedTimer: undefined,
   showApiSessions: false,
+  agents: [],
+  defaultAgentId: 'main',
 };
 
 startPage();
@@ -131,7 +137,7 @@ function renderConnection(connection: ConnectionState): void {
 
 /** After every (re)connect: reload the session list and the open session's history. */
 async function resync(): Promise<void> {
-  await Promise.all([refreshSessions(), loadHistory(), state.client ? showModel(state.client, ui.model) : undefined]);
+  await Promise.all([refreshSessions(), loadHistory(), refreshAgents(), state.client ? showModel(state.client, ui.model) : undefined]);
   const row = currentRow();
   if (row?.hasActiveRun && row.lastRunId) state.activeRunId ??= row.lastRunId;
   else if (row && !row.hasActiveRun && view.streamRunId === null) state.activeRunId = null;
@@ -156,6 +162,26 @@ async function refreshSessions(): Promise<void> {
   }
 }
 
+async function refreshAgents(): Promise<void> {
+  const client = state.client;
+  if (!client?.connected) return;
+  try {
+    const list = parseAgentList(await client.request('agents.list', {}));
+    if (!list) return;
+    state.agents = list.agents;
+    state.defaultAgentId = list.defaultId;
+    renderAgentPicker(ui.agentPicker, state.agents, currentAgentId());
+    renderSessions();
+  } catch {
+    // An older gateway without agents.list: one agent, no picker.
+  }
+}
+
+/** The agent of the open session. */
+function currentAgentId(): string {
+  return agentOfKey(state.canonicalKey ?? state.currentKey, state.defaultAgentId);
+}
+
 function scheduleSessionsRefresh(): void {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => void refreshSessions(), SESSIONS_REFRESH_DELAY_MS);
@@ -177,12 +203,15 @@ function renderSessions(): void {
     rows,
     currentKey: key,
     showApiSessions: state.showApiSessions,
+    agentLabels: new Map(state.agents.map((agent) => [agent.id, agent.label])),
+    defaultAgentId: state.defaultAgentId,
     onSelect: (selected) => selectSession(selected),
     onToggleApiSessions: () => {
       state.showApiSessions = !state.showApiSessions;
       renderSessions();
     },
   });
+  if (!ui.agentPicker.hidden) ui.agentPicker.value = currentAgentId();
   const title = sessionTitle(key, currentRow());
   ui.title.textContent = title;
   document.title = `${title} · Pincer`;
@@ -315,7 +344,8 @@ async function createSession(): Promise<void> {
   const client = state.client;
   if (!client?.connected) return;
   try {
-    const key = parseKeyResult(await client.request('sessions.patch', { key: randomId() }));
+    // A new chat belongs to the agent of the open session (the picker's choice).
+    const key = parseKeyResult(await client.request('sessions.patch', { key: `agent:${currentAgentId()}:${randomId()}` }));
     if (!key) throw new Error('the gateway returned an invalid response');
     await refreshSessions();
     selectSession(key);
@@ -367,6 +397,7 @@ function bindUi(): void {
   ui.input.addEventListener('input', resizeInput);
   ui.stop.addEventListener('click', () => void stopRun());
   ui.newSession.addEventListener('click', () => void createSession());
+  ui.agentPicker.addEventListener('change', () => selectSession(`agent:${ui.agentPicker.value}:main`));
   ui.rename.addEventListener('click', openRename);
   ui.renameCancel.addEventListener('click', closeRename);
   ui.renameForm.addEventListener('submit', (event) => {

@@ -6,6 +6,7 @@ export const ui = {
   app: requireEl('app', HTMLDivElement),
   sessionList: requireEl('session-list', HTMLUListElement),
   newSession: requireEl('new-session', HTMLButtonElement),
+  agentPicker: requireEl('agent-picker', HTMLSelectElement),
   forgetToken: requireEl('forget-token', HTMLButtonElement),
   backdrop: requireEl('backdrop', HTMLDivElement),
   menu: requireEl('menu', HTMLButtonElement),

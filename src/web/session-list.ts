@@ -22,7 +22,9 @@ export function isApiSession(key: string): boolean {
 export function sessionTitle(key: string, row: SessionRow | undefined): string {
   if (row?.title) return row.title;
   if (isApiSession(key)) return 'API session';
-  return key.toLowerCase() === MAIN_SESSION_KEY || key === 'main' ? 'Main' : 'New chat';
+  if (key.toLowerCase() === MAIN_SESSION_KEY || key === 'main') return 'Main';
+  // Another agent's main session.
+  return /^agent:[^:]+:main$/i.test(key) ? 'Main' : 'New chat';
 }
 
 /** Markdown source reduced to its visible text on one line. */
@@ -40,6 +42,9 @@ export interface SessionListView {
   currentKey: string | null;
   /** Show the sessions the HTTP API created (the open one always shows). */
   showApiSessions: boolean;
+  /** Agent id → name, when the gateway runs several agents: other agents' sessions carry a badge. */
+  agentLabels?: ReadonlyMap<string, string>;
+  defaultAgentId?: string;
   onSelect(key: string): void;
   onToggleApiSessions(): void;
 }
@@ -52,6 +57,10 @@ export function renderSessionList(list: HTMLElement, view: SessionListView): voi
   const items = shown.map((row) => {
     const title = createEl('span', { className: 'session-title', text: sessionTitle(row.key, row) });
     if (isApiSession(row.key)) title.prepend(createEl('span', { className: 'session-badge', text: 'API' }));
+    const agentId = /^agent:([^:]+):/i.exec(row.key)?.[1]?.toLowerCase();
+    if (view.agentLabels !== undefined && view.agentLabels.size > 1 && agentId !== undefined && agentId !== view.defaultAgentId) {
+      title.prepend(createEl('span', { className: 'session-badge agent-badge', text: view.agentLabels.get(agentId) ?? agentId }));
+    }
     const button = createEl('button', { className: 'session', attrs: { type: 'button', 'data-key': row.key } }, [
       title,
       createEl('span', { className: 'session-preview', text: plainPreview(row.preview) }),

@@ -126,6 +126,20 @@ describe('FileSessionStore', () => {
     await assertFileClean(dir, MAIN);
   });
 
+  it('keeps a checkpoint given as pieces, durably and whole, until the run closes', async () => {
+    const dir = newDir();
+    let store = await openStore(dir);
+    await store.append(MAIN, userMessage('u1', 'stream, please', { runId: 'r1' }));
+    await store.checkpoint(MAIN, 'r1', ['Hel', 'lo', ', ']);
+    await store.checkpoint(MAIN, 'r1', 'world');
+    assert.equal(await store.partialReply(MAIN, 'r1'), 'Hello, world');
+    store = await reopen(store, dir);
+    assert.equal(await store.partialReply(MAIN, 'r1'), 'Hello, world');
+    await store.append(MAIN, assistantMessage('a1', 'Hello, world!', { input: 1, output: 2, totalTokens: 3 }, 'r1'));
+    assert.equal(await store.partialReply(MAIN, 'r1'), undefined);
+    await assertFileClean(dir, MAIN);
+  });
+
   it('sets and clears the label durably', async () => {
     const dir = newDir();
     let store = await openStore(dir);

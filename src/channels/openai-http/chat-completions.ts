@@ -41,7 +41,7 @@ interface CompletionCall {
 /** Validate, resolve the session and run the turn; throws OpenAiRequestError before any byte is sent. */
 export async function handleChatCompletions(ctx: EndpointContext): Promise<void> {
   const body = parseBody(ChatCompletionBodySchema, ctx.body);
-  const agentId = requireModelAgent(body.model, ctx.deps.agentIds);
+  const agentId = requireModelAgent(body.model, ctx.deps.agentIds());
   const clientTools = parseChatTools(body);
   const messages = normalizeChatMessages(body.messages);
   const route = resolveRoute(ctx, agentId, body.user, 'openai');

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../protocol/errors.js';
 import type { ClientToolResult } from '../../agent/types.js';
 import type { Usage } from '../../messages/types.js';
-import { describeAcceptedModels, resolveModelAgent } from './models.js';
+import { describeAcceptedModels, namedAgent, resolveModelAgent } from './models.js';
 import { OpenAiRequestError, fromGatewayError, invalidParam } from './request-error.js';
 import { startRun, type ActiveRun, type RunOutcome } from './run-watch.js';
 import { resolveSessionRoute, type EphemeralKind, type SessionRoute } from './session-routing.js';
@@ -31,7 +31,9 @@ export interface EndpointContext {
 export function requireModelAgent(model: string, agentIds: readonly string[]): string {
   const agentId = resolveModelAgent(model, agentIds);
   if (agentId === undefined) {
-    throw new OpenAiRequestError(`The model '${model}' does not exist. Use ${describeAcceptedModels(agentIds)}; GET /v1/models lists them.`, {
+    const named = namedAgent(model);
+    const agent = named === undefined ? '' : ` (unknown agent: ${named})`;
+    throw new OpenAiRequestError(`The model '${model}' does not exist${agent}. Use ${describeAcceptedModels(agentIds)}; GET /v1/models lists them.`, {
       status: 404,
       param: 'model',
       code: 'model_not_found',

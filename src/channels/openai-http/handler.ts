@@ -46,7 +46,7 @@ export function createOpenAiHttpHandler(deps: OpenAiHttpDeps): OpenAiHttpHandler
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new Error(`openai-http: options.maxBodyBytes must be a positive integer (got ${String(maxBodyBytes)})`);
   }
-  if (deps.agentIds.length === 0) throw new Error('openai-http: agentIds must name at least one agent');
+  if (deps.agentIds().length === 0) throw new Error('openai-http: agentIds must name at least one agent');
   // Without a shared gate: the safe default (loopback Hosts and Origins on the socket's own port).
   const gate = deps.gate ?? createRequestGate({ allowedOrigins: [], allowedHosts: [] });
 
@@ -100,11 +100,11 @@ async function handleV1(
   if (!authenticate(deps, req, res, verdict.limiterKey)) return;
 
   if (route.kind === 'models') {
-    sendJson(res, 200, { object: 'list', data: listModels(deps.agentIds) });
+    sendJson(res, 200, { object: 'list', data: listModels(deps.agentIds()) });
     return;
   }
   if (route.kind === 'model') {
-    const entry = listModels(deps.agentIds).find((model) => model.id === route.id);
+    const entry = listModels(deps.agentIds()).find((model) => model.id === route.id);
     if (entry === undefined) {
       throw new OpenAiRequestError(`The model '${route.id}' does not exist.`, {
         status: 404,

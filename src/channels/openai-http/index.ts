@@ -21,7 +21,7 @@ export const startOpenAiHttpChannel: ChannelStarter = (host) => {
       assistant: host.assistant,
       getAuthSecret: host.getAuthSecret,
       canonicalize: host.canonicalize,
-      agentIds: host.agentIds,
+      agentIds: () => host.agents.ids(),
       logger: host.logger.child({ component: 'openai-http' }),
       rateLimiter: host.authLimiter,
       gate: host.gate,

@@ -43,6 +43,12 @@ export function resolveModelAgent(model: string, agentIds: readonly string[]): s
   return undefined;
 }
 
+/** The agent id a model name asks for (`pincer:<id>`, `openclaw/<id>`, `agent:<id>`), configured or not. */
+export function namedAgent(model: string): string | undefined {
+  const match = /^(?:pincer|openclaw)[:/](.+)$|^agent:(.+)$/.exec(model.trim().toLowerCase());
+  return match === null ? undefined : (match[1] ?? match[2]);
+}
+
 /** `pincer, pincer:<agentId>, openclaw or openclaw:<agentId> (agents: main)`, for the unknown-model 404. */
 export function describeAcceptedModels(agentIds: readonly string[]): string {
   return `pincer, pincer:<agentId>, openclaw or openclaw:<agentId> (agents: ${agentIds.join(', ')})`;

@@ -47,7 +47,7 @@ type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 /** Validate, resolve the session and run the turn; throws OpenAiRequestError before any byte is sent. */
 export async function handleResponses(ctx: EndpointContext): Promise<void> {
   const body = parseBody(ResponsesBodySchema, ctx.body);
-  const agentId = requireModelAgent(body.model, ctx.deps.agentIds);
+  const agentId = requireModelAgent(body.model, ctx.deps.agentIds());
   const clientTools = parseResponsesTools(body);
   const messages = normalizeResponsesInput(body.input, body.instructions);
   const sessionKey = responseSessionKey(ctx, body, agentId, messages);

@@ -37,8 +37,8 @@ export interface OpenAiHttpDeps {
   getAuthSecret: AuthSecretResolver;
   /** Session key canonicaliser (docs/protocol.md §4.3); throws GatewayError on a bad key. */
   canonicalize(raw: string): string;
-  /** Configured agent ids; the first is the default (`main`). */
-  agentIds: readonly string[];
+  /** Configured agent ids, read per request (agents.create adds some); the first is the default (`main`). */
+  agentIds(): readonly string[];
   logger: OpenAiHttpLogger;
   options?: OpenAiHttpOptions;
   /** Shared with the WebSocket channel so both count toward one lockout. */

@@ -12,6 +12,8 @@ import { createEventMapper } from './event-mapper.js';
 import type { SessionDefaults } from './message-shape.js';
 import type { MethodTable } from './method-types.js';
 import { createAgentMethods } from './methods/agent.js';
+import { createAgentsMethods } from './methods/agents.js';
+import { createAgentFileMethods } from './methods/agent-files.js';
 import { createChatMethods } from './methods/chat.js';
 import { createSessionMethods } from './methods/sessions.js';
 import { createCronMethods } from './methods/cron.js';
@@ -104,7 +106,7 @@ function buildMethods(host: ChannelHost, management: ManagementMethods): MethodT
     ...createConfigSchemaMethods({ version: host.version }),
     ...createSessionMethods({ assistant, canonicalize, defaults, models: host.models.catalog }),
     ...createChatMethods({ assistant, canonicalize, maxPayloadBytes: config.gateway.maxPayloadBytes }),
-    ...createAgentMethods({ assistant, canonicalize }),
+    ...createAgentMethods({ assistant, canonicalize, requireAgent: (agentId) => host.agents.require(agentId) }),
     ...createUsageMethods({
       store: assistant,
       canonicalize,
@@ -112,6 +114,8 @@ function buildMethods(host: ChannelHost, management: ManagementMethods): MethodT
       models: () => statusModels(host),
     }),
     ...createCronMethods({ cron: host.scheduler.cron, lastHeartbeat: () => host.scheduler.lastHeartbeat() }),
+    ...createAgentsMethods({ agents: host.agents }),
+    ...createAgentFileMethods({ agents: host.agents }),
     ...createToolMethods({ builtinTools: host.tools.builtinTools, mcpServers: host.tools.mcpServers, agentId: DEFAULT_AGENT_ID }),
     ...createChatStartupMethods({
       assistant,

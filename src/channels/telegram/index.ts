@@ -23,7 +23,7 @@ export const startTelegramChannel: ChannelStarter = (host) => {
       module.startTelegramRuntime({
         config,
         dmScope: host.config.session.dmScope,
-        agentId: host.agentIds[0],
+        agentId: host.agents.defaultId,
         stateDir: host.config.stateDir,
         assistant: host.assistant,
         model: host.config.provider?.model ?? '',

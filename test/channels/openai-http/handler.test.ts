@@ -43,7 +43,7 @@ before(async () => {
     assistant: createAssistant({ store, bus, agent }),
     getAuthSecret: () => ({ mode: 'token', secret: TOKEN }),
     canonicalize: (raw) => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS }),
-    agentIds: AGENT_IDS,
+    agentIds: () => AGENT_IDS,
     logger,
     options: { maxBodyBytes: MAX_BODY_BYTES },
     rateLimiter: limiter,

@@ -58,7 +58,7 @@ before(async () => {
     assistant: createAssistant({ store, bus, agent }),
     getAuthSecret: () => ({ mode: 'token', secret: TOKEN }),
     canonicalize: (raw) => canonicalizeSessionKey(raw, { agentIds: AGENT_IDS }),
-    agentIds: AGENT_IDS,
+    agentIds: () => AGENT_IDS,
     logger: silentLogger,
     options: { maxBodyBytes: 256 * 1024 },
   });

@@ -31,7 +31,8 @@ describe('system methods over the socket', () => {
   it('lists exactly the system methods in hello-ok', async () => {
     const client = await h.open();
     const res = await client.connect({ token: 'test-token-0123456789abcdef' });
-    assert.deepEqual([...res.payload.features.methods].sort(), ['agents.list', 'health', 'models.list', 'status']);
+    // agents.list moved to methods/agents.ts (test/channels/openclaw/agents-methods.test.ts).
+    assert.deepEqual([...res.payload.features.methods].sort(), ['health', 'models.list', 'status']);
   });
 
   it('health: the Pincer shape with counts and no paths', async () => {
@@ -61,12 +62,6 @@ describe('system methods over the socket', () => {
     });
   });
 
-  it('agents.list: the main agent and its model, no workspace path', async () => {
-    const client = await h.connected({ scopes: ['operator.read'] });
-    const p = (await client.request('agents.list')).payload;
-    assert.deepEqual(p, { defaultId: 'main', mainKey: 'main', scope: 'per-sender', agents: [{ id: 'main', model: { primary: 'fake/fake-model' } }] });
-  });
-
   it('models.list: one row for the configured model', async () => {
     const client = await h.connected({ scopes: ['operator.read'] });
     const p = (await client.request('models.list', { view: 'all' })).payload;
@@ -92,7 +87,7 @@ describe('system methods over the socket', () => {
 
   it('all read methods are refused without scopes', async () => {
     const client = await h.connected({ scopes: [] });
-    for (const method of ['health', 'status', 'agents.list', 'models.list']) {
+    for (const method of ['health', 'status', 'models.list']) {
       assert.equal((await client.request(method)).error?.code, 'FORBIDDEN', method);
     }
   });
@@ -102,13 +97,12 @@ describe('system methods without a provider', () => {
   const ctx = {} as MethodContext;
   const table = methodsWith(undefined);
 
-  it('models.list is empty and agents.list has no model', async () => {
+  it('models.list is empty', async () => {
     assert.deepEqual(await table['models.list']!.handler({}, ctx), {
       models: [],
       defaultModels: { automaticUtilityModel: null },
       accountSelection: { kind: 'automatic', label: 'Automatic account selection' },
     });
-    assert.deepEqual(await table['agents.list']!.handler({}, ctx), { defaultId: 'main', mainKey: 'main', scope: 'per-sender', agents: [{ id: 'main' }] });
   });
 
   it('status reports null defaults', async () => {

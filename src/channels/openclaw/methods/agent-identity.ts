@@ -30,7 +30,7 @@ export function createAgentIdentityMethods(deps: AgentIdentityDeps): MethodTable
         // The agent named, else the session's agent; canonicalising refuses an agent that is not configured.
         const key = deps.canonicalize(params.agentId === undefined ? (params.sessionKey ?? MAIN_SESSION_NAME) : `agent:${params.agentId}:${MAIN_SESSION_NAME}`);
         const agentId = params.agentId === undefined && params.sessionKey === undefined ? DEFAULT_AGENT_ID : parseSessionKey(key).agentId;
-        const identity = await deps.assistant.identity();
+        const identity = await deps.assistant.identity(agentId);
         return { agentId, ...identity };
       },
     },

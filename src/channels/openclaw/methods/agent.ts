@@ -8,7 +8,8 @@ import * as v from 'valibot';
 import type { ChatTurn, RunRecord } from '../../../agent/types.js';
 import type { Assistant } from '../../../assistant/types.js';
 import { GatewayError, detailError } from '../../../protocol/errors.js';
-import { DEFAULT_AGENT_ID, MAIN_SESSION_NAME, MAX_SESSION_KEY_CHARS } from '../../../sessions/session-key.js';
+import { MAX_SESSION_KEY_CHARS, parseSessionKey } from '../../../sessions/session-key.js';
+import { sessionKeyForAgent } from '../agent-session-key.js';
 import type { MethodContext, MethodTable } from '../method-types.js';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../../agent/idempotency.js';
 import { AttachmentsSchema, toImages, toRunTimeoutMs, toThinkingLevel } from './chat.js';
@@ -28,6 +29,8 @@ export interface AgentMethodDeps {
   assistant: Assistant;
   /** Raw client key → canonical key; throws GatewayError on an invalid key. */
   canonicalize: (raw: string) => string;
+  /** A configured agent by id; throws UNKNOWN_AGENT naming it. Default: only `main`. */
+  requireAgent?: (agentId: string) => { id: string };
   /** Clock, epoch ms. */
   now?: () => number;
 }
@@ -56,6 +59,7 @@ const WaitParams = v.object({
 /** Build `agent` and `agent.wait`. */
 export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
   const { assistant, canonicalize } = deps;
+  const requireAgent = deps.requireAgent ?? onlyMainAgent;
   const now = deps.now ?? Date.now;
 
   function finalOf(record: RunRecord): Record<string, unknown> {
@@ -113,10 +117,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
       params: AgentParams,
       scope: 'operator.write',
       async handler(params, ctx) {
-        if (params.agentId !== undefined && params.agentId.toLowerCase() !== DEFAULT_AGENT_ID) {
-          throw detailError('UNKNOWN_AGENT', `unknown agent: ${params.agentId}`);
-        }
-        const sessionKey = canonicalize(params.sessionKey ?? MAIN_SESSION_NAME);
+        const sessionKey = sessionKeyForAgent({ canonicalize, requireAgent }, params.sessionKey, params.agentId);
         const turn: ChatTurn = { sessionKey, text: params.message };
         const images = toImages(params.attachments, 'agent');
         if (images.length > 0) turn.images = images;
@@ -133,7 +134,7 @@ export function createAgentMethods(deps: AgentMethodDeps): MethodTable {
         const { runId } = submitted;
         if (submitted.status === 'started' || submitted.status === 'in_flight') {
           void sendFinal(runId, timeoutMs === undefined ? AGENT_FINAL_WAIT_MS : timeoutMs + AGENT_FINAL_GRACE_MS, ctx);
-          return { runId, sessionKey, agentId: DEFAULT_AGENT_ID, status: 'accepted', acceptedAt: now() };
+          return { runId, sessionKey, agentId: parseSessionKey(sessionKey).agentId, status: 'accepted', acceptedAt: now() };
         }
         // A duplicate of a finished run: one res with the recorded outcome (§6.2).
         const record = assistant.run(runId);
@@ -192,4 +193,10 @@ function runError(record: RunRecord): GatewayError {
   const message = record.error ?? 'agent run failed';
   const timedOut = record.stopReason === 'timeout' || /timed? ?out|timeout/i.test(message);
   return new GatewayError(timedOut ? 'AGENT_TIMEOUT' : 'UNAVAILABLE', message, { details: { runId: record.runId } });
+}
+
+/** Without a roster: `main` is the one agent. */
+function onlyMainAgent(agentId: string): { id: string } {
+  if (agentId.trim().toLowerCase() !== 'main') throw detailError('UNKNOWN_AGENT', `unknown agent: ${agentId}`);
+  return { id: 'main' };
 }

@@ -20,6 +20,11 @@ const CHANNEL_LABELS: Record<string, string> = {
   telegram: 'Telegram',
 };
 
+/** The account a channel reports under (its own `accountId`, else the default). */
+function accountOf(status: ChannelStatus): string {
+  return typeof status.accountId === 'string' ? status.accountId : DEFAULT_ACCOUNT_ID;
+}
+
 /** The display name of a channel. */
 export function channelLabel(name: string): string {
   return CHANNEL_LABELS[name] ?? name;
@@ -57,12 +62,12 @@ export function createChannelsMethods(deps: ChannelsMethodDeps): MethodTable {
           eventLoop: deps.eventLoop(),
           channels: Object.fromEntries(entries.map((entry) => [entry.name, { ...entry.status }])),
           channelAccounts: Object.fromEntries(
-            entries.map((entry) => [entry.name, [{ accountId: DEFAULT_ACCOUNT_ID, enabled: entry.status.configured, ...entry.status }]]),
+            entries.map((entry) => [entry.name, [{ enabled: entry.status.configured, ...entry.status, accountId: accountOf(entry.status) }]]),
           ),
-          channelDefaultAccountId: Object.fromEntries(entries.map((entry) => [entry.name, DEFAULT_ACCOUNT_ID])),
+          channelDefaultAccountId: Object.fromEntries(entries.map((entry) => [entry.name, accountOf(entry.status)])),
           statusIssues: entries
             .filter((entry) => entry.status.lastError !== null)
-            .map((entry) => ({ channel: entry.name, accountId: DEFAULT_ACCOUNT_ID, kind: 'runtime', message: entry.status.lastError })),
+            .map((entry) => ({ channel: entry.name, accountId: accountOf(entry.status), kind: 'runtime', message: entry.status.lastError })),
         };
       },
     },

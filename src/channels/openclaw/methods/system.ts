@@ -1,10 +1,11 @@
 /**
- * System methods (docs/protocol.md §3.1): health, status, agents.list and
- * models.list. Small, path-free answers built from what main.ts hands in.
+ * System methods (docs/protocol.md §3.1): health, status and models.list
+ * (agents.list is in agents.ts). Small, path-free answers built from what
+ * main.ts hands in.
  */
 
 import * as v from 'valibot';
-import { DEFAULT_AGENT_ID, MAIN_SESSION_NAME } from '../../../sessions/session-key.js';
+import { DEFAULT_AGENT_ID } from '../../../sessions/session-key.js';
 import type { MethodTable } from '../method-types.js';
 
 /** Context size reported when the provider does not say (OpenClaw's default for unknown models). */
@@ -91,19 +92,6 @@ export function createSystemMethods(deps: SystemMethodDeps): MethodTable {
           },
           ...deps.extras?.status(),
         };
-      },
-    },
-    'agents.list': {
-      params: NoParams,
-      scope: 'operator.read',
-      handler() {
-        const model = deps.model();
-        const agent: Record<string, unknown> = { id: DEFAULT_AGENT_ID };
-        if (model !== undefined) {
-          const fallbacks = (deps.fallbacks?.() ?? []).map((entry) => `${entry.provider}/${entry.model}`);
-          agent.model = fallbacks.length === 0 ? { primary: `${model.provider}/${model.model}` } : { primary: `${model.provider}/${model.model}`, fallbacks };
-        }
-        return { defaultId: DEFAULT_AGENT_ID, mainKey: MAIN_SESSION_NAME, scope: 'per-sender', agents: [agent] };
       },
     },
     'models.list': {
