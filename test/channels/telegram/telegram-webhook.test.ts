@@ -92,7 +92,8 @@ describe('telegram delivery of scheduled jobs, and channels.status', () => {
     await scene.telegram.waitFor(() => scene.telegram.calls.some((call) => call.method === 'getUpdates'), 15_000, 'polling');
     const status = await client.request('channels.status', {});
     assert.equal(status.ok, true, JSON.stringify(status.error));
-    assert.deepEqual(status.payload.channelOrder, ['telegram'], JSON.stringify(status.payload));
+    // Every started channel is listed (the WebSocket, the OpenAI API, the web chat), Telegram last.
+    assert.deepEqual(status.payload.channelOrder, ['openclaw', 'openai-http', 'web', 'telegram'], JSON.stringify(status.payload));
     const telegramStatus = status.payload.channels.telegram;
     assert.equal(telegramStatus.configured, true);
     assert.equal(telegramStatus.running, true);
