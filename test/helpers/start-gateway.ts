@@ -25,6 +25,8 @@ export interface StartGatewayOptions {
   stateDir?: string;
   /** --config PATH (must exist); default `<stateDir>/config.json` if present. */
   configPath?: string;
+  /** Default 0 (any free port). */
+  port?: number;
   /** Default "silent". `null` gives no --log-level flag, so the config file's logLevel is in force. */
   logLevel?: LogLevelName | null;
   logger?: Logger;
@@ -58,7 +60,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<S
       overrides: options.overrides,
       flags: {
         host: '127.0.0.1',
-        port: 0,
+        port: options.port ?? 0,
         stateDir,
         configPath: options.configPath,
         token,

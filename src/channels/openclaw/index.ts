@@ -28,6 +28,7 @@ import { UserPrefs } from './user-prefs.js';
 import { createSystemMethods, DEFAULT_CONTEXT_TOKENS, type ModelInfo } from './methods/system.js';
 import { createToolMethods } from './methods/tools.js';
 import { createPairingMethods } from './methods/channel-pairing.js';
+import { createChannelStatusMethods } from './methods/channel-status.js';
 import { createUsageMethods, type StatusModel } from './methods/usage.js';
 import { modelKey } from '../../providers/create-provider.js';
 import { DEFAULT_AGENT_ID } from '../../sessions/session-key.js';
@@ -110,6 +111,7 @@ function buildMethods(host: ChannelHost): MethodTable {
     ...createUserPrefsMethods(new UserPrefs(join(config.stateDir, CONTROL_UI_PREFS_FILE))),
     ...createEmptyFamilyMethods(),
     ...createPairingMethods({ channels: host.channels }),
+    ...createChannelStatusMethods({ channels: host.channels }),
   };
 }
 

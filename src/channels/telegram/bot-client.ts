@@ -1,6 +1,6 @@
 /**
- * Calls to the Bot API through grammY's Api (its web build: the global fetch and
- * AbortSignal, no node-fetch), with Telegram's flow control:
+ * Calls to the Bot API through grammY's Api (its web build, which needs no
+ * node-fetch; requests go through http-fetch.ts), with Telegram's flow control:
  * a 429 waits `retry_after` and tries again, a network failure backs off and
  * tries again, both a bounded number of times; other API errors are thrown
  * as TelegramApiError for the caller to handle (e.g. rejected entities).
@@ -8,6 +8,7 @@
 
 import { Api, GrammyError, HttpError } from 'grammy/web';
 import { abortableSleep } from '../../providers/abortable-sleep.js';
+import { httpFetch } from './http-fetch.js';
 
 /** Tries of one call (the first plus retries) before its error is thrown. */
 export const MAX_CALL_ATTEMPTS = 5;
@@ -53,7 +54,7 @@ export interface BotClient {
 
 /** A Bot API client for `token` at `apiRoot`. */
 export function createBotClient(params: { token: string; apiRoot: string; onRetry?: (reason: string) => void }): BotClient {
-  const api = new Api(params.token, { apiRoot: params.apiRoot, fetch: globalThis.fetch });
+  const api = new Api(params.token, { apiRoot: params.apiRoot, fetch: httpFetch as unknown as typeof fetch });
   const raw = api.raw as unknown as Record<string, (payload: Record<string, unknown>, signal?: AbortSignal) => Promise<unknown>>;
   let rateLimited = 0;
   const never = new AbortController().signal;

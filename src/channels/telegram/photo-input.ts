@@ -5,6 +5,7 @@
  */
 
 import type { BotClient } from './bot-client.js';
+import { httpFetch } from './http-fetch.js';
 
 /** Waiting for one download, ms. */
 export const DOWNLOAD_TIMEOUT_MS = 60_000;
@@ -31,17 +32,20 @@ export async function downloadPhoto(client: BotClient, sizes: readonly PhotoSize
   if (file.file_path === undefined) throw new Error('Telegram gave no file path for the photo');
   if (file.file_size !== undefined && file.file_size > maxBytes) throw new PhotoTooLargeError(maxBytes);
   const timeout = AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS);
-  const response = await fetch(client.fileUrl(file.file_path), { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) });
-  if (!response.ok || response.body === null) throw new Error(`photo download failed: HTTP ${response.status}`);
+  const response = await httpFetch(client.fileUrl(file.file_path), { signal: signal ?? timeout });
+  if (!response.ok) {
+    response.body.resume();
+    throw new Error(`photo download failed: HTTP ${response.status}`);
+  }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
     total += chunk.byteLength;
     if (total > maxBytes) {
-      await response.body.cancel().catch(() => undefined);
+      response.body.destroy();
       throw new PhotoTooLargeError(maxBytes);
     }
-    chunks.push(Buffer.from(chunk));
+    chunks.push(chunk);
   }
   return { mediaType: mediaTypeOf(file.file_path), data: Buffer.concat(chunks).toString('base64') };
 }

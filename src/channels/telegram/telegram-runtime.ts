@@ -64,6 +64,8 @@ export async function startTelegramRuntime(deps: TelegramRuntimeDeps): Promise<T
   const ledger = await openIngressLedger(join(dir, 'ingress.json'));
   const status = {
     running: false,
+    /** The last Bot API call of the receiving loop worked. */
+    connected: false,
     lastError: null as string | null,
     bot: undefined as BotIdentity | undefined,
     lastInboundAt: null as number | null,
@@ -133,6 +135,7 @@ export async function startTelegramRuntime(deps: TelegramRuntimeDeps): Promise<T
       try {
         await client.call('setWebhook', { url: config.webhookUrl, secret_token: config.webhookSecret, allowed_updates: ['message'] }, { signal: stopping.signal });
         status.running = true;
+        status.connected = true;
         status.lastError = null;
       } catch (error) {
         status.lastError = describe(error);
@@ -153,15 +156,17 @@ export async function startTelegramRuntime(deps: TelegramRuntimeDeps): Promise<T
       offset: () => ledger.offset,
       handle: (update) => handleUpdate(handlerDeps, update),
       onPoll: () => {
-        status.running = true;
+        status.connected = true;
         status.lastError = null;
       },
       onError: (error, fatal) => {
         status.lastError = describe(error);
+        status.connected = false;
         if (fatal) status.running = false;
         logger[fatal ? 'error' : 'warn']('telegram polling failed', { err: error, fatal });
       },
     });
+    status.running = true;
     logger.info('telegram bot connected', { username: status.bot?.username, mode: 'polling' });
   })();
 
@@ -169,6 +174,7 @@ export async function startTelegramRuntime(deps: TelegramRuntimeDeps): Promise<T
     status: () => ({
       configured: config.botToken !== undefined,
       running: status.running,
+      connected: status.connected,
       lastError: status.lastError,
       mode: config.webhookUrl === undefined ? 'polling' : 'webhook',
       accountId: DEFAULT_ACCOUNT_ID,
@@ -209,6 +215,7 @@ export async function startTelegramRuntime(deps: TelegramRuntimeDeps): Promise<T
       await connect;
       await poller?.stop();
       status.running = false;
+      status.connected = false;
       // Replies of runs that are ending (the agent drains them) still go out, within the budget.
       const left = Math.max(0, deadlineMs - Date.now());
       let timer: NodeJS.Timeout | undefined;

@@ -21,11 +21,14 @@ export interface TelegramScene {
 type TelegramOverrides = NonNullable<NonNullable<FileConfig['channels']>['telegram']>;
 
 /** Start the fakes and a gateway whose channels.telegram merges `telegram` over an enabled default. */
-export async function startTelegramScene(options: { telegram?: TelegramOverrides; overrides?: FileConfig; stateDir?: string; fakes?: { telegram: FakeTelegram; model: FakeModelServer } } = {}): Promise<TelegramScene> {
+export async function startTelegramScene(
+  options: { telegram?: TelegramOverrides; overrides?: FileConfig; stateDir?: string; port?: number; fakes?: { telegram: FakeTelegram; model: FakeModelServer } } = {},
+): Promise<TelegramScene> {
   const telegram = options.fakes?.telegram ?? (await startFakeTelegram());
   const model = options.fakes?.model ?? (await startFakeModelServer({ defaultReply: { text: ['Hello', ' from', ' the', ' model.'] } }));
   const gateway = await startGateway({
     stateDir: options.stateDir,
+    port: options.port,
     overrides: {
       provider: { kind: 'openai', model: 'fake-model', baseUrl: model.url, apiKey: 'sk-fake', maxRetries: 0 },
       ...options.overrides,
