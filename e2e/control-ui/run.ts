@@ -104,7 +104,12 @@ async function runChatFlow(page: Page, session: UiSession, gateway: StartedGatew
     });
     await newSession.click();
     await page.waitForURL((url) => url.pathname.startsWith(`${BASE_PATH}/new`), { timeout: STEP_WAIT_MS });
-    const prompt = page.getByRole('textbox', { name: /what should this session work on/i }).or(composer).first();
+    // The new-session page has its own prompt box; a retained, hidden chat composer may sit before it in the DOM.
+    const prompt = page
+      .getByRole('textbox', { name: /what should this session work on|chat composer/i })
+      .filter({ visible: true })
+      .first();
+    await prompt.waitFor({ state: 'visible', timeout: STEP_WAIT_MS });
     await prompt.fill(SECOND_MESSAGE);
     await prompt.press('Enter');
     await page.waitForURL((url) => url.pathname.startsWith(`${BASE_PATH}/chat/`) && !/\/chat\/main\/?$/.test(url.pathname), {
