@@ -5,16 +5,15 @@
  */
 
 import { parseDurationMs } from '../config/duration.js';
-import { loadConfig } from '../config/load-config.js';
-import type { PincerConfig } from '../config/schema.js';
+import { loadClientConfig } from './client-config.js';
 import { callGateway } from './gateway-rpc.js';
-import { numberOption, stringOption } from './option-parsers.js';
+import { stringOption } from './option-parsers.js';
 
 type Options = Record<string, unknown>;
 
 /** `pincer cron list [--all] [--json]` */
 export async function runCronList(options: Options): Promise<void> {
-  const page = (await callGateway(configOf(options), 'cron.list', { includeDisabled: options.all === true, limit: 200 })) as {
+  const page = (await callGateway(loadClientConfig(options), 'cron.list', { includeDisabled: options.all === true, limit: 200 })) as {
     jobs: JobRow[];
     total: number;
   };
@@ -45,7 +44,7 @@ export async function runCronAdd(scheduleArg: string | undefined, messageArg: st
   if (options.deliver === false) job.delivery = { mode: 'none' };
   if (options.keepAfterRun === true) job.deleteAfterRun = false;
   if (options.disabled === true) job.enabled = false;
-  const added = (await callGateway(configOf(options), 'cron.add', job)) as JobRow;
+  const added = (await callGateway(loadClientConfig(options), 'cron.add', job)) as JobRow;
   if (options.json === true) return print(added);
   const next = added.state?.nextRunAtMs === undefined ? 'no next run' : `next run ${new Date(added.state.nextRunAtMs).toISOString()}`;
   process.stdout.write(`added ${added.id} "${added.name}" (${describeSchedule(added.schedule)}): ${next}\n`);
@@ -53,7 +52,7 @@ export async function runCronAdd(scheduleArg: string | undefined, messageArg: st
 
 /** `pincer cron rm <id>` */
 export async function runCronRemove(id: string, options: Options): Promise<void> {
-  const result = (await callGateway(configOf(options), 'cron.remove', { id })) as { removed: boolean };
+  const result = (await callGateway(loadClientConfig(options), 'cron.remove', { id })) as { removed: boolean };
   if (options.json === true) return print(result);
   if (!result.removed) throw new Error(`no job with id ${id}`);
   process.stdout.write(`removed ${id}\n`);
@@ -61,7 +60,7 @@ export async function runCronRemove(id: string, options: Options): Promise<void>
 
 /** `pincer cron run <id> [--due]` */
 export async function runCronRun(id: string, options: Options): Promise<void> {
-  const result = (await callGateway(configOf(options), 'cron.run', { id, mode: options.due === true ? 'due' : 'force' })) as {
+  const result = (await callGateway(loadClientConfig(options), 'cron.run', { id, mode: options.due === true ? 'due' : 'force' })) as {
     enqueued?: boolean;
     runId?: string;
     reason?: string;
@@ -77,17 +76,6 @@ interface JobRow {
   enabled: boolean;
   schedule: { kind: string; at?: string; everyMs?: number; expr?: string; tz?: string };
   state?: { nextRunAtMs?: number; lastStatus?: string };
-}
-
-function configOf(options: Options): PincerConfig {
-  return loadConfig({
-    flags: {
-      host: stringOption(options, 'host'),
-      port: numberOption(options, 'port'),
-      stateDir: stringOption(options, 'stateDir'),
-      configPath: stringOption(options, 'config'),
-    },
-  });
 }
 
 /** The schedule from --at/--every/--cron, or from the positional form (`"0 9 * * 1"`, `"every 1h"`, `"20m"`, an ISO time). */

@@ -4,10 +4,8 @@
  * like `openclaw pairing`. The gateway owns the pairing store.
  */
 
-import { loadConfig } from '../config/load-config.js';
-import type { PincerConfig } from '../config/schema.js';
+import { loadClientConfig } from './client-config.js';
 import { callGateway } from './gateway-rpc.js';
-import { numberOption, stringOption } from './option-parsers.js';
 
 type Options = Record<string, unknown>;
 
@@ -17,7 +15,7 @@ interface PairingList {
 
 /** `pincer pairing list [channel] [--json]` */
 export async function runPairingList(channel: string | undefined, options: Options): Promise<void> {
-  const list = (await callGateway(configOf(options), 'channels.pairing.list', channel === undefined ? {} : { channel })) as PairingList;
+  const list = (await callGateway(loadClientConfig(options), 'channels.pairing.list', channel === undefined ? {} : { channel })) as PairingList;
   if (options.json === true) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
   if (list.requests.length === 0) return void process.stdout.write('no pending pairing requests\n');
   const rows = list.requests.map((request) => [
@@ -32,20 +30,9 @@ export async function runPairingList(channel: string | undefined, options: Optio
 
 /** `pincer pairing approve <channel> <code>` */
 export async function runPairingApprove(channel: string, code: string, options: Options): Promise<void> {
-  const result = (await callGateway(configOf(options), 'channels.pairing.approve', { channel, code })) as { channel: string; id: string };
+  const result = (await callGateway(loadClientConfig(options), 'channels.pairing.approve', { channel, code })) as { channel: string; id: string };
   if (options.json === true) return void process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`approved ${result.channel} sender ${result.id}\n`);
-}
-
-function configOf(options: Options): PincerConfig {
-  return loadConfig({
-    flags: {
-      host: stringOption(options, 'host'),
-      port: numberOption(options, 'port'),
-      stateDir: stringOption(options, 'stateDir'),
-      configPath: stringOption(options, 'config'),
-    },
-  });
 }
 
 function table(rows: string[][]): string {

@@ -2,10 +2,9 @@
 
 import { request } from 'node:http';
 import * as v from 'valibot';
-import { loadConfig } from '../config/load-config.js';
 import { describeMissingProviderKey } from '../config/provider-key.js';
+import { loadClientConfig } from './client-config.js';
 import { httpUrlFor } from '../util/host-format.js';
-import { numberOption, stringOption } from './option-parsers.js';
 
 /** How long to wait for /ready before calling the gateway unresponsive. */
 export const STATUS_TIMEOUT_MS = 3_000;
@@ -24,14 +23,7 @@ interface Answer {
 
 /** Print `ready: …` and exit 0, or `not ready: …` / `not running: …` and exit 1. */
 export async function runStatus(options: Record<string, unknown>): Promise<void> {
-  const config = loadConfig({
-    flags: {
-      host: stringOption(options, 'host'),
-      port: numberOption(options, 'port'),
-      stateDir: stringOption(options, 'stateDir'),
-      configPath: stringOption(options, 'config'),
-    },
-  });
+  const config = loadClientConfig(options);
   const base = httpUrlFor(config.gateway.host, config.gateway.port);
   let answer: Answer;
   try {
