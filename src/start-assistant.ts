@@ -135,7 +135,7 @@ export async function startAssistant(
     identity: { configured: config.agent.identity, workspaceDir: config.agent.workspaceDir },
     identityOf: (agentId) => agentIdentitySource(agents, agentId, config.agent.identity),
   });
-  const turns = createAgentSessionTurns({ assistant, store, bus });
+  const turns = createAgentSessionTurns({ assistant });
   const delivery = createDeliveryRouter({ turns, mainSessionKey: MAIN_SESSION_KEY });
   if (signal?.aborted) return { assistant, store, bus, agent, cooldowns, prices, models, agents, builtinTools: builtin.tools, mcp, cron, heartbeat: undefined, lastHeartbeat: () => null, delivery };
   const repaired = await agent.recoverInterruptedRuns();

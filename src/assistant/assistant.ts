@@ -88,6 +88,7 @@ class AssistantFacade implements Assistant {
   inject(sessionKey: string, input: InjectInput): Promise<StoredMessage> {
     return this.#lanes.run(sessionKey, async () => {
       const text = input.label === undefined || input.label === '' ? input.text : `[${input.label}]\n\n${input.text}`;
+      const isNew = this.#store.get(sessionKey) === undefined;
       // A message no run produced: it has no runId, so it never shares the key space of client idempotency keys.
       const message: StoredMessage = {
         id: randomUUID(),
@@ -97,9 +98,10 @@ class AssistantFacade implements Assistant {
         stopReason: 'stop',
         usage: { input: 0, output: 0, totalTokens: 0, cacheRead: 0, cacheWrite: 0 },
         provider: INJECTED_PROVIDER,
-        model: INJECTED_MODEL,
+        model: input.model ?? INJECTED_MODEL,
       };
       const meta = await this.#store.append(sessionKey, message);
+      if (isNew) this.#announce(sessionKey, 'created', meta);
       this.#bus.publish({ type: 'session.message', sessionKey, message, messageCount: meta.messageCount, injected: true });
       return message;
     });

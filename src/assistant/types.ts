@@ -18,6 +18,8 @@ export interface InjectInput {
   text: string;
   /** Shown as `[label]` above the text. */
   label?: string;
+  /** Recorded as the message's model, naming what posted it (default `gateway-injected`). */
+  model?: string;
 }
 
 export interface SessionPatch {
@@ -64,7 +66,7 @@ export interface Assistant {
   runAwaitingToolCall(callId: string): RunRecord | undefined;
   /** Receive the events of one run, in order, until `unsubscribe`. Subscribe before `send` to miss none. */
   watchRun(runId: string, onEvent: (event: RunEvent) => void, options?: WatchRunOptions): Subscription;
-  /** Append an assistant message that no run produced (chat.inject) and announce it. */
+  /** Append an assistant message that no run produced (chat.inject, scheduled posts) and announce it, creating the session when new. */
   inject(sessionKey: string, input: InjectInput): Promise<StoredMessage>;
   /** The newest messages of a session, oldest first; an unknown session gives an empty page. */
   history(sessionKey: string, query?: HistoryQuery): Promise<SessionHistory>;

@@ -1,40 +1,30 @@
 /**
- * SessionTurns for the scheduler and the heartbeat: turns go through the
- * assistant façade (which stores and announces the user message), the
- * session reset and posted messages over the store and the bus.
+ * SessionTurns for the scheduler and the heartbeat, over the assistant
+ * façade: it stores and announces every turn, reset and posted message,
+ * so the scheduler never writes to the session store itself.
  */
 
-import { randomUUID } from 'node:crypto';
-import type { AgentEvent } from '../agent/types.js';
 import type { Assistant } from '../assistant/types.js';
-import type { OutboundBus } from '../bus/types.js';
-import type { SessionStore, StoredMessage } from '../sessions/types.js';
 import type { SessionTurns, TurnResult } from './session-turns.js';
 
-/** Runs announced by postMessage carry this prefix; the OpenClaw channel shows them as one final chat event. */
-export const POSTED_RUN_PREFIX = 'inject-';
+/** Recorded as the model of messages the scheduler posts. */
+export const SCHEDULER_MODEL = 'scheduler';
 /** How long one wait on the agent lasts before checking again, ms. */
 const WAIT_SLICE_MS = 60_000;
 
 export interface AgentSessionTurnsDeps {
-  /** Runs the turns: send, then wait for the run's end. */
-  assistant: Pick<Assistant, 'send' | 'wait'>;
-  store: SessionStore;
-  bus: OutboundBus<AgentEvent>;
-  now?: () => number;
+  assistant: Pick<Assistant, 'send' | 'wait' | 'describe' | 'reset' | 'create' | 'inject'>;
 }
 
 /** Build the SessionTurns the scheduler and the heartbeat use. */
 export function createAgentSessionTurns(deps: AgentSessionTurnsDeps): SessionTurns {
-  const { assistant, store, bus } = deps;
-  const now = deps.now ?? Date.now;
+  const { assistant } = deps;
   return {
-    sessionExists: (sessionKey) => store.get(sessionKey) !== undefined,
+    sessionExists: (sessionKey) => assistant.describe(sessionKey) !== undefined,
 
     async resetSession(sessionKey) {
-      const existed = await store.reset(sessionKey);
-      if (!existed) await store.ensure(sessionKey);
-      bus.publish({ type: 'session.changed', sessionKey, reason: existed ? 'reset' : 'created', session: store.get(sessionKey) });
+      // reset answers undefined for a session that does not exist yet: an isolated job's first run creates it.
+      if ((await assistant.reset(sessionKey)) === undefined) await assistant.create(sessionKey);
     },
 
     async runTurn(request): Promise<TurnResult> {
@@ -55,26 +45,8 @@ export function createAgentSessionTurns(deps: AgentSessionTurnsDeps): SessionTur
     },
 
     async postMessage(sessionKey, text) {
-      const id = randomUUID();
-      const runId = `${POSTED_RUN_PREFIX}${id}`;
-      const timestamp = now();
-      const isNew = store.get(sessionKey) === undefined;
-      const message: StoredMessage = {
-        id,
-        role: 'assistant',
-        content: [{ type: 'text', text }],
-        timestamp,
-        runId,
-        stopReason: 'stop',
-        usage: { input: 0, output: 0, totalTokens: 0, cacheRead: 0, cacheWrite: 0 },
-        provider: 'pincer',
-        model: 'scheduler',
-      };
-      await store.append(sessionKey, message);
-      const session = store.get(sessionKey);
-      if (isNew) bus.publish({ type: 'session.changed', sessionKey, reason: 'created', session });
       // Announced like chat.inject: chat watchers (WebClaw, the web chat) see it as one finished reply.
-      bus.publish({ type: 'session.message', sessionKey, message, messageCount: session?.messageCount, injected: true });
+      await assistant.inject(sessionKey, { text, model: SCHEDULER_MODEL });
     },
   };
 }
