@@ -112,6 +112,7 @@ function buildMethods(host: ChannelHost, management: ManagementMethods): MethodT
       canonicalize,
       price: (model, usage) => (model === undefined ? undefined : host.models.prices.costOf(model, usage)),
       models: () => statusModels(host),
+      requireAgent: (agentId) => void host.agents.require(agentId),
     }),
     ...createCronMethods({ cron: host.scheduler.cron, lastHeartbeat: () => host.scheduler.lastHeartbeat() }),
     ...createAgentsMethods({ agents: host.agents }),

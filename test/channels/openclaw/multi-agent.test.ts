@@ -114,6 +114,18 @@ describe('two agents', () => {
     assert.ok(sessions.includes('agent:writer:main'));
   });
 
+  it("reports each agent's usage apart and refuses an unknown agent", async () => {
+    const writerOnly = okPayload(await client.request('sessions.usage', { agentId: 'writer', days: 1 }));
+    const keys = writerOnly.sessions.map((row: any) => row.key);
+    assert.ok(keys.includes('agent:writer:main'), `writer's sessions: ${keys}`);
+    assert.ok(writerOnly.sessions.every((row: any) => row.agentId === 'writer'), `rows: ${keys}`);
+    const all = okPayload(await client.request('sessions.usage', { days: 1 }));
+    const agents = all.aggregates.byAgent.map((row: any) => row.agentId).sort();
+    assert.deepEqual(agents, ['main', 'writer']);
+    const ghost = await client.request('usage.cost', { agentId: 'ghost' });
+    assert.match(ghost.error?.message ?? '', /unknown agent: ghost/);
+  });
+
   it("confine each agent's file tools to its own workspace", async () => {
     const inside = await send('agent:writer:tools', 'WRITE note.txt');
     assert.match(inside.message.content[0].text, /tool said: wrote 15 bytes to note.txt/);

@@ -19,7 +19,6 @@ import {
   type SessionUsage,
 } from '../../../sessions/usage-report.js';
 import type { SessionMeta, StoredMessage } from '../../../sessions/types.js';
-import { DEFAULT_AGENT_ID as AGENT_ID } from '../../../sessions/session-key.js';
 import type { MethodTable } from '../method-types.js';
 
 /** sessions.usage rows when the client asks for no limit (OpenClaw's default). */
@@ -51,6 +50,8 @@ export interface UsageMethodDeps {
   price: PriceReply;
   /** The configured models in chain order, with their cooldowns. */
   models: () => StatusModel[];
+  /** Throws UNKNOWN_AGENT naming an id that is not configured. */
+  requireAgent: (agentId: string) => void;
   now?: () => number;
 }
 
@@ -81,6 +82,15 @@ const PRESET_DAYS: Record<string, number> = { '1d': 1, today: 1, '7d': 7, '30d':
 export function createUsageMethods(deps: UsageMethodDeps): MethodTable {
   const now = deps.now ?? Date.now;
 
+  /** The sessions of one agent when the query names it (refused when unknown), else every session. */
+  function sessionsOf(agentId: string | undefined): SessionMeta[] {
+    const metas = deps.store.list();
+    if (agentId === undefined) return metas;
+    const id = agentId.toLowerCase();
+    deps.requireAgent(id);
+    return metas.filter((meta) => meta.agentId === id);
+  }
+
   async function readSessions(metas: readonly SessionMeta[]): Promise<SessionMessages[]> {
     return Promise.all(metas.map(async (meta) => ({ meta, messages: (await deps.store.history(meta.key)).messages })));
   }
@@ -90,9 +100,8 @@ export function createUsageMethods(deps: UsageMethodDeps): MethodTable {
       params: SessionsUsageParams,
       scope: 'operator.read',
       async handler(params) {
-        checkAgent(params.agentId);
+        let metas = sessionsOf(params.agentId);
         const range = rangeOf(params, now());
-        let metas = deps.store.list();
         if (params.key !== undefined) {
           const key = deps.canonicalize(params.key);
           metas = metas.filter((meta) => meta.key === key);
@@ -110,7 +119,7 @@ export function createUsageMethods(deps: UsageMethodDeps): MethodTable {
           endDate: range.endDate,
           sessions: rows.slice(0, limit).map(({ meta, usage }) => sessionRow(meta, usage)),
           totals: sumTotals(rows.map((row) => row.usage)),
-          aggregates: aggregate(rows.map((row) => row.usage)),
+          aggregates: aggregate(rows),
           // One operator: no creators to filter by. Totals are read from the files on every call, never cached.
           creatorOptions: [],
           cacheStatus: { status: 'fresh', cachedFiles: 0, pendingFiles: 0, staleFiles: 0 },
@@ -122,9 +131,9 @@ export function createUsageMethods(deps: UsageMethodDeps): MethodTable {
       params: CostParams,
       scope: 'operator.read',
       async handler(params) {
-        checkAgent(params.agentId);
+        const metas = sessionsOf(params.agentId);
         const range = rangeOf(params, now());
-        const { daily, totals } = summarizeDays(await readSessions(deps.store.list()), range, deps.price);
+        const { daily, totals } = summarizeDays(await readSessions(metas), range, deps.price);
         return { updatedAt: now(), startDate: range.startDate, endDate: range.endDate, days: range.days, daily, totals };
       },
     },
@@ -184,12 +193,6 @@ function rangeOf(params: DayRangeQuery & { range?: string }, now: number): DayRa
   }
 }
 
-function checkAgent(agentId: string | undefined): void {
-  if (agentId !== undefined && agentId.toLowerCase() !== AGENT_ID) {
-    throw new GatewayError('INVALID_REQUEST', `unknown agent: ${agentId}`, { details: { code: 'UNKNOWN_AGENT' } });
-  }
-}
-
 function sessionRow(meta: SessionMeta, usage: SessionUsage): Record<string, unknown> {
   const main = usage.modelUsage[0];
   return {
@@ -223,7 +226,10 @@ function sumTotals(usages: readonly SessionUsage[]): CostTotals {
 }
 
 /** The `aggregates` of sessions.usage: counts, tools, per model, per provider, per agent and per day. */
-function aggregate(usages: readonly SessionUsage[]): Record<string, unknown> {
+function aggregate(rows: readonly { meta: SessionMeta; usage: SessionUsage }[]): Record<string, unknown> {
+  const usages = rows.map((row) => row.usage);
+  const agentUsages = new Map<string, SessionUsage[]>();
+  for (const { meta, usage } of rows) agentUsages.set(meta.agentId, [...(agentUsages.get(meta.agentId) ?? []), usage]);
   const messages = { total: 0, user: 0, assistant: 0, toolCalls: 0, toolResults: 0, errors: 0 };
   const tools = new Map<string, number>();
   const byModel = new Map<string, ModelTotals>();
@@ -261,7 +267,7 @@ function aggregate(usages: readonly SessionUsage[]): Record<string, unknown> {
     },
     byModel: [...byModel.values()],
     byProvider: [...byProvider.values()],
-    byAgent: usages.length === 0 ? [] : [{ agentId: AGENT_ID, totals }],
+    byAgent: [...agentUsages].map(([agentId, own]) => ({ agentId, totals: sumTotals(own) })),
     byChannel: [],
     byCreator: [],
     costDaily: [...daily.values()].map((day) => ({ date: day.date, cost: day.cost })).sort((a, b) => a.date.localeCompare(b.date)),
