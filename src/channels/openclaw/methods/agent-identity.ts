@@ -1,5 +1,5 @@
 /**
- * agent.identity.get (docs/protocol.md §3.8): the name and avatar clients show
+ * agent.identity.get (docs/protocol.md §3.9): the name and avatar clients show
  * for the assistant, from `agent.identity` in the config or the workspace's
  * IDENTITY.md, else "Assistant".
  */

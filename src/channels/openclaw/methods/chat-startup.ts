@@ -1,6 +1,6 @@
 /**
  * What the Control UI's chat view loads when it opens a session
- * (docs/protocol.md §3.8): chat.startup (a page of history with the session's
+ * (docs/protocol.md §3.9): chat.startup (a page of history with the session's
  * summary, its model defaults and any run in flight) and chat.metadata (the
  * models and commands the composer offers).
  */

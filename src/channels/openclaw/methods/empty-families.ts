@@ -1,6 +1,6 @@
 /**
  * Method families OpenClaw has and Pincer does not (approvals, plugins, skills,
- * nodes, pairing, boards, tasks, themes, …; docs/protocol.md §3.7). Each one
+ * nodes, pairing, boards, tasks, themes, …; docs/protocol.md §3.8). Each one
  * answers what OpenClaw answers when the family holds nothing, in the shape
  * its Control UI reads, so a page shows an empty state instead of an error
  * and the UI does not retry. One table, one generic entry builder.

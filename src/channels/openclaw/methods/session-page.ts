@@ -1,5 +1,5 @@
 /**
- * Session methods of the Control UI's chat page (docs/protocol.md §3.8):
+ * Session methods of the Control UI's chat page (docs/protocol.md §3.9):
  * sessions.create (a new session, optionally with its first message),
  * sessions.describe (one row) and sessions.viewers.set (the sessions a tab
  * shows, whose chat events it then receives).

@@ -1,5 +1,5 @@
 /**
- * users.prefs.get / users.prefs.set (docs/protocol.md §3.8): the Control UI's
+ * users.prefs.get / users.prefs.set (docs/protocol.md §3.9): the Control UI's
  * preferences, kept on disk for the one operator, with compare-and-set writes.
  */
 
