@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { startFakeModelServer, type FakeModelServer } from '../../helpers/fake-model-server.js';
 import { ProtocolClient } from '../../helpers/protocol-client.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
-import { okPayload, waitTerminal } from './e2e-setup.js';
+import { okPayload, sendTurn } from './e2e-setup.js';
 
 const TURN_WAIT_MS = 30_000;
 
@@ -38,10 +38,9 @@ async function stop(): Promise<void> {
   gateway = undefined;
 }
 
-async function send(sessionKey: string, message: string): Promise<any> {
-  const runId = randomUUID();
-  okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
-  return (await waitTerminal(client, runId, TURN_WAIT_MS)).payload;
+/** Send a turn on the current client; resolves with its terminal chat payload. */
+function send(sessionKey: string, message: string): Promise<any> {
+  return sendTurn(client, sessionKey, message, TURN_WAIT_MS);
 }
 
 async function fileConfig(): Promise<any> {

@@ -86,6 +86,13 @@ export async function waitTerminal(client: ProtocolClient, runId: string, timeou
   return frame as EventFrame;
 }
 
+/** chat.send with a fresh idempotency key; resolves with the run's terminal chat payload, whatever its state. */
+export async function sendTurn(client: ProtocolClient, sessionKey: string, message: string, timeoutMs = WAIT_MS): Promise<any> {
+  const runId = randomUUID();
+  okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
+  return (await waitTerminal(client, runId, timeoutMs)).payload;
+}
+
 /** chat.send with a fresh (or the given) idempotency key, then wait for a `final`; resolves with the runId. */
 export async function sendAndFinish(client: ProtocolClient, sessionKey: string, message: string, runId: string = randomUUID()): Promise<string> {
   okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { startFakeModelServer, type FakeModelServer, type RecordedRequest } from '../../helpers/fake-model-server.js';
 import { ProtocolClient } from '../../helpers/protocol-client.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
-import { okPayload, waitTerminal } from './e2e-setup.js';
+import { okPayload, sendTurn, waitTerminal } from './e2e-setup.js';
 
 /** Bound of one turn; the first call loads the SDK, ms. */
 const TURN_WAIT_MS = 30_000;
@@ -44,10 +44,9 @@ function writerScript(request: RecordedRequest) {
   return { text: 'from B' };
 }
 
-async function send(sessionKey: string, message: string): Promise<any> {
-  const runId = randomUUID();
-  okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
-  return (await waitTerminal(client, runId, TURN_WAIT_MS)).payload;
+/** Send a turn on the current client; resolves with its terminal chat payload. */
+function send(sessionKey: string, message: string): Promise<any> {
+  return sendTurn(client, sessionKey, message, TURN_WAIT_MS);
 }
 
 before(async () => {

@@ -6,14 +6,13 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeModelServer, type FakeModelServer } from '../../helpers/fake-model-server.js';
 import { ProtocolClient } from '../../helpers/protocol-client.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
-import { okPayload, waitTerminal } from './e2e-setup.js';
+import { okPayload, sendTurn } from './e2e-setup.js';
 
 /** Bound of one turn; generous because the first call of each kind loads its SDK, ms. */
 const TURN_WAIT_MS = 30_000;
@@ -48,11 +47,9 @@ async function stop(): Promise<void> {
   gateway = undefined;
 }
 
-/** Send a turn and resolve with its terminal chat payload. */
-async function send(sessionKey: string, message: string): Promise<any> {
-  const runId = randomUUID();
-  okPayload(await client.request('chat.send', { sessionKey, message, idempotencyKey: runId }));
-  return (await waitTerminal(client, runId, TURN_WAIT_MS)).payload;
+/** Send a turn on the current client; resolves with its terminal chat payload. */
+function send(sessionKey: string, message: string): Promise<any> {
+  return sendTurn(client, sessionKey, message, TURN_WAIT_MS);
 }
 
 async function row(key: string): Promise<any> {
