@@ -14,7 +14,8 @@ const WAIT_MS = 8_000;
 /** Chromium logs a socket the gateway closes after a refused connect as a console error. */
 const SOCKET_NOISE = [/WebSocket connection to .* failed/];
 const FIRST_REPLY = ['Hello', ' from', ' the', ' **fake**', ' model.'];
-const SLOW_CHUNK_MS = 150;
+// Slow enough that a loaded machine still renders a partial reply before the last chunk.
+const SLOW_CHUNK_MS = 300;
 
 describe('web chat against the gateway', { skip: chromiumSkipReason() }, () => {
   let model: FakeModelServer;
