@@ -7,7 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ const READY_POLL_MS = 2;
 const START_TIMEOUT_MS = 20_000;
 /** Per-request bound of one /ready poll, ms. */
 const POLL_REQUEST_TIMEOUT_MS = 1_000;
+/** Characters of a target's stderr kept for the error of a failed start. */
+const STDERR_TAIL_CHARS = 64 * 1024;
 /** SIGTERM → SIGKILL grace when stopping a target, ms. */
 const STOP_GRACE_MS = 5_000;
 
@@ -43,8 +45,10 @@ export interface TargetOptions {
   config?: Record<string, unknown>;
 }
 
-export interface Target {
-  readonly kind: TargetKind;
+/** A server process the bench started and polls: Pincer, the floor or a peer gateway. */
+export interface RunningTarget {
+  /** What it is, for logs and errors ("pincer", "floor", "openclaw"). */
+  readonly name: string;
   readonly pid: number;
   readonly port: number;
   readonly wsUrl: string;
@@ -59,11 +63,38 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+export interface Target extends RunningTarget {
+  readonly kind: TargetKind;
+}
+
+/** How to start one server process and tell when it is ready. */
+export interface LaunchSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  port: number;
+  token: string;
+  /** GET this path until it answers 200. */
+  readyPath: string;
+  /** Pause between polls of it, ms (default 2: the resolution of the ready figure). */
+  readyPollMs?: number;
+  startTimeoutMs: number;
+  /**
+   * Start it as the leader of its own process group and kill the whole group
+   * if it outlives the grace period (a peer that spawns helper processes).
+   */
+  processGroup?: boolean;
+  /** Runs after the process is gone (removes its temp dir). */
+  afterStop?: () => Promise<void>;
+}
+
 /** Config of the Pincer target: defaults but for the per-connection request rate. */
 const BENCH_CONFIG = { gateway: { maxRequestsPerSecond: 1_000_000 } };
 
 /** Every target started and not yet stopped, so a failing run can still clean up. */
-const live = new Set<Target>();
+const live = new Set<RunningTarget>();
 
 /** Spawn a target and resolve once GET /ready answers 200. */
 export async function startTarget(kind: TargetKind, options: TargetOptions = {}): Promise<Target> {
@@ -87,31 +118,49 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
   if (kind === 'pincer') await writeFile(join(stateDir, 'config.json'), JSON.stringify({ ...BENCH_CONFIG, ...options.config }));
   const entry = kind === 'pincer' ? CLI_ENTRY : FLOOR_ENTRY;
   const args = [...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []), entry, ...(kind === 'pincer' ? ['gateway'] : [])];
+  const running = await launchTarget({
+    name: kind,
+    command: process.execPath,
+    args,
+    env,
+    cwd: stateDir,
+    port,
+    token,
+    readyPath: '/ready',
+    startTimeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS,
+    afterStop: ownStateDir ? () => rm(stateDir, { recursive: true, force: true }) : undefined,
+  });
+  return Object.assign(running, { kind });
+}
+
+/** Spawn a server process and resolve once GET `readyPath` answers 200; on failure it is stopped and the error carries its stderr. */
+export async function launchTarget(spec: LaunchSpec): Promise<RunningTarget> {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { env, cwd: stateDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(spec.command, spec.args, { env: spec.env, cwd: spec.cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: spec.processGroup === true });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    if (stderr.length < 64 * 1024) stderr += chunk;
+    // Keep the tail: the reason a start failed is written last.
+    stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
   });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
   const cleanup = async (): Promise<void> => {
-    await stopChild(child, exited);
-    if (ownStateDir) await rm(stateDir, { recursive: true, force: true });
+    await stopChild(child, exited, spec.processGroup === true);
+    await spec.afterStop?.();
   };
   let readyMs: number;
   try {
-    readyMs = (await pollReady(port, child, () => stderr, options.startTimeoutMs ?? START_TIMEOUT_MS)) - spawnedAt;
+    readyMs = (await pollReady(spec, child, () => stderr)) - spawnedAt;
   } catch (error) {
     await cleanup();
     throw error;
   }
-  const target: Target = {
-    kind,
+  const target: RunningTarget = {
+    name: spec.name,
     pid: child.pid ?? -1,
-    port,
-    wsUrl: `ws://127.0.0.1:${port}/`,
-    token,
+    port: spec.port,
+    wsUrl: `ws://127.0.0.1:${spec.port}/`,
+    token: spec.token,
     readyMs,
     spawnedAt,
     rssBytes: () => readRssBytes(child.pid ?? -1),
@@ -137,8 +186,43 @@ export async function readRssBytes(pid: number): Promise<number> {
   return Number(match[1]) * 1024;
 }
 
+/** Resident set size of a process and every process below it, bytes (a peer runs helper processes). */
+export async function readTreeRssBytes(pid: number): Promise<number> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat is the parent pid; the command in field 2 may hold spaces, so split after its ')'.
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended while we listed them.
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [child, parent] of parents) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  for (const member of tree) {
+    try {
+      total += await readRssBytes(member);
+    } catch (error) {
+      // A helper that exited between the listing and the read holds no memory; the target itself must be there.
+      if (member === pid) throw error;
+    }
+  }
+  return total;
+}
+
 /** A port that was free a moment ago (bind 0, read it, release it). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -149,24 +233,24 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves with performance.now() of the first 200 from /ready. */
-async function pollReady(port: number, child: ChildProcess, stderr: () => string, timeoutMs: number): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
+/** Resolves with performance.now() of the first 200 from the spec's ready path. */
+async function pollReady(spec: LaunchSpec, child: ChildProcess, stderr: () => string): Promise<number> {
+  const deadline = performance.now() + spec.startTimeoutMs;
   while (performance.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`target exited (${child.exitCode ?? child.signalCode}) before /ready: ${stderr().trim()}`);
+      throw new Error(`${spec.name} exited (${child.exitCode ?? child.signalCode}) before ${spec.readyPath} answered 200: ${stderr().trim()}`);
     }
-    const status = await getStatus(port);
+    const status = await getStatus(spec.port, spec.readyPath);
     if (status === 200) return performance.now();
-    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, spec.readyPollMs ?? READY_POLL_MS));
   }
-  throw new Error(`target on port ${port} not ready within ${timeoutMs} ms: ${stderr().trim()}`);
+  throw new Error(`${spec.name} on port ${spec.port} not ready (${spec.readyPath}) within ${spec.startTimeoutMs} ms: ${stderr().trim()}`);
 }
 
-/** HTTP status of GET /ready, or 0 when nothing answers. */
-function getStatus(port: number): Promise<number> {
+/** HTTP status of GET `path`, or 0 when nothing answers. */
+function getStatus(port: number, path: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/ready', agent: false, timeout: POLL_REQUEST_TIMEOUT_MS }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: POLL_REQUEST_TIMEOUT_MS }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -176,8 +260,11 @@ function getStatus(port: number): Promise<number> {
   });
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+async function stopChild(child: ChildProcess, exited: Promise<void>, group: boolean): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    if (group) killGroup(child, 'SIGKILL');
+    return;
+  }
   child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<void>((resolve) => {
@@ -189,4 +276,15 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   await Promise.race([exited, grace]);
   clearTimeout(timer);
   await exited;
+  // Helpers the leader left behind go with it.
+  if (group) killGroup(child, 'SIGKILL');
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already empty.
+  }
 }
