@@ -40,6 +40,9 @@ export interface BenchCounts {
   recoverySessions: number;
   recoveryMessages: number;
   recoveryCutSessions: number;
+  /** --peer: starts of each gateway (ready and idle RSS samples), and chat turns on the last start. */
+  peerRuns: number;
+  peerTurns: number;
 }
 
 export const FULL_COUNTS: BenchCounts = {
@@ -67,6 +70,8 @@ export const FULL_COUNTS: BenchCounts = {
   recoverySessions: 1_000,
   recoveryMessages: 1_000,
   recoveryCutSessions: 10,
+  peerRuns: 3,
+  peerTurns: 100,
 };
 
 export const QUICK_COUNTS: BenchCounts = {
@@ -94,6 +99,8 @@ export const QUICK_COUNTS: BenchCounts = {
   recoverySessions: 40,
   recoveryMessages: 100,
   recoveryCutSessions: 4,
+  peerRuns: 1,
+  peerTurns: 10,
 };
 
 /** Authenticated handshakes in flight at once when opening many sockets (Pincer allows 16 pending per IP). */

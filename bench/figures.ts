@@ -27,6 +27,12 @@ export interface Figure {
   budget?: Budget;
   /** Free text shown under the table (what exactly was measured). */
   note?: string;
+  /**
+   * Set when `floor` holds a peer gateway's value rather than the floor
+   * server's: the peer's name and version, e.g. "OpenClaw 2026.9.6". Such
+   * figures get their own table, ratio Pincer ÷ peer.
+   */
+  against?: string;
 }
 
 export interface EvaluatedFigure extends Figure {

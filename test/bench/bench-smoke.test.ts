@@ -7,7 +7,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,10 +72,10 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-function runBench(args: string[]): Promise<{ code: number | null; stderr: string }> {
+function runBench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stderr: string }> {
   const execArgs = [...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []), RUNNER, ...args];
   return new Promise((resolve, reject) => {
-    child = spawn(process.execPath, execArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, execArgs, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
@@ -93,8 +93,11 @@ describe('npm run bench -- --quick', () => {
   it('writes latest.json and latest.md with every figure', { timeout: BENCH_TIMEOUT_MS + 10_000 }, async () => {
     const out = await mkdtemp(join(tmpdir(), 'pincer-bench-smoke-'));
     dirs.push(out);
-    const { code, stderr } = await runBench(['--quick', '--out', out]);
+    // Without --peer the bench never installs or starts a peer gateway.
+    const peerCache = join(out, 'peer-cache');
+    const { code, stderr } = await runBench(['--quick', '--out', out], { ...process.env, PINCER_PEER_CACHE: peerCache });
     assert.equal(code, 0, stderr);
+    await assert.rejects(access(peerCache), { code: 'ENOENT' }, 'no peer was installed');
 
     const results = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as { quick: boolean; figures: ResultFigure[]; failed: string[] };
     assert.equal(results.quick, true);

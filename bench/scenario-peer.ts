@@ -1,0 +1,199 @@
+/**
+ * Pincer against a peer gateway in the same run (issue 22 item 6): both are
+ * started the same number of times, one at a time and in alternating order,
+ * on the same fake model. Per start: spawn → ready, then RSS a few seconds
+ * after ready; on the last start, chat turns one after another over a few
+ * sessions, timing chat.send → first `chat` delta, and RSS after the turns.
+ * RSS counts the gateway and every process it started (OpenClaw runs
+ * helpers). Ratios are Pincer ÷ peer: below 1, Pincer is faster or smaller.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { BenchClient } from './bench-client.js';
+import type { BenchCounts } from './bench-config.js';
+import { chatErrorOf, chatStateOf } from './chat-frames.js';
+import { MIB, type BenchContext } from './context.js';
+import type { Figure } from './figures.js';
+import { summarise } from './stats.js';
+import { readTreeRssBytes, type RunningTarget } from './targets.js';
+
+/** Turns not timed: the first calls load the provider code and warm the session store. */
+export const PEER_WARM_UP_TURNS = 3;
+/** Sessions the turns go round. */
+const PEER_SESSIONS = 10;
+/** Bound of one turn, ms (OpenClaw's first turn takes seconds). */
+const TURN_TIMEOUT_MS = 120_000;
+
+/** What one gateway gave in the comparison. */
+export interface PeerSamples {
+  readyMs: number[];
+  /** RSS of the process tree `idleAfterMs` after ready, MiB, one per start. */
+  idleRssMib: number[];
+  /** Same, of the gateway process alone. */
+  idleMainRssMib: number[];
+  /** RSS of the process tree after the turns, MiB. */
+  afterTurnsRssMib: number;
+  afterTurnsMainRssMib: number;
+  /** chat.send → first delta of each timed turn, ms. */
+  sendToFirstDeltaMs: number[];
+  /** The model's first content chunk → the client's first delta, ms. */
+  addedMs: number[];
+  turns: number;
+}
+
+export interface PeerSubject {
+  /** Shown in labels and the report's column, e.g. "OpenClaw 2026.9.6". */
+  label: string;
+  start(): Promise<RunningTarget>;
+}
+
+type ChunkListener = BenchContext['setChunkListener'];
+
+/** Run the comparison; returns the figures, Pincer's value against the peer's. */
+export async function measurePeer(
+  counts: BenchCounts,
+  pincer: PeerSubject,
+  peer: PeerSubject,
+  setChunkListener: ChunkListener,
+  log: (message: string) => void,
+): Promise<Figure[]> {
+  const subjects = [pincer, peer];
+  const samples = new Map(subjects.map((subject) => [subject, emptySamples()]));
+  for (let run = 0; run < counts.peerRuns; run++) {
+    // Alternate the order so drift on a shared machine hits both alike.
+    const order = run % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const subject of order) {
+      const into = samples.get(subject) as PeerSamples;
+      const target = await subject.start();
+      try {
+        into.readyMs.push(target.readyMs);
+        const idleAt = target.spawnedAt + target.readyMs + counts.idleAfterMs;
+        await new Promise((done) => setTimeout(done, Math.max(0, idleAt - performance.now())));
+        into.idleRssMib.push((await readTreeRssBytes(target.pid)) / MIB);
+        into.idleMainRssMib.push((await target.rssBytes()) / MIB);
+        log(`peer: ${subject.label} ready ${target.readyMs.toFixed(0)} ms, idle ${into.idleRssMib.at(-1)?.toFixed(1)} MiB`);
+        if (run === counts.peerRuns - 1) {
+          await runTurns(target, counts.peerTurns, into, setChunkListener);
+          into.afterTurnsRssMib = (await readTreeRssBytes(target.pid)) / MIB;
+          into.afterTurnsMainRssMib = (await target.rssBytes()) / MIB;
+          log(`peer: ${subject.label} after ${into.turns} turns ${into.afterTurnsRssMib.toFixed(1)} MiB`);
+        }
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+  return peerFigures(peer.label, samples.get(pincer) as PeerSamples, samples.get(peer) as PeerSamples, counts);
+}
+
+/** The comparison's figures from both sides' samples (Pincer as the value, the peer in the floor's place). */
+export function peerFigures(peerLabel: string, pincer: PeerSamples, peer: PeerSamples, counts: BenchCounts): Figure[] {
+  const idleS = counts.idleAfterMs / 1000;
+  const main = (samples: PeerSamples): string => summarise(samples.idleMainRssMib).median.toFixed(1);
+  return [
+    {
+      id: 'peer_ready_ms',
+      label: 'spawn → ready (/ready, OpenClaw /readyz)',
+      unit: 'ms',
+      statistic: 'median',
+      pincer: summarise(pincer.readyMs),
+      floor: summarise(peer.readyMs),
+      against: peerLabel,
+    },
+    {
+      id: 'peer_idle_rss_mib',
+      label: `idle RSS ${idleS} s after ready`,
+      unit: 'MiB',
+      statistic: 'median',
+      pincer: summarise(pincer.idleRssMib),
+      floor: summarise(peer.idleRssMib),
+      against: peerLabel,
+      note: `the gateway process alone: Pincer ${main(pincer)} MiB, ${peerLabel} ${main(peer)} MiB`,
+    },
+    {
+      id: 'peer_rss_after_turns_mib',
+      label: `RSS after ${pincer.turns} chat turns (${PEER_SESSIONS} sessions, one at a time)`,
+      unit: 'MiB',
+      statistic: 'median',
+      pincer: summarise([pincer.afterTurnsRssMib]),
+      floor: summarise([peer.afterTurnsRssMib]),
+      against: peerLabel,
+      note: `the gateway process alone: Pincer ${pincer.afterTurnsMainRssMib.toFixed(1)} MiB, ${peerLabel} ${peer.afterTurnsMainRssMib.toFixed(1)} MiB`,
+    },
+    {
+      id: 'peer_send_to_first_delta_ms',
+      label: 'chat.send → first delta (zero-delay model)',
+      unit: 'ms',
+      statistic: 'median',
+      pincer: summarise(pincer.sendToFirstDeltaMs),
+      floor: summarise(peer.sendToFirstDeltaMs),
+      against: peerLabel,
+      note: `the ${pincer.sendToFirstDeltaMs.length} turns after ${PEER_WARM_UP_TURNS} untimed ones`,
+    },
+    {
+      id: 'peer_first_delta_added_ms',
+      label: 'model first chunk → client first delta',
+      unit: 'ms',
+      statistic: 'median',
+      pincer: summarise(pincer.addedMs),
+      floor: summarise(peer.addedMs),
+      against: peerLabel,
+      note: 'the part of the figure above after the model has answered; the rest is spent before the model call',
+    },
+  ];
+}
+
+function emptySamples(): PeerSamples {
+  return {
+    readyMs: [],
+    idleRssMib: [],
+    idleMainRssMib: [],
+    afterTurnsRssMib: Number.NaN,
+    afterTurnsMainRssMib: Number.NaN,
+    sendToFirstDeltaMs: [],
+    addedMs: [],
+    turns: 0,
+  };
+}
+
+async function runTurns(target: RunningTarget, turns: number, into: PeerSamples, setChunkListener: ChunkListener): Promise<void> {
+  const client = await BenchClient.connected(target.wsUrl, { token: target.token, waitForChallenge: true });
+  try {
+    for (let turn = 0; turn < turns; turn++) {
+      const sample = await oneTurn(client, `bench-peer-${turn % PEER_SESSIONS}`, setChunkListener);
+      into.turns++;
+      if (turn < PEER_WARM_UP_TURNS) continue;
+      into.sendToFirstDeltaMs.push(sample.deltaAt - sample.sentAt);
+      into.addedMs.push(sample.deltaAt - sample.chunkAt);
+    }
+  } finally {
+    setChunkListener(undefined);
+    client.onEvent = undefined;
+    await client.close();
+  }
+}
+
+/** One chat.send, waited to its final; times of the send, the model's first chunk and the first delta. */
+async function oneTurn(client: BenchClient, sessionKey: string, setChunkListener: ChunkListener): Promise<{ sentAt: number; chunkAt: number; deltaAt: number }> {
+  let chunkAt: number | undefined;
+  let deltaAt: number | undefined;
+  setChunkListener((_request, index, at) => {
+    if (index === 0 && chunkAt === undefined) chunkAt = at;
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`peer turn on ${sessionKey}: no final within ${TURN_TIMEOUT_MS} ms`)), TURN_TIMEOUT_MS).unref();
+    client.onEvent = (frame, at) => {
+      const state = chatStateOf(frame);
+      if (state === 'delta' && deltaAt === undefined) deltaAt = at;
+      if (state === 'final' || state === 'error' || state === 'aborted') {
+        clearTimeout(timer);
+        if (state === 'final') resolve();
+        else reject(new Error(`peer turn on ${sessionKey} ended with ${state}${state === 'error' ? `: ${chatErrorOf(frame)}` : ''}`));
+      }
+    };
+  });
+  const sentAt = performance.now();
+  await Promise.all([client.request('chat.send', { sessionKey, message: 'hello', idempotencyKey: randomUUID() }), finished]);
+  if (chunkAt === undefined || deltaAt === undefined) throw new Error(`peer turn on ${sessionKey}: no model chunk or no delta seen`);
+  return { sentAt, chunkAt, deltaAt };
+}
