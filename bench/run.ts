@@ -15,17 +15,17 @@ import { startFakeModelServer, type RecordedRequest } from '../test/helpers/fake
 import { FULL_COUNTS, QUICK_COUNTS, type BenchCounts } from './bench-config.js';
 import type { BenchContext } from './context.js';
 import { evaluateFigure, type Figure } from './figures.js';
+import { ensurePeerInstalled, isKnownPeer, KNOWN_PEERS, type PeerInstall } from './peer-install.js';
+import { startOpenClaw } from './peer-openclaw.js';
 import { writeResults } from './report.js';
 import { measureChatMemory } from './scenario-chat-memory.js';
 import { measureConcurrentRuns } from './scenario-concurrent-runs.js';
 import { measureFanOut } from './scenario-fan-out.js';
-import { ensurePeerInstalled, isKnownPeer, KNOWN_PEERS, type PeerInstall } from './peer-install.js';
-import { startOpenClaw } from './peer-openclaw.js';
 import { measureFeatureCost } from './scenario-feature-cost.js';
 import { measureFirstDelta } from './scenario-first-delta.js';
 import { measureHandshake } from './scenario-handshake.js';
-import { measurePeer } from './scenario-peer.js';
 import { measureIdleConnections } from './scenario-idle-connections.js';
+import { measurePeer } from './scenario-peer.js';
 import { measureRecovery } from './scenario-recovery.js';
 import { measureRoundTrip } from './scenario-round-trip.js';
 import { measureStartup } from './scenario-startup.js';
@@ -177,7 +177,7 @@ async function measureAll(counts: BenchCounts, only: readonly string[], peer: Pe
 // A peer runs in its own process group, out of reach of the terminal's Ctrl-C: stop every target before leaving.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void stopAllTargets().finally(() => process.exit(130));
+    void stopAllTargets().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
 
