@@ -29,6 +29,7 @@ export async function measureChatMemory(ctx: BenchContext): Promise<Figure[]> {
   const rssAt: number[] = [];
   const target = await startTarget('pincer', { modelUrl: ctx.model.url });
   let idleRss: number;
+  let quietRss: number;
   try {
     await new Promise((done) => setTimeout(done, Math.max(0, target.spawnedAt + ctx.counts.idleAfterMs - performance.now())));
     idleRss = (await target.rssBytes()) / MIB;
@@ -51,6 +52,8 @@ export async function measureChatMemory(ctx: BenchContext): Promise<Figure[]> {
     } finally {
       await client.close();
     }
+    await new Promise((done) => setTimeout(done, ctx.counts.quietAfterMs));
+    quietRss = (await target.rssBytes()) / MIB;
   } finally {
     await target.stop();
   }
@@ -67,6 +70,14 @@ export async function measureChatMemory(ctx: BenchContext): Promise<Figure[]> {
       pincer: summarise([endRss / idleRss]),
       budget: { kind: 'abs-max', limit: AFTER_TURNS_MAX_X_IDLE },
       note: `idle ${idleRss.toFixed(1)} MiB, after the turns ${endRss.toFixed(1)} MiB; samples ${rssAt.map((rss) => rss.toFixed(0)).join(', ')} MiB`,
+    },
+    {
+      id: 'rss_after_turns_quiet_x_idle',
+      label: `RSS ${ctx.counts.quietAfterMs / 1000} s after the last of those turns ÷ idle RSS`,
+      unit: '×',
+      statistic: 'median',
+      pincer: summarise([quietRss / idleRss]),
+      note: `${quietRss.toFixed(1)} MiB once the gateway has been quiet long enough to hand back what the turns grew`,
     },
     {
       id: 'rss_after_turns_mib',

@@ -32,6 +32,7 @@ import { createRequestGate } from './security/request-gate.js';
 import { deviceTokensPath, openDeviceTokenStore } from './security/device-token-store.js';
 import { canonicalizeSessionKey } from './sessions/session-key.js';
 import { AgentDirectory } from './assistant/agent-directory.js';
+import { createMemoryReclaimer } from './util/memory-reclaimer.js';
 import { createAgentConfigWriter } from './assistant/agent-config-writer.js';
 import { agentOwnFiles } from './start-assistant.js';
 /** Every channel, started in this order; each decides from the config whether it runs. */
@@ -231,6 +232,8 @@ export async function startPincer(options: StartPincerOptions = {}): Promise<Pin
     const openclaw = channels.find((channel) => channel.name === 'openclaw');
     readChannelStats = () => openclaw?.stats?.() as ChannelStats | undefined;
 
+    watchMemory(gateway, started.bus, cleanups);
+
     throwIfCancelled();
     gateway.markStarted();
   } catch (error) {
@@ -305,4 +308,16 @@ function defaultModelOf(config: PincerConfig): { primary: string; fallbacks: str
   const { provider } = config;
   if (provider === undefined) return undefined;
   return { primary: `${provider.kind}/${provider.model}`, fallbacks: provider.fallbacks.map((fallback) => `${fallback.kind}/${fallback.model}`) };
+}
+
+/** Hand back what a burst of requests or runs grew once the gateway goes quiet (util/memory-reclaimer.ts). */
+function watchMemory(gateway: GatewayServer, bus: StartedAssistant['bus'], cleanups: (() => void | Promise<void>)[]): void {
+  const reclaimer = createMemoryReclaimer();
+  const poke = (): void => reclaimer.poke();
+  gateway.server.on('request', poke).on('upgrade', poke);
+  const runs = bus.subscribe(poke, { filter: (event) => event.type === 'run.start' || event.type === 'run.end' });
+  cleanups.push(() => {
+    runs.unsubscribe();
+    reclaimer.stop();
+  });
 }

@@ -8,6 +8,7 @@
 import type { ProviderEvent, ProviderOptions } from './types.js';
 import { DEFAULT_RETRY_BASE_DELAY_MS, ProviderFailure, driveStream } from './drive-stream.js';
 import type { AttemptEvent } from './drive-stream.js';
+import { nodeHttpFetch } from './node-http-fetch.js';
 import { mapSdkError, redactUrl, unexpectedError } from './provider-errors.js';
 import type { ErrorContext, SdkErrorClasses } from './provider-errors.js';
 
@@ -23,6 +24,8 @@ export interface BaseClientOptions {
   maxRetries: 0;
   timeout: number;
   logLevel: 'off';
+  /** node:http underneath rather than the global fetch (see node-http-fetch.ts). */
+  fetch: typeof nodeHttpFetch;
 }
 
 /** Per-request settings handed to the SDK's `create` call. */
@@ -139,6 +142,7 @@ export class SdkClient<Sdk extends SdkErrorClasses, Client> {
       maxRetries: 0,
       timeout: this.#sdkTimeoutMs(),
       logLevel: 'off',
+      fetch: nodeHttpFetch,
     };
     return spec.createClient(sdk, base, !spec.options.apiKey);
   }

@@ -34,6 +34,7 @@ const EXPECTED_FIGURES = [
   'concurrent_runs_per_s',
   'rss_after_turns_x_idle',
   'rss_after_turns_mib',
+  'rss_after_turns_quiet_x_idle',
   'rss_slope_kib_per_turn',
   'stream_bytes_per_watcher_x_reply',
   'stream_peak_rss_mib',
