@@ -3,7 +3,8 @@
  * started the same number of times, one at a time and in alternating order,
  * on the same fake model. Per start: spawn → ready, then RSS a few seconds
  * after ready; on the last start, chat turns one after another over a few
- * sessions, timing chat.send → first `chat` delta, and RSS after the turns.
+ * sessions, timing chat.send → first `chat` delta, and RSS right after the
+ * turns and again once the gateway has been quiet for a while.
  * RSS counts the gateway and every process it started (OpenClaw runs
  * helpers). Ratios are Pincer ÷ peer: below 1, Pincer is faster or smaller.
  */
@@ -34,6 +35,9 @@ export interface PeerSamples {
   /** RSS of the process tree after the turns, MiB. */
   afterTurnsRssMib: number;
   afterTurnsMainRssMib: number;
+  /** Same, `quietAfterMs` after the last turn. */
+  quietRssMib: number;
+  quietMainRssMib: number;
   /** chat.send → first delta of each timed turn, ms. */
   sendToFirstDeltaMs: number[];
   /** The model's first content chunk → the client's first delta, ms. */
@@ -76,7 +80,10 @@ export async function measurePeer(
           await runTurns(target, counts.peerTurns, into, setChunkListener);
           into.afterTurnsRssMib = (await readTreeRssBytes(target.pid)) / MIB;
           into.afterTurnsMainRssMib = (await target.rssBytes()) / MIB;
-          log(`peer: ${subject.label} after ${into.turns} turns ${into.afterTurnsRssMib.toFixed(1)} MiB`);
+          await new Promise((done) => setTimeout(done, counts.quietAfterMs));
+          into.quietRssMib = (await readTreeRssBytes(target.pid)) / MIB;
+          into.quietMainRssMib = (await target.rssBytes()) / MIB;
+          log(`peer: ${subject.label} after ${into.turns} turns ${into.afterTurnsRssMib.toFixed(1)} MiB, once quiet ${into.quietRssMib.toFixed(1)} MiB`);
         }
       } finally {
         await target.stop();
@@ -121,6 +128,16 @@ export function peerFigures(peerLabel: string, pincer: PeerSamples, peer: PeerSa
       note: `the gateway process alone: Pincer ${pincer.afterTurnsMainRssMib.toFixed(1)} MiB, ${peerLabel} ${peer.afterTurnsMainRssMib.toFixed(1)} MiB`,
     },
     {
+      id: 'peer_rss_quiet_after_turns_mib',
+      label: `RSS ${counts.quietAfterMs / 1000} s after the last of those turns`,
+      unit: 'MiB',
+      statistic: 'median',
+      pincer: summarise([pincer.quietRssMib]),
+      floor: summarise([peer.quietRssMib]),
+      against: peerLabel,
+      note: `the gateway process alone: Pincer ${pincer.quietMainRssMib.toFixed(1)} MiB, ${peerLabel} ${peer.quietMainRssMib.toFixed(1)} MiB`,
+    },
+    {
       id: 'peer_send_to_first_delta_ms',
       label: 'chat.send → first delta (zero-delay model)',
       unit: 'ms',
@@ -150,6 +167,8 @@ function emptySamples(): PeerSamples {
     idleMainRssMib: [],
     afterTurnsRssMib: Number.NaN,
     afterTurnsMainRssMib: Number.NaN,
+    quietRssMib: Number.NaN,
+    quietMainRssMib: Number.NaN,
     sendToFirstDeltaMs: [],
     addedMs: [],
     turns: 0,

@@ -96,6 +96,8 @@ function samples(scale: number): PeerSamples {
     idleMainRssMib: [49 * scale, 50 * scale, 50 * scale],
     afterTurnsRssMib: 80 * scale,
     afterTurnsMainRssMib: 79 * scale,
+    quietRssMib: 70 * scale,
+    quietMainRssMib: 69 * scale,
     sendToFirstDeltaMs: [10 * scale, 12 * scale, 11 * scale],
     addedMs: [2 * scale, 3 * scale, 2 * scale],
     turns: 100,
@@ -225,7 +227,14 @@ describe('bench peer figures', () => {
   it('hold Pincer as the value, the peer beside it and Pincer ÷ peer as the ratio', () => {
     assert.deepEqual(
       figures.map((figure) => figure.id),
-      ['peer_ready_ms', 'peer_idle_rss_mib', 'peer_rss_after_turns_mib', 'peer_send_to_first_delta_ms', 'peer_first_delta_added_ms'],
+      [
+        'peer_ready_ms',
+        'peer_idle_rss_mib',
+        'peer_rss_after_turns_mib',
+        'peer_rss_quiet_after_turns_mib',
+        'peer_send_to_first_delta_ms',
+        'peer_first_delta_added_ms',
+      ],
     );
     for (const figure of figures) {
       assert.equal(figure.against, 'OpenClaw 2026.9.6');
@@ -239,6 +248,7 @@ describe('bench peer figures', () => {
     assert.equal(ready.floorValue, 5000);
     assert.equal(figures[2].pincer.n, 1);
     assert.match(figures[2].label, /100 chat turns/);
+    assert.match(figures[3].label, new RegExp(`RSS ${FULL_COUNTS.quietAfterMs / 1000} s after the last of those turns`));
   });
 
   it('go into their own table in latest.md, not the floor table', () => {
