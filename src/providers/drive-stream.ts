@@ -109,6 +109,31 @@ export async function* driveStream(options: DriveOptions): AsyncGenerator<Provid
   }
 }
 
+/**
+ * The iterator's next result, or 'stopped' as soon as `signal` aborts, so a
+ * stuck read never delays the terminal event. Not Promise.race against one
+ * promise that stays pending for the whole attempt: each race would leave a
+ * reaction on it that keeps that step's event (and its text) alive until the
+ * attempt ends, a whole reply's worth of chunks.
+ */
+function nextOrStopped<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | 'stopped'> {
+  if (signal.aborted) return Promise.resolve('stopped');
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve('stopped');
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 async function* runAttempt(options: DriveOptions): AsyncGenerator<ProviderEvent, AttemptOutcome, undefined> {
   const controller = new AbortController();
   const onCallerAbort = (): void => controller.abort();
@@ -122,10 +147,6 @@ async function* runAttempt(options: DriveOptions): AsyncGenerator<ProviderEvent,
       controller.abort();
     }, options.timeoutMs);
   };
-  // Resolves on abort or timeout, so a stuck read never delays the terminal event.
-  const stopped = new Promise<'stopped'>((resolve) => {
-    controller.signal.addEventListener('abort', () => resolve('stopped'), { once: true });
-  });
   // Retrying is safe until an event has been handed to the caller.
   let delivered = false;
   const iterator = options.attempt(controller.signal)[Symbol.asyncIterator]();
@@ -145,9 +166,7 @@ async function* runAttempt(options: DriveOptions): AsyncGenerator<ProviderEvent,
   armTimer();
   try {
     for (;;) {
-      const pending = iterator.next();
-      pending.catch(() => undefined);
-      const next = await Promise.race([pending, stopped]);
+      const next = await nextOrStopped(iterator, controller.signal);
       if (next === 'stopped' || next.done) break;
       const event = next.value;
       if (event.type === 'progress') {

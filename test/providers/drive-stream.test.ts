@@ -1,4 +1,6 @@
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
 import { ProviderFailure, driveStream } from '../../src/providers/drive-stream.js';
 import type { AttemptEvent, DriveOptions } from '../../src/providers/drive-stream.js';
@@ -225,5 +227,37 @@ describe('driveStream', () => {
       ),
     );
     assert.deepEqual(events, [{ type: 'error', message: 'model call failed: mapper bug', retryable: false }]);
+  });
+});
+
+describe('driveStream memory', () => {
+  it('keeps no event alive once the caller has moved past it, however long the attempt runs', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    setFlagsFromString('--no-expose-gc');
+    const sent: WeakRef<object>[] = [];
+    let finish: (() => void) | undefined;
+    const attempt = async function* (): AsyncGenerator<AttemptEvent> {
+      for (let i = 0; i < 50; i++) {
+        const event: ProviderEvent = { type: 'text', delta: `chunk ${i} `.repeat(1_000) };
+        sent.push(new WeakRef(event));
+        yield event;
+      }
+      // The attempt is still open while the test looks: the reply is streaming.
+      await new Promise<void>((resolve) => (finish = resolve));
+      yield { type: 'done', stopReason: 'stop' };
+    };
+    const stream = driveStream(options(attempt, { timeoutMs: 30_000 }));
+    for (let i = 0; i < 50; i++) assert.equal((await stream.next()).value?.type, 'text');
+    const last = stream.next();
+    // Let the attempt reach its pending read, then collect.
+    await pause(20);
+    gc();
+    await pause(0);
+    gc();
+    const alive = sent.slice(0, 49).filter((ref) => ref.deref() !== undefined).length;
+    finish?.();
+    assert.equal((await last).value?.type, 'done');
+    assert.equal(alive, 0, `${alive} of 49 delivered events still reachable while the attempt runs`);
   });
 });
