@@ -6,7 +6,7 @@ export interface BenchCounts {
   /** Idle RSS samples per target, and how long after spawn each is read, ms. */
   idleRssRuns: number;
   idleAfterMs: number;
-  /** How long a gateway idles after its last chat turn before RSS is read again, ms (its reclaimer waits 6 s of quiet). */
+  /** How long a gateway idles after its last chat turn before RSS is read again, ms (its reclaimer waits 10 s of quiet). */
   quietAfterMs: number;
   /** open → hello-ok, clients that send connect at once. */
   handshakes: number;
@@ -51,7 +51,7 @@ export const FULL_COUNTS: BenchCounts = {
   readyRuns: 10,
   idleRssRuns: 3,
   idleAfterMs: 5_000,
-  quietAfterMs: 12_000,
+  quietAfterMs: 15_000,
   handshakes: 1_000,
   waitingHandshakes: 200,
   roundTrips: 10_000,

@@ -38,3 +38,17 @@ export function expandScopes(granted: readonly OperatorScope[]): Set<OperatorSco
   for (const scope of granted) for (const implied of IMPLIED[scope]) out.add(implied);
   return out;
 }
+
+/** One read-only set per combination of scopes (a few dozen at most), shared by every connection granted it. */
+const sharedSets = new Map<string, ReadonlySet<OperatorScope>>();
+
+/** expandScopes, shared: a connection keeps no set of its own. */
+export function sharedExpandedScopes(granted: readonly OperatorScope[]): ReadonlySet<OperatorScope> {
+  const key = [...granted].sort().join(' ');
+  let set = sharedSets.get(key);
+  if (set === undefined) {
+    set = expandScopes(granted);
+    sharedSets.set(key, set);
+  }
+  return set;
+}

@@ -34,6 +34,7 @@ import { dispatchFrame, INTERNAL_ERROR, type DispatchContext } from './dispatch.
 import { createFanOut } from './fan-out.js';
 import { performHandshake, type HandshakeDeps } from './handshake.js';
 import { createKeepalive } from './keepalive.js';
+import { serialiseHelloOk } from './hello-frame.js';
 import type { MethodTable, WireEvent } from './method-types.js';
 import { createUpgradeGate } from './upgrade.js';
 import type { PresenceClient } from './methods/system-info.js';
@@ -288,7 +289,7 @@ export function createOpenClawChannel(deps: OpenClawChannelDeps): OpenClawChanne
     }
     conn.authenticate(result.scopes);
     presence.set(conn, presenceOf(params, result, Date.now()));
-    conn.sendText(serialiseOkResponse(id, result.hello));
+    conn.sendText(serialiseHelloOk(id, result.hello));
     logger.debug('client connected', {
       connId: conn.id,
       client: result.client.id,

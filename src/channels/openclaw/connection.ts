@@ -25,6 +25,8 @@ export type ConnectionState = 'AWAIT_CONNECT' | 'AUTHED' | 'CLOSING';
 /** Write errors that mean the peer is gone rather than a write we should not have made. */
 const PEER_GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED']);
 
+const NO_SCOPES: ReadonlySet<OperatorScope> = new Set();
+
 /** Bytes of frame headers, pings and close frames tolerated on top of the pre-auth frame cap. */
 const PRE_AUTH_SLACK_BYTES = 4096;
 /** Most sessions one connection may watch or subscribe to individually. */
@@ -79,14 +81,15 @@ export class Connection {
   readonly #host: ConnectionHost;
   #state: ConnectionState = 'AWAIT_CONNECT';
   #seq = 0;
-  #scopes: ReadonlySet<OperatorScope> = new Set();
+  #scopes: ReadonlySet<OperatorScope> = NO_SCOPES;
   #challengeSent = false;
   #challengeTimer: NodeJS.Timeout | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #preAuthBytes = 0;
   #sessionsSubscribed = false;
-  readonly #watched = new Set<string>();
-  readonly #messageKeys = new Set<string>();
+  // Made on first use: most connections never watch a session, and each set costs a few hundred bytes.
+  #watched: Set<string> | undefined;
+  #messageKeys: Set<string> | undefined;
 
   constructor(ws: WebSocket, socket: Socket, init: ConnectionInit, host: ConnectionHost) {
     this.id = init.id;
@@ -236,7 +239,8 @@ export class Connection {
 
   watchSession(sessionKey: string): void {
     if (this.#state !== 'AUTHED') return;
-    if (this.#watched.size < MAX_SESSION_SUBSCRIPTIONS || this.#watched.has(sessionKey)) this.#watched.add(sessionKey);
+    const watched = (this.#watched ??= new Set());
+    if (watched.size < MAX_SESSION_SUBSCRIPTIONS || watched.has(sessionKey)) watched.add(sessionKey);
   }
 
   setSessionsSubscribed(on: boolean): void {
@@ -246,23 +250,23 @@ export class Connection {
 
   setMessagesSubscribed(sessionKey: string, on: boolean): void {
     if (this.#state !== 'AUTHED') return;
-    if (!on) this.#messageKeys.delete(sessionKey);
-    else if (this.#messageKeys.size < MAX_SESSION_SUBSCRIPTIONS) this.#messageKeys.add(sessionKey);
+    if (!on) this.#messageKeys?.delete(sessionKey);
+    else if ((this.#messageKeys ??= new Set()).size < MAX_SESSION_SUBSCRIPTIONS) this.#messageKeys.add(sessionKey);
   }
 
   /** Subscribed to session.message for this key (all sessions or this one). */
   wantsSessionMessages(sessionKey: string | undefined): boolean {
     if (this.#sessionsSubscribed) return true;
-    return sessionKey !== undefined && this.#messageKeys.has(sessionKey);
+    return sessionKey !== undefined && this.#messageKeys?.has(sessionKey) === true;
   }
 
   isWatching(sessionKey: string): boolean {
-    return this.#watched.has(sessionKey);
+    return this.#watched?.has(sessionKey) === true;
   }
 
   /** Live per-connection records, for leak checks. */
   subscriptionCount(): number {
-    return this.#watched.size + this.#messageKeys.size + (this.#sessionsSubscribed ? 1 : 0);
+    return (this.#watched?.size ?? 0) + (this.#messageKeys?.size ?? 0) + (this.#sessionsSubscribed ? 1 : 0);
   }
 
   timerCount(): number {
@@ -291,8 +295,8 @@ export class Connection {
     if (to === 'CLOSING') {
       this.#clearHandshakeTimers();
       this.#socket.removeListener('data', this.#countPreAuthBytes);
-      this.#watched.clear();
-      this.#messageKeys.clear();
+      this.#watched = undefined;
+      this.#messageKeys = undefined;
       this.#sessionsSubscribed = false;
     }
     this.#host.onStateChange(this, from, to);

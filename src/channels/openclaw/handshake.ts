@@ -20,7 +20,7 @@ import {
   type ConnectParams,
 } from '../../protocol/connect-params.js';
 import { formatFirstIssue } from '../../protocol/issue-message.js';
-import { expandScopes, grantScopes, type OperatorScope } from '../../protocol/scopes.js';
+import { expandScopes, grantScopes, sharedExpandedScopes, type OperatorScope } from '../../protocol/scopes.js';
 import { secretsEqual, type AuthSecret, type AuthSecretResolver } from '../../security/secret-compare.js';
 import type { AuthRateLimiter } from '../../security/auth-rate-limiter.js';
 import { authLimiterKey } from '../../security/client-address.js';
@@ -70,7 +70,7 @@ export interface HandshakeResult {
   /** Granted scopes as reported in hello-ok. */
   grantedScopes: OperatorScope[];
   /** Granted scopes plus implied ones, for method checks. */
-  scopes: Set<OperatorScope>;
+  scopes: ReadonlySet<OperatorScope>;
   client: { id: string; mode: string };
   deviceId: string | undefined;
   /** How the client proved itself: the shared secret, or a device token (§2.6). */
@@ -142,7 +142,7 @@ export function performHandshake(rawParams: unknown, input: HandshakeInput, deps
   return {
     protocol,
     grantedScopes,
-    scopes: expandScopes(grantedScopes),
+    scopes: sharedExpandedScopes(grantedScopes),
     client: { id: params.client.id, mode: params.client.mode },
     deviceId,
     authMethod: credential.method,
@@ -256,6 +256,18 @@ function authError(message: string, code: DetailCode, authReason: string): Gatew
   });
 }
 
+/** One `features` object per channel, shared by every hello-ok (hello-frame.ts serialises it once). */
+const sharedFeatures = new WeakMap<HandshakeDeps, { methods: readonly string[]; events: readonly string[] }>();
+
+function featuresOf(deps: HandshakeDeps): { methods: readonly string[]; events: readonly string[] } {
+  let features = sharedFeatures.get(deps);
+  if (features === undefined) {
+    features = { methods: deps.featureMethods, events: deps.featureEvents };
+    sharedFeatures.set(deps, features);
+  }
+  return features;
+}
+
 function buildHelloOk(
   protocol: number,
   grantedScopes: OperatorScope[],
@@ -273,7 +285,7 @@ function buildHelloOk(
     type: 'hello-ok',
     protocol,
     server: { version: deps.version, connId: input.connId },
-    features: { methods: deps.featureMethods, events: deps.featureEvents },
+    features: featuresOf(deps),
     snapshot: {
       suspension: { phase: 'accepting' },
       presence: [],
