@@ -24,6 +24,8 @@ export type ExecContainmentKind = 'bwrap' | 'process-group';
 
 /** Environment variable that tags every process of one run in process-group mode. */
 export const RUN_MARKER_VAR = 'PINCER_EXEC_RUN';
+/** When the marker sweep runs again after a run ends, ms. */
+const RESWEEP_DELAYS_MS = [50, 250, 1_000];
 /** The bwrap probe must finish within this (ms). */
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -157,7 +159,10 @@ export function endRun(pid: number | undefined, marker: string, sweep: boolean):
   if (pid === undefined) return 0;
   killGroup(pid);
   liveRuns.delete(pid);
-  return sweep ? killMarked(marker) : 0;
+  if (!sweep) return 0;
+  // A process caught between fork and exec can show an empty environment for an instant: look again shortly.
+  for (const delayMs of RESWEEP_DELAYS_MS) setTimeout(() => killMarked(marker), delayMs).unref();
+  return killMarked(marker);
 }
 
 function endAllRuns(): void {
