@@ -6,12 +6,11 @@
  * socket) adds on top of the model.
  */
 
-import { randomUUID } from 'node:crypto';
 import { BenchClient, CLIENT_WAIT_MS } from './bench-client.js';
-import { chatErrorOf, chatStateOf } from './chat-frames.js';
 import type { BenchContext } from './context.js';
 import type { Figure } from './figures.js';
 import { summarise } from './stats.js';
+import { timedTurn } from './timed-turn.js';
 
 /** Unrecorded runs first: the provider SDK loads on the first call. */
 const WARM_UP_RUNS = 3;
@@ -22,7 +21,7 @@ export async function measureFirstDelta(ctx: BenchContext): Promise<Figure[]> {
   const sendToDelta: number[] = [];
   try {
     for (let i = 0; i < WARM_UP_RUNS + ctx.counts.firstDeltaRuns; i++) {
-      const sample = await oneRun(ctx, client);
+      const sample = await timedTurn(client, 'bench-first-delta', ctx.setChunkListener, { label: 'first-delta run', timeoutMs: CLIENT_WAIT_MS });
       if (i < WARM_UP_RUNS) continue;
       added.push(sample.deltaAt - sample.chunkAt);
       sendToDelta.push(sample.deltaAt - sample.sentAt);
@@ -48,29 +47,4 @@ export async function measureFirstDelta(ctx: BenchContext): Promise<Figure[]> {
       pincer: summarise(sendToDelta),
     },
   ];
-}
-
-async function oneRun(ctx: BenchContext, client: BenchClient): Promise<{ sentAt: number; chunkAt: number; deltaAt: number }> {
-  let chunkAt: number | undefined;
-  let deltaAt: number | undefined;
-  ctx.setChunkListener((_request, index, at) => {
-    if (index === 0 && chunkAt === undefined) chunkAt = at;
-  });
-  const finished = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('first-delta run: no final')), CLIENT_WAIT_MS).unref();
-    client.onEvent = (frame, at) => {
-      const state = chatStateOf(frame);
-      if (state === 'delta' && deltaAt === undefined) deltaAt = at;
-      if (state === 'final' || state === 'error' || state === 'aborted') {
-        clearTimeout(timer);
-        if (state === 'final') resolve();
-        else reject(new Error(`first-delta run ended with ${state}: ${state === 'error' ? chatErrorOf(frame) : ''}`));
-      }
-    };
-  });
-  const sentAt = performance.now();
-  await Promise.all([client.request('chat.send', { sessionKey: 'bench-first-delta', message: 'hello', idempotencyKey: randomUUID() }), finished]);
-  client.onEvent = undefined;
-  if (chunkAt === undefined || deltaAt === undefined) throw new Error('first-delta run: no model chunk or no delta seen');
-  return { sentAt, chunkAt, deltaAt };
 }

@@ -9,13 +9,12 @@
  * helpers). Ratios are Pincer ÷ peer: below 1, Pincer is faster or smaller.
  */
 
-import { randomUUID } from 'node:crypto';
 import { BenchClient } from './bench-client.js';
 import type { BenchCounts } from './bench-config.js';
-import { chatErrorOf, chatStateOf } from './chat-frames.js';
 import { MIB, type BenchContext } from './context.js';
 import type { Figure } from './figures.js';
 import { summarise } from './stats.js';
+import { timedTurn } from './timed-turn.js';
 import { readTreeRssBytes, type RunningTarget } from './targets.js';
 
 /** Turns not timed: the first calls load the provider code and warm the session store. */
@@ -179,7 +178,7 @@ async function runTurns(target: RunningTarget, turns: number, into: PeerSamples,
   const client = await BenchClient.connected(target.wsUrl, { token: target.token, waitForChallenge: true });
   try {
     for (let turn = 0; turn < turns; turn++) {
-      const sample = await oneTurn(client, `bench-peer-${turn % PEER_SESSIONS}`, setChunkListener);
+      const sample = await timedTurn(client, `bench-peer-${turn % PEER_SESSIONS}`, setChunkListener, { label: `peer turn ${turn}`, timeoutMs: TURN_TIMEOUT_MS });
       into.turns++;
       if (turn < PEER_WARM_UP_TURNS) continue;
       into.sendToFirstDeltaMs.push(sample.deltaAt - sample.sentAt);
@@ -192,27 +191,3 @@ async function runTurns(target: RunningTarget, turns: number, into: PeerSamples,
   }
 }
 
-/** One chat.send, waited to its final; times of the send, the model's first chunk and the first delta. */
-async function oneTurn(client: BenchClient, sessionKey: string, setChunkListener: ChunkListener): Promise<{ sentAt: number; chunkAt: number; deltaAt: number }> {
-  let chunkAt: number | undefined;
-  let deltaAt: number | undefined;
-  setChunkListener((_request, index, at) => {
-    if (index === 0 && chunkAt === undefined) chunkAt = at;
-  });
-  const finished = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`peer turn on ${sessionKey}: no final within ${TURN_TIMEOUT_MS} ms`)), TURN_TIMEOUT_MS).unref();
-    client.onEvent = (frame, at) => {
-      const state = chatStateOf(frame);
-      if (state === 'delta' && deltaAt === undefined) deltaAt = at;
-      if (state === 'final' || state === 'error' || state === 'aborted') {
-        clearTimeout(timer);
-        if (state === 'final') resolve();
-        else reject(new Error(`peer turn on ${sessionKey} ended with ${state}${state === 'error' ? `: ${chatErrorOf(frame)}` : ''}`));
-      }
-    };
-  });
-  const sentAt = performance.now();
-  await Promise.all([client.request('chat.send', { sessionKey, message: 'hello', idempotencyKey: randomUUID() }), finished]);
-  if (chunkAt === undefined || deltaAt === undefined) throw new Error(`peer turn on ${sessionKey}: no model chunk or no delta seen`);
-  return { sentAt, chunkAt, deltaAt };
-}
