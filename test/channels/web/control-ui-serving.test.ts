@@ -18,9 +18,9 @@ import { loadConfig } from '../../../src/config/load-config.js';
 import { ConfigError } from '../../../src/config/config-error.js';
 import { safeSegments } from '../../../src/channels/web/serve-control-ui.js';
 import { ProtocolClient } from '../../helpers/protocol-client.js';
+import { rawRequest, type RawReply } from '../../helpers/raw-http.js';
 import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
 
-const REQUEST_TIMEOUT_MS = 5_000;
 const SECRET_TEXT = 'outside-the-root-do-not-serve';
 const INLINE_SCRIPT = 'document.documentElement.dataset.ready = "1";';
 const PAGE = `<!doctype html>
@@ -35,24 +35,10 @@ const PAGE = `<!doctype html>
   <body><openclaw-app></openclaw-app></body>
 </html>`;
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
+const REQUEST_TIMEOUT_MS = 5_000;
 
-function get(port: number, pathname: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: pathname, method, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
+function get(port: number, pathname: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawReply> {
+  return rawRequest(port, pathname, { method, headers });
 }
 
 /** A request line sent byte for byte, so no client library normalises the path. */

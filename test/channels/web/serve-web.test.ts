@@ -7,33 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createWebHandler } from '../../../src/channels/web/serve-web.js';
+import { rawRequest } from '../../helpers/raw-http.js';
 
-const REQUEST_TIMEOUT_MS = 5_000;
 const PAGE = '<!doctype html><title>t</title><script type="module" src="/assets/app-0123456789.js"></script>';
 const SCRIPT = `console.log(${JSON.stringify('x'.repeat(4000))});`;
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function request(port: number, pathname: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: pathname, method: init.method ?? 'GET', headers: init.headers, timeout: REQUEST_TIMEOUT_MS },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function listen(assetsDir: string): Promise<{ server: http.Server; port: number }> {
   const handler = createWebHandler({ assetsDir });
@@ -67,7 +44,7 @@ describe('createWebHandler', () => {
   });
 
   it('serves the page at / with a strict CSP and security headers', async () => {
-    const reply = await request(port, '/', { headers: { host: `127.0.0.1:${port}` } });
+    const reply = await rawRequest(port, '/', { headers: { host: `127.0.0.1:${port}` } });
     assert.equal(reply.status, 200);
     assert.equal(reply.body.toString(), PAGE);
     assert.equal(reply.headers['content-type'], 'text/html; charset=utf-8');
@@ -84,21 +61,21 @@ describe('createWebHandler', () => {
   });
 
   it('serves /index.html and ignores the query string', async () => {
-    const reply = await request(port, '/index.html?x=1');
+    const reply = await rawRequest(port, '/index.html?x=1');
     assert.equal(reply.status, 200);
     assert.equal(reply.body.toString(), PAGE);
   });
 
   it('leaves a Host it cannot echo safely out of the CSP', async () => {
-    const reply = await request(port, '/', { headers: { host: "evil.example; script-src 'unsafe-inline'" } });
+    const reply = await rawRequest(port, '/', { headers: { host: "evil.example; script-src 'unsafe-inline'" } });
     const csp = String(reply.headers['content-security-policy']);
     assert.match(csp, /connect-src 'self';/);
     assert.doesNotMatch(csp, /evil|unsafe-inline/);
   });
 
   it('answers HEAD with the headers of GET and no body', async () => {
-    const get = await request(port, '/');
-    const head = await request(port, '/', { method: 'HEAD' });
+    const get = await rawRequest(port, '/');
+    const head = await rawRequest(port, '/', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
     assert.equal(head.headers['content-length'], get.headers['content-length']);
@@ -106,7 +83,7 @@ describe('createWebHandler', () => {
   });
 
   it('serves hashed assets as immutable, gzipped when accepted', async () => {
-    const plain = await request(port, '/assets/app-0123456789.js');
+    const plain = await rawRequest(port, '/assets/app-0123456789.js');
     assert.equal(plain.status, 200);
     assert.equal(plain.headers['content-type'], 'text/javascript; charset=utf-8');
     assert.equal(plain.headers['cache-control'], 'public, max-age=31536000, immutable');
@@ -114,21 +91,21 @@ describe('createWebHandler', () => {
     assert.equal(plain.body.toString(), SCRIPT);
     assert.equal(plain.headers['content-security-policy'], undefined);
 
-    const zipped = await request(port, '/assets/app-0123456789.js', { headers: { 'accept-encoding': 'br, gzip' } });
+    const zipped = await rawRequest(port, '/assets/app-0123456789.js', { headers: { 'accept-encoding': 'br, gzip' } });
     assert.equal(zipped.headers['content-encoding'], 'gzip');
     assert.equal(zipped.headers['vary'], 'accept-encoding');
     assert.ok(zipped.body.length < SCRIPT.length);
     assert.equal(gunzipSync(zipped.body).toString(), SCRIPT);
 
-    const refused = await request(port, '/assets/app-0123456789.js', { headers: { 'accept-encoding': 'gzip;q=0' } });
+    const refused = await rawRequest(port, '/assets/app-0123456789.js', { headers: { 'accept-encoding': 'gzip;q=0' } });
     assert.equal(refused.headers['content-encoding'], undefined);
   });
 
   it('revalidates unhashed assets and answers a matching If-None-Match with 304', async () => {
-    const first = await request(port, '/assets/plain.css');
+    const first = await rawRequest(port, '/assets/plain.css');
     assert.equal(first.headers['cache-control'], 'no-cache');
     const etag = String(first.headers['etag']);
-    const second = await request(port, '/assets/plain.css', { headers: { 'if-none-match': etag } });
+    const second = await rawRequest(port, '/assets/plain.css', { headers: { 'if-none-match': etag } });
     assert.equal(second.status, 304);
     assert.equal(second.body.length, 0);
     assert.equal(second.headers['etag'], etag);
@@ -136,21 +113,21 @@ describe('createWebHandler', () => {
 
   it('answers 404 for unknown assets and never reads outside the build', async () => {
     for (const pathname of ['/assets/nope.js', '/assets/../index.html', '/assets/%2e%2e/index.html', '/assets/']) {
-      const reply = await request(port, pathname);
+      const reply = await rawRequest(port, pathname);
       assert.equal(reply.status, 404, pathname);
       assert.equal(reply.headers['x-content-type-options'], 'nosniff');
     }
   });
 
   it('answers 405 to other methods on its paths', async () => {
-    const reply = await request(port, '/', { method: 'POST' });
+    const reply = await rawRequest(port, '/', { method: 'POST' });
     assert.equal(reply.status, 405);
     assert.equal(reply.headers['allow'], 'GET, HEAD');
   });
 
   it('leaves other paths to the caller', async () => {
     for (const pathname of ['/health', '/v1/models', '/index.htm', '/assetsx']) {
-      const reply = await request(port, pathname);
+      const reply = await rawRequest(port, pathname);
       assert.equal(reply.status, 418, pathname);
     }
   });
@@ -161,12 +138,12 @@ describe('createWebHandler before the web chat is built', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pincer-web-'));
     const { server, port } = await listen(dir);
     try {
-      const missing = await request(port, '/');
+      const missing = await rawRequest(port, '/');
       assert.equal(missing.status, 503);
       assert.match(missing.body.toString(), /not built/);
       assert.doesNotMatch(missing.body.toString(), new RegExp(dir.replaceAll('\\', '\\\\')));
       await writeFile(path.join(dir, 'index.html'), PAGE);
-      const built = await request(port, '/');
+      const built = await rawRequest(port, '/');
       assert.equal(built.status, 200);
     } finally {
       server.closeAllConnections();
