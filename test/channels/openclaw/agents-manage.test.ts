@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeModelServer, type FakeModelServer } from '../../helpers/fake-model-server.js';
 import { ProtocolClient } from '../../helpers/protocol-client.js';
-import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
-import { okPayload, sendTurn } from './e2e-setup.js';
+import type { StartedGateway } from '../../helpers/start-gateway.js';
+import { okPayload, sendTurn, startConnectedGateway, stopConnectedGateway } from './e2e-setup.js';
 
 const TURN_WAIT_MS = 30_000;
 
@@ -27,14 +27,11 @@ let gateway: StartedGateway | undefined;
 let client: ProtocolClient;
 
 async function start(): Promise<void> {
-  gateway = await startGateway({ stateDir });
-  client = await ProtocolClient.open(gateway.wsUrl);
-  okPayload(await client.connect({ token: gateway.token }));
+  ({ gateway, client } = await startConnectedGateway({ stateDir }));
 }
 
 async function stop(): Promise<void> {
-  await client?.close();
-  await gateway?.close();
+  await stopConnectedGateway({ gateway, client });
   gateway = undefined;
 }
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { startFakeModelServer, type FakeModelServer } from '../../helpers/fake-model-server.js';
 import { ProtocolClient, type AnyFrame, type ConnectOptions, type EventFrame, type ResFrame } from '../../helpers/protocol-client.js';
-import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
+import { startGateway, type StartGatewayOptions, type StartedGateway } from '../../helpers/start-gateway.js';
 
 /** Bound of every wait in these tests, ms. */
 export const WAIT_MS = 5_000;
@@ -63,6 +63,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await fake.close();
     },
   };
+}
+
+/** A gateway with one authenticated client, for tests that stop and start it again on the same state dir. */
+export async function startConnectedGateway(options: StartGatewayOptions): Promise<{ gateway: StartedGateway; client: ProtocolClient }> {
+  const gateway = await startGateway(options);
+  const client = await ProtocolClient.open(gateway.wsUrl);
+  okPayload(await client.connect({ token: gateway.token }));
+  return { gateway, client };
+}
+
+/** Close what startConnectedGateway opened (either may be absent after a failed start). */
+export async function stopConnectedGateway(started: { gateway?: StartedGateway; client?: ProtocolClient }): Promise<void> {
+  await started.client?.close();
+  await started.gateway?.close();
 }
 
 /** The payload of an ok res; fails the test with the error otherwise. */

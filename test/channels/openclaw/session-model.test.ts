@@ -10,9 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeModelServer, type FakeModelServer } from '../../helpers/fake-model-server.js';
-import { ProtocolClient } from '../../helpers/protocol-client.js';
-import { startGateway, type StartedGateway } from '../../helpers/start-gateway.js';
-import { okPayload, sendTurn } from './e2e-setup.js';
+import type { ProtocolClient } from '../../helpers/protocol-client.js';
+import type { StartedGateway } from '../../helpers/start-gateway.js';
+import { okPayload, sendTurn, startConnectedGateway, stopConnectedGateway } from './e2e-setup.js';
 
 /** Bound of one turn; generous because the first call of each kind loads its SDK, ms. */
 const TURN_WAIT_MS = 30_000;
@@ -24,7 +24,7 @@ let gateway: StartedGateway | undefined;
 let client: ProtocolClient;
 
 async function start(): Promise<void> {
-  gateway = await startGateway({
+  ({ gateway, client } = await startConnectedGateway({
     stateDir,
     overrides: {
       provider: {
@@ -36,14 +36,11 @@ async function start(): Promise<void> {
         fallbacks: [{ kind: 'anthropic', baseUrl: second.anthropicUrl, model: 'model-b' }],
       },
     },
-  });
-  client = await ProtocolClient.open(gateway.wsUrl);
-  okPayload(await client.connect({ token: gateway.token }));
+  }));
 }
 
 async function stop(): Promise<void> {
-  await client?.close();
-  await gateway?.close();
+  await stopConnectedGateway({ gateway, client });
   gateway = undefined;
 }
 
