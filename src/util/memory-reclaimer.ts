@@ -54,7 +54,8 @@ export function createMemoryReclaimer(options: MemoryReclaimerOptions = {}): Mem
   const tickMs = options.tickMs ?? DEFAULT_TICK_MS;
   const minGrowthBytes = options.minGrowthBytes ?? DEFAULT_MIN_GROWTH_BYTES;
   const readRss = options.readRss ?? (() => process.memoryUsage.rss());
-  const gc = options.gc ?? exposeGc();
+  // Exposed on the first collection, not at start-up: it builds a V8 context.
+  let gc = options.gc;
   /** RSS when there was last nothing to hand back: at start, then just after each collection. */
   let baseline = readRss();
   let timer: NodeJS.Timeout | undefined;
@@ -102,6 +103,7 @@ export function createMemoryReclaimer(options: MemoryReclaimerOptions = {}): Mem
   }
 
   function collect(): void {
+    gc ??= exposeGc();
     void Promise.resolve(gc({ type: 'major', execution: 'async' })).catch(() => undefined);
   }
 
