@@ -20,6 +20,8 @@ import { build } from 'esbuild';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Packages loaded lazily at run time, each bundled into vendor/<file>.mjs beside pincer.mjs. */
 const LAZY_PACKAGES = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic-sdk' };
+/** Stands in for the fetch classes the SDKs name, which would load Node's fetch stack (see the module's comment). */
+const SDK_FETCH_GLOBALS = path.join(ROOT, 'src', 'providers', 'sdk-fetch-globals.ts');
 /** The MCP SDK modules src/mcp/ imports, with the names it uses, bundled together into vendor/mcp-sdk.mjs. */
 const MCP_SDK_MODULES = {
   '@modelcontextprotocol/sdk/client/index.js': ['Client'],
@@ -47,6 +49,7 @@ for (const [name, file] of Object.entries(LAZY_PACKAGES)) {
     absWorkingDir: ROOT,
     stdin: { contents: `export * from '${name}';\nexport { default } from '${name}';\n`, resolveDir: ROOT, loader: 'js' },
     outfile: path.join(vendorDir, `${file}.mjs`),
+    inject: [SDK_FETCH_GLOBALS],
     minify: true,
   });
 }

@@ -4,17 +4,19 @@
  * resident memory after a few hundred model calls than the same calls made
  * through node:http, which Pincer already loads. Only what the SDKs send is
  * handled here: a string or byte body, or none; anything else (a stream, a
- * form) and a Request object go to the global fetch.
+ * form) and a Request object go to the global fetch. The answer is a
+ * fetch-classes.ts Response, so a model call never loads Node's fetch stack.
  */
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { PassThrough, Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { FetchHeaders, FetchResponse, isNodeFetchInstance, type HeadersSource } from './fetch-classes.js';
 
 /** Redirects followed before giving up, as fetch does (it allows 20; an API needs few). */
 const MAX_REDIRECTS = 5;
-/** Statuses whose response has no body (the Response constructor refuses one). */
+/** Statuses whose response has no body (fetch's Response refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -25,9 +27,13 @@ const httpsAgent = new HttpsAgent({ keepAlive: true });
 type FetchInput = Parameters<typeof fetch>[0];
 
 export async function nodeHttpFetch(input: FetchInput, init: RequestInit = {}): Promise<Response> {
+  return (await fetchOverNodeHttp(input, init)) as unknown as Response;
+}
+
+async function fetchOverNodeHttp(input: FetchInput, init: RequestInit): Promise<FetchResponse | Response> {
   const body = init.body;
   const simpleBody = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer;
-  if (input instanceof Request || !simpleBody) return fetch(input, init);
+  if (isNodeFetchInstance(input, 'Request') || !simpleBody) return fetch(input, init);
   let url = new URL(String(input));
   let method = (init.method ?? 'GET').toUpperCase();
   let payload = body instanceof ArrayBuffer ? new Uint8Array(body) : (body ?? undefined);
@@ -35,7 +41,7 @@ export async function nodeHttpFetch(input: FetchInput, init: RequestInit = {}): 
   for (let redirects = 0; ; redirects++) {
     const res = await send(url, method, headers, payload, init.signal ?? undefined);
     const location = res.headers.location;
-    if (!REDIRECT_STATUSES.has(res.statusCode ?? 0) || location === undefined || init.redirect === 'manual') return toResponse(res, method, init.signal ?? undefined);
+    if (!REDIRECT_STATUSES.has(res.statusCode ?? 0) || location === undefined || init.redirect === 'manual') return toResponse(res, method, url, redirects > 0, init.signal ?? undefined);
     res.resume();
     if (init.redirect === 'error') throw new TypeError(`fetch failed: redirect to ${location} refused`);
     if (redirects >= MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
@@ -61,16 +67,16 @@ function send(url: URL, method: string, headers: Record<string, string>, body: s
   });
 }
 
-function toResponse(res: IncomingMessage, method: string, signal: AbortSignal | undefined): Response {
-  const headers = new Headers();
+function toResponse(res: IncomingMessage, method: string, url: URL, redirected: boolean, signal: AbortSignal | undefined): FetchResponse {
+  const headers = new FetchHeaders();
   for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
   const status = res.statusCode ?? 500;
-  const init = { status, statusText: res.statusMessage ?? '', headers };
+  const init = { status, statusText: res.statusMessage ?? '', headers, url: url.href, redirected };
   if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) {
     res.resume();
-    return new Response(null, init);
+    return new FetchResponse(null, init);
   }
-  return new Response(Readable.toWeb(abortable(decoded(res), signal)) as ReadableStream<Uint8Array>, init);
+  return new FetchResponse(Readable.toWeb(abortable(decoded(res), signal)) as ReadableStream<Uint8Array>, init);
 }
 
 /** As with fetch, an abort while the body streams errors it with the signal's reason, not a socket error. */
@@ -97,7 +103,7 @@ function decoded(res: IncomingMessage): Readable {
 
 function headerRecord(headers: HeadersInit | undefined): Record<string, string> {
   const record: Record<string, string> = {};
-  new Headers(headers).forEach((value, name) => {
+  new FetchHeaders(headers as HeadersSource).forEach((value, name) => {
     record[name] = value;
   });
   return record;
