@@ -92,7 +92,8 @@ export const QUICK_COUNTS: BenchCounts = {
   fanOutRuns: 4,
   fanOutRounds: 1,
   firstDeltaRuns: 3,
-  idleConnections: 30,
+  // Enough that RSS growth is whole pages above noise: 30 sockets sometimes measured 0 on the floor.
+  idleConnections: 200,
   concurrentSessions: 5,
   concurrentRounds: 1,
   chatTurns: 40,
