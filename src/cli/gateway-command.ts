@@ -10,6 +10,7 @@ import { LOG_FORMAT_NAMES } from '../config/schema.js';
 import { formatStartLine } from './start-line.js';
 import { numberOption, stringOption } from './option-parsers.js';
 import { takeShutdownSignals } from './signal-guard.js';
+import { applyGatewayHeapPolicy } from '../util/heap-policy.js';
 
 /**
  * Start the gateway with the parsed flags. `websocketFromCli` is true only
@@ -21,6 +22,7 @@ import { takeShutdownSignals } from './signal-guard.js';
  */
 export async function runGateway(options: Record<string, unknown>, websocketFromCli: boolean): Promise<void> {
   const signals = takeShutdownSignals();
+  applyGatewayHeapPolicy();
   const logLevel = stringOption(options, 'logLevel');
   const flags: ConfigFlags = {
     host: stringOption(options, 'host'),
