@@ -29,6 +29,7 @@ const EXPECTED_FIGURES = [
   'fan_out_dps',
   'first_delta_added_ms',
   'send_to_first_delta_ms',
+  'first_connections_growth_mib',
   'idle_connections_growth_mib',
   'idle_connection_kib',
   'concurrent_runs_per_s',
