@@ -1,9 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FetchHeaders, FetchResponse } from '../../src/providers/fetch-classes.js';
 import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-model-server.js';
+import { runNodeScript } from '../helpers/node-script.js';
 
 const NODE_HTTP_FETCH = fileURLToPath(new URL('../../src/providers/node-http-fetch.js', import.meta.url));
 const VENDOR = fileURLToPath(new URL('../../vendor/', import.meta.url));
@@ -87,15 +87,8 @@ describe('the vendored provider SDKs over nodeHttpFetch', () => {
     await model.close();
   });
 
-  /** Runs `script` in a fresh Node process and returns what it printed as JSON. */
-  function runScript(script: string): Promise<{ text: string; undiciLoaded: boolean }> {
-    return new Promise((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 }, (error, stdout, stderr) => {
-        if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout) as { text: string; undiciLoaded: boolean });
-      });
-    });
-  }
+  /** The reply's text and whether Node's fetch stack got loaded, from a script run in a fresh process. */
+  const runScript = (script: string) => runNodeScript<{ text: string; undiciLoaded: boolean }>(script, 30_000);
 
   it('the OpenAI SDK streams a reply without loading Node\'s fetch stack', async () => {
     const result = await runScript(`

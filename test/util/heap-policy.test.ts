@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runNodeScript } from '../helpers/node-script.js';
 
 const HEAP_POLICY = fileURLToPath(new URL('../../src/util/heap-policy.js', import.meta.url));
 
@@ -33,12 +33,7 @@ function churn(withPolicy: boolean): Promise<HeapPeaks> {
     }
     console.log(JSON.stringify({ newSpaceMiB, oldSpaceMiB, live: live.length }));
   `;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as HeapPeaks);
-    });
-  });
+  return runNodeScript<HeapPeaks>(script);
 }
 
 describe('the gateway heap policy', () => {
