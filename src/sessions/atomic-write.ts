@@ -29,7 +29,7 @@ export class FileChangedError extends Error {
  * With `expected`, first checks that the file still has that stamp and
  * throws FileChangedError, writing nothing, when it does not.
  */
-export async function appendFileDurably(path: string, data: string | readonly string[], expected?: FileVersion): Promise<FileVersion> {
+export async function appendFileDurably(path: string, data: string | Iterable<string>, expected?: FileVersion): Promise<FileVersion> {
   const handle = await fs.open(path, constants.O_WRONLY | constants.O_APPEND);
   try {
     if (expected !== undefined) {
@@ -49,8 +49,13 @@ export async function appendFileDurably(path: string, data: string | readonly st
 /** Bytes gathered before one write when appending parts: a huge record costs this much buffer, not its size. */
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
 
-/** Write the parts in order at the file's position (O_APPEND: its end), gathered into writes of about WRITE_BUFFER_BYTES. */
-async function writeParts(handle: fs.FileHandle, parts: readonly string[]): Promise<void> {
+/**
+ * Write the parts in order at the file's position (O_APPEND: its end), gathered into writes of about
+ * WRITE_BUFFER_BYTES. Parts that are not an array may be made as they are read (lazyJsonPartsOf): they are
+ * read once, into a buffer of that size.
+ */
+async function writeParts(handle: fs.FileHandle, parts: Iterable<string>): Promise<void> {
+  const bufferBytes = Array.isArray(parts) ? Math.min(WRITE_BUFFER_BYTES, partsBytes(parts as readonly string[])) : WRITE_BUFFER_BYTES;
   let buffer: Buffer | undefined;
   let used = 0;
   const flush = async (): Promise<void> => {
@@ -65,7 +70,7 @@ async function writeParts(handle: fs.FileHandle, parts: readonly string[]): Prom
       continue;
     }
     if (used + bytes > WRITE_BUFFER_BYTES) await flush();
-    buffer ??= Buffer.allocUnsafe(Math.min(WRITE_BUFFER_BYTES, Math.max(bytes, partsBytes(parts))));
+    buffer ??= Buffer.allocUnsafe(Math.max(bytes, bufferBytes));
     used += buffer.write(part, used, 'utf8');
   }
   await flush();

@@ -7,7 +7,7 @@
  */
 
 import * as v from 'valibot';
-import { jsonPartsOf, jsonShell, reviveLongStrings } from '../util/json-parts.js';
+import { jsonShell, lazyJsonPartsOf, reviveLongStrings } from '../util/json-parts.js';
 import type { StoredMessage } from './types.js';
 
 /** Format version written in every header. */
@@ -134,12 +134,16 @@ export function encodeRecord(record: SessionRecord): string {
  * A record as the parts of its line (newline included), with the record as a
  * reload will read it, so nothing is acknowledged that a reload would skip.
  * A huge text (a 10 MB reply) is checked without being copied: the returned
- * record shares it with `record`, and the line is never built as one string.
+ * record shares it with `record`, and the line is never built, not even as
+ * escaped parts: they are made a slice at a time as a writer iterates them.
  */
-export function encodeCheckedRecord(record: SessionRecord): { ok: true; parts: string[]; record: SessionRecord } | { ok: false; reason: string } {
+export function encodeCheckedRecord(record: SessionRecord): { ok: true; parts: Iterable<string>; record: SessionRecord } | { ok: false; reason: string } {
   const shell = jsonShell(record);
   const decoded = decodeRecord(shell.json, reviveLongStrings(shell));
-  return decoded.ok ? { ok: true, parts: [...jsonPartsOf(shell), '\n'], record: decoded.record } : decoded;
+  if (!decoded.ok) return decoded;
+  const json = lazyJsonPartsOf(shell);
+  const parts = Array.isArray(json) ? [...json, '\n'] : { *[Symbol.iterator]() { yield* json; yield '\n'; } };
+  return { ok: true, parts, record: decoded.record };
 }
 
 /**

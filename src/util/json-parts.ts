@@ -47,24 +47,35 @@ export function reviveLongStrings(shell: JsonShell): ((key: string, value: unkno
 
 /** The full JSON text as parts to be written in order. */
 export function jsonPartsOf(shell: JsonShell): string[] {
+  return [...lazyJsonPartsOf(shell)];
+}
+
+/**
+ * The same parts, escaped slice by slice as they are iterated (and again on
+ * each iteration), so that a writer holds one slice of a huge text's JSON at
+ * a time rather than all of it.
+ */
+export function lazyJsonPartsOf(shell: JsonShell): Iterable<string> {
   if (shell.long.length === 0) return [shell.json];
+  return { [Symbol.iterator]: () => generateParts(shell) };
+}
+
+function* generateParts(shell: JsonShell): Generator<string> {
   const quotedToken = JSON.stringify(shell.token).slice(0, -1);
-  const parts: string[] = [];
   let at = 0;
   for (let found = shell.json.indexOf(quotedToken); found >= 0; found = shell.json.indexOf(quotedToken, at)) {
     const close = shell.json.indexOf('"', found + quotedToken.length);
     const text = shell.long[Number(shell.json.slice(found + quotedToken.length, close))] as string;
-    parts.push(`${shell.json.slice(at, found)}"`);
+    yield `${shell.json.slice(at, found)}"`;
     for (let start = 0; start < text.length; ) {
       const end = sliceEnd(text, start + SLICE_CHARS);
-      parts.push(JSON.stringify(text.slice(start, end)).slice(1, -1));
+      yield JSON.stringify(text.slice(start, end)).slice(1, -1);
       start = end;
     }
-    parts.push('"');
+    yield '"';
     at = close + 1;
   }
-  parts.push(shell.json.slice(at));
-  return parts;
+  yield shell.json.slice(at);
 }
 
 /** JSON of `value` as parts (see jsonPartsOf). */

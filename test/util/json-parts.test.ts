@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonParts, jsonShell, jsonStringBytes, partsBytes, partsToBuffer, reviveLongStrings } from '../../src/util/json-parts.js';
+import { jsonParts, jsonShell, jsonStringBytes, lazyJsonPartsOf, partsBytes, partsToBuffer, reviveLongStrings } from '../../src/util/json-parts.js';
 
 /** A long text whose slice boundaries fall on surrogate pairs, escapes and multi-byte characters. */
 function awkwardText(chars: number): string {
@@ -33,6 +33,18 @@ describe('jsonParts', () => {
     const parsed = JSON.parse(shell.json, reviveLongStrings(shell)) as { text: string; list: string[] };
     assert.equal(parsed.text, long);
     assert.deepEqual(parsed.list, [long, 'x']);
+  });
+
+  it('lazily: makes each slice as it is read, the same parts on every reading, and a plain array when nothing is long', () => {
+    const long = awkwardText(300_000);
+    const value = { text: long, tail: 'end' };
+    const lazy = lazyJsonPartsOf(jsonShell(value, 1024));
+    assert.ok(!Array.isArray(lazy), 'the parts of a long string are not built ahead');
+    const iterator = lazy[Symbol.iterator]();
+    assert.equal(iterator.next().value, '{"text":"');
+    assert.equal([...lazy].join(''), JSON.stringify(value));
+    assert.deepEqual([...lazy], jsonParts(value, 1024));
+    assert.deepEqual(lazyJsonPartsOf(jsonShell({ a: 'b' })), ['{"a":"b"}']);
   });
 
   it('refuses a value with no JSON form', () => {
