@@ -8,8 +8,8 @@
  * here the young generation stays at its initial size and the old generation
  * grows by half of what is live. Measured with `npm run bench`: RSS after
  * 1,000 chat turns, per idle connection and for a 10 MB reply all drop by a
- * quarter or more, while handshake, round-trip and fan-out figures stay
- * within their budgets.
+ * quarter or more, while the handshake and fan-out figures stay within
+ * their budgets and round trips keep their pace.
  *
  * Both flags are read by V8 as it collects, so they apply when set at run
  * time; the process's owner (`pincer gateway`) sets them before it starts.
