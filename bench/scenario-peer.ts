@@ -94,68 +94,55 @@ export async function measurePeer(
 
 /** The comparison's figures from both sides' samples (Pincer as the value, the peer in the floor's place). */
 export function peerFigures(peerLabel: string, pincer: PeerSamples, peer: PeerSamples, counts: BenchCounts): Figure[] {
-  const idleS = counts.idleAfterMs / 1000;
-  const main = (samples: PeerSamples): string => summarise(samples.idleMainRssMib).median.toFixed(1);
+  const compare = (id: string, label: string, unit: Figure['unit'], pick: (samples: PeerSamples) => number[], note?: string): Figure => ({
+    id,
+    label,
+    unit,
+    statistic: 'median',
+    pincer: summarise(pick(pincer)),
+    floor: summarise(pick(peer)),
+    against: peerLabel,
+    ...(note === undefined ? {} : { note }),
+  });
+  const processAlone = (pick: (samples: PeerSamples) => number): string =>
+    `the gateway process alone: Pincer ${pick(pincer).toFixed(1)} MiB, ${peerLabel} ${pick(peer).toFixed(1)} MiB`;
   return [
-    {
-      id: 'peer_ready_ms',
-      label: 'spawn → ready (/ready, OpenClaw /readyz)',
-      unit: 'ms',
-      statistic: 'median',
-      pincer: summarise(pincer.readyMs),
-      floor: summarise(peer.readyMs),
-      against: peerLabel,
-    },
-    {
-      id: 'peer_idle_rss_mib',
-      label: `idle RSS ${idleS} s after ready`,
-      unit: 'MiB',
-      statistic: 'median',
-      pincer: summarise(pincer.idleRssMib),
-      floor: summarise(peer.idleRssMib),
-      against: peerLabel,
-      note: `the gateway process alone: Pincer ${main(pincer)} MiB, ${peerLabel} ${main(peer)} MiB`,
-    },
-    {
-      id: 'peer_rss_after_turns_mib',
-      label: `RSS after ${pincer.turns} chat turns (${PEER_SESSIONS} sessions, one at a time)`,
-      unit: 'MiB',
-      statistic: 'median',
-      pincer: summarise([pincer.afterTurnsRssMib]),
-      floor: summarise([peer.afterTurnsRssMib]),
-      against: peerLabel,
-      note: `the gateway process alone: Pincer ${pincer.afterTurnsMainRssMib.toFixed(1)} MiB, ${peerLabel} ${peer.afterTurnsMainRssMib.toFixed(1)} MiB`,
-    },
-    {
-      id: 'peer_rss_quiet_after_turns_mib',
-      label: `RSS ${counts.quietAfterMs / 1000} s after the last of those turns`,
-      unit: 'MiB',
-      statistic: 'median',
-      pincer: summarise([pincer.quietRssMib]),
-      floor: summarise([peer.quietRssMib]),
-      against: peerLabel,
-      note: `the gateway process alone: Pincer ${pincer.quietMainRssMib.toFixed(1)} MiB, ${peerLabel} ${peer.quietMainRssMib.toFixed(1)} MiB`,
-    },
-    {
-      id: 'peer_send_to_first_delta_ms',
-      label: 'chat.send → first delta (zero-delay model)',
-      unit: 'ms',
-      statistic: 'median',
-      pincer: summarise(pincer.sendToFirstDeltaMs),
-      floor: summarise(peer.sendToFirstDeltaMs),
-      against: peerLabel,
-      note: `the ${pincer.sendToFirstDeltaMs.length} turns after ${PEER_WARM_UP_TURNS} untimed ones`,
-    },
-    {
-      id: 'peer_first_delta_added_ms',
-      label: 'model first chunk → client first delta',
-      unit: 'ms',
-      statistic: 'median',
-      pincer: summarise(pincer.addedMs),
-      floor: summarise(peer.addedMs),
-      against: peerLabel,
-      note: 'the part of the figure above after the model has answered; the rest is spent before the model call',
-    },
+    compare('peer_ready_ms', 'spawn → ready (/ready, OpenClaw /readyz)', 'ms', (samples) => samples.readyMs),
+    compare(
+      'peer_idle_rss_mib',
+      `idle RSS ${counts.idleAfterMs / 1000} s after ready`,
+      'MiB',
+      (samples) => samples.idleRssMib,
+      processAlone((samples) => summarise(samples.idleMainRssMib).median),
+    ),
+    compare(
+      'peer_rss_after_turns_mib',
+      `RSS after ${pincer.turns} chat turns (${PEER_SESSIONS} sessions, one at a time)`,
+      'MiB',
+      (samples) => [samples.afterTurnsRssMib],
+      processAlone((samples) => samples.afterTurnsMainRssMib),
+    ),
+    compare(
+      'peer_rss_quiet_after_turns_mib',
+      `RSS ${counts.quietAfterMs / 1000} s after the last of those turns`,
+      'MiB',
+      (samples) => [samples.quietRssMib],
+      processAlone((samples) => samples.quietMainRssMib),
+    ),
+    compare(
+      'peer_send_to_first_delta_ms',
+      'chat.send → first delta (zero-delay model)',
+      'ms',
+      (samples) => samples.sendToFirstDeltaMs,
+      `the ${pincer.sendToFirstDeltaMs.length} turns after ${PEER_WARM_UP_TURNS} untimed ones`,
+    ),
+    compare(
+      'peer_first_delta_added_ms',
+      'model first chunk → client first delta',
+      'ms',
+      (samples) => samples.addedMs,
+      'the part of the figure above after the model has answered; the rest is spent before the model call',
+    ),
   ];
 }
 
