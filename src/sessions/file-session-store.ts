@@ -25,6 +25,7 @@ import { placeInConversation } from './conversation-order.js';
 import { encodeHeaderLines, headerOf, rewriteSessionFile } from './session-file-rewrite.js';
 import {
   encodeCheckedRecord,
+  encodeDraftRecord,
   encodeRecord,
   SESSION_FILE_VERSION,
   type SessionHeaderRecord,
@@ -190,14 +191,16 @@ export class FileSessionStore implements SessionStore {
    */
   async checkpoint(key: string, runId: string, text: string | readonly string[]): Promise<void> {
     this.#assertWritable(key);
-    // Joined for the record only: memory keeps the pieces, which the run holds anyway.
-    const joined = typeof text === 'string' ? text : text.join('');
-    if (joined === '') return;
+    // Never joined: the record is written and memory keeps the pieces, which the run holds anyway.
+    const pieces = typeof text === 'string' ? [text] : text;
+    if (!pieces.some((piece) => piece !== '')) return;
     await this.#queue.run(key, () =>
       this.#writeSession(key, async ({ entry }) => {
         if (!entry.openRuns.has(runId)) return;
-        await this.#appendRecord(entry, { type: 'draft', at: Date.now(), runId, text: joined });
-        entry.openRuns.addDraft(runId, text);
+        const encoded = encodeDraftRecord(Date.now(), runId, pieces);
+        if (!encoded.ok) throw new Error(`session store: refusing to write an invalid draft record: ${encoded.reason}`);
+        await this.#appendParts(entry, encoded.parts);
+        entry.openRuns.addDraft(runId, pieces);
       }),
     );
   }
@@ -422,8 +425,14 @@ export class FileSessionStore implements SessionStore {
     if (!encoded.ok) {
       throw new Error(`session store: refusing to write an invalid ${record.type} record: ${encoded.reason}`);
     }
+    await this.#appendParts(entry, encoded.parts);
+    return encoded.record;
+  }
+
+  /** Append one record's line, given as parts, fdatasync'd. */
+  async #appendParts(entry: SessionEntry, parts: Iterable<string>): Promise<void> {
     try {
-      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), encoded.parts, entry.file);
+      entry.file = await appendFileDurably(join(this.#dir, entry.fileName), parts, entry.file);
     } catch (error) {
       // Nothing was written: the caller replaces the file.
       if (error instanceof FileChangedError || (isErrnoException(error) && error.code === 'ENOENT')) throw error;
@@ -432,7 +441,6 @@ export class FileSessionStore implements SessionStore {
       this.#cache.delete(entry.meta.key);
       throw error;
     }
-    return encoded.record;
   }
 
   /** Messages of a known session, from the cache or parsed from its file inside its queue. */

@@ -7,7 +7,7 @@
  */
 
 import * as v from 'valibot';
-import { jsonShell, lazyJsonPartsOf, reviveLongStrings } from '../util/json-parts.js';
+import { escapedSlices, jsonShell, lazyJsonPartsOf, reviveLongStrings } from '../util/json-parts.js';
 import type { StoredMessage } from './types.js';
 
 /** Format version written in every header. */
@@ -144,6 +144,32 @@ export function encodeCheckedRecord(record: SessionRecord): { ok: true; parts: I
   const json = lazyJsonPartsOf(shell);
   const parts = Array.isArray(json) ? [...json, '\n'] : { *[Symbol.iterator]() { yield* json; yield '\n'; } };
   return { ok: true, parts, record: decoded.record };
+}
+
+/**
+ * A draft record's line as parts, its text being `pieces` joined. The pieces
+ * (the streamed deltas, which the run holds anyway) are escaped one by one as
+ * a writer iterates the parts, so a checkpoint never copies the text it saves.
+ */
+export function encodeDraftRecord(
+  at: number,
+  runId: string,
+  pieces: readonly string[],
+): { ok: true; parts: Iterable<string> } | { ok: false; reason: string } {
+  // The record without its text is checked as any other; the text is a string whatever the pieces hold.
+  const empty: DraftRecord = { type: 'draft', at, runId, text: '' };
+  const checked = encodeCheckedRecord(empty);
+  if (!checked.ok) return checked;
+  const line = encodeRecord(empty);
+  const textAt = line.lastIndexOf('""');
+  const parts = {
+    *[Symbol.iterator]() {
+      yield line.slice(0, textAt + 1);
+      for (const piece of pieces) yield* escapedSlices(piece);
+      yield line.slice(textAt + 1);
+    },
+  };
+  return { ok: true, parts };
 }
 
 /**

@@ -67,15 +67,24 @@ function* generateParts(shell: JsonShell): Generator<string> {
     const close = shell.json.indexOf('"', found + quotedToken.length);
     const text = shell.long[Number(shell.json.slice(found + quotedToken.length, close))] as string;
     yield `${shell.json.slice(at, found)}"`;
-    for (let start = 0; start < text.length; ) {
-      const end = sliceEnd(text, start + SLICE_CHARS);
-      yield JSON.stringify(text.slice(start, end)).slice(1, -1);
-      start = end;
-    }
+    yield* escapedSlices(text);
     yield '"';
     at = close + 1;
   }
   yield shell.json.slice(at);
+}
+
+/**
+ * `text` JSON-escaped without its quotes, a slice at a time. Concatenated, the
+ * slices of consecutive strings are the escape of the strings joined (a pair
+ * split between two is escaped as two \\u escapes, which a parse puts back together).
+ */
+export function* escapedSlices(text: string): Generator<string> {
+  for (let start = 0; start < text.length; ) {
+    const end = sliceEnd(text, start + SLICE_CHARS);
+    yield JSON.stringify(text.slice(start, end)).slice(1, -1);
+    start = end;
+  }
 }
 
 /** JSON of `value` as parts (see jsonPartsOf). */
