@@ -1,7 +1,7 @@
 /**
  * Issue 13, item 6: a 10 MB model reply stays readable through the protocol.
  * Against the real `pincer gateway` process: the final event carries the
- * reply cut under maxPayload with `truncated: true` (not no text), and the
+ * reply cut to 1 MiB with `truncated: true` (not no text), and the
  * lifecycle end likewise; chat.history returns the message cut with the
  * same flag; chat.message.get pages through the whole text, which matches
  * the model's reply byte for byte. The gateway's RSS growth is printed
@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { STREAM_DELTA_MAX_CHARS } from '../../src/channels/openclaw/fan-out.js';
+import { FINAL_REPLY_MAX_BYTES, STREAM_DELTA_MAX_CHARS } from '../../src/channels/openclaw/fan-out.js';
 import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-model-server.js';
 import { ProtocolClient } from '../helpers/protocol-client.js';
 import { makeTempHome } from '../helpers/spawn-cli.js';
@@ -81,7 +81,7 @@ describe('a 10 MB model reply', { timeout: 180_000 }, () => {
     assert.ok(message !== undefined, 'the final event carries the message');
     assert.equal(message.truncated, true, 'flagged as cut');
     const finalText: string = message.content[0].text;
-    assert.ok(finalText.length > MAX_PAYLOAD_BYTES / 2, `carries a large part of the reply (${finalText.length} chars)`);
+    assert.ok(finalText.length > FINAL_REPLY_MAX_BYTES / 2 && finalText.length <= FINAL_REPLY_MAX_BYTES, `carries the reply cut to the cap (${finalText.length} chars)`);
     assert.ok(reply.startsWith(finalText), 'the cut text is the start of the reply');
     assert.ok(Buffer.byteLength(JSON.stringify(final)) <= MAX_PAYLOAD_BYTES);
 

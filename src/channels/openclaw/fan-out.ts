@@ -14,7 +14,7 @@ import type { WireEvent } from './method-types.js';
 import type { Connection } from './connection.js';
 import { SampledLog, type ChannelLogger } from './channel-logger.js';
 import { createDeltaThrottle, type DeltaThrottleOptions } from './delta-throttle.js';
-import { cutReplyText, payloadTextChars, withoutReplyText } from './oversize-event.js';
+import { carriesReply, cutReplyText, payloadTextChars, withoutReplyText } from './oversize-event.js';
 
 export interface FanOutDeps {
   bus: Pick<OutboundBus<AgentEvent>, 'subscribe'>;
@@ -23,13 +23,15 @@ export interface FanOutDeps {
   connections: () => Iterable<Connection>;
   /** Number of authenticated connections (skip all work when zero). */
   authenticatedCount: () => number;
-  /** policy.maxPayload: larger events are dropped and logged (a run's end is sent without its reply text). */
+  /** policy.maxPayload: larger events are dropped and logged (a run's end is sent with its reply cut). */
   maxPayload: number;
   logger: ChannelLogger;
   /** Delta coalescing (defaults in delta-throttle.ts). */
   throttle?: DeltaThrottleOptions;
   /** Deltas whose text so far is longer are not sent, characters (default STREAM_DELTA_MAX_CHARS). */
   streamDeltaMaxChars?: number;
+  /** A run's end carries at most this much of its reply's JSON, bytes (default FINAL_REPLY_MAX_BYTES). */
+  finalReplyMaxBytes?: number;
 }
 
 export interface FanOut {
@@ -50,6 +52,14 @@ export interface FanOut {
  * socket buffer) for a view nobody reads live; the run's end brings the reply.
  */
 export const STREAM_DELTA_MAX_CHARS = 1024 * 1024;
+/**
+ * Largest frame a run's end is sent in when it carries its reply, bytes: a
+ * longer reply is cut (`truncated: true`) and read with chat.message.get. As
+ * for the deltas, a few megabytes more in one frame would cost the gateway
+ * several copies (JSON, frame, socket buffer) per event, for text no client
+ * shows at once.
+ */
+export const FINAL_REPLY_MAX_BYTES = 1024 * 1024;
 /** Events carrying more text than this are encoded into one shared buffer, characters. */
 const LARGE_EVENT_CHARS = 256 * 1024;
 /** An event's frame without its seq: text, or for a large event bytes shared by every connection. */
@@ -68,15 +78,17 @@ export function createFanOut(deps: FanOutDeps): FanOut {
   // A huge reply's deltas are dropped one after another: log them by sampling.
   const oversized = new SampledLog(deps.logger);
   const streamDeltaMaxChars = deps.streamDeltaMaxChars ?? STREAM_DELTA_MAX_CHARS;
+  const finalReplyMaxBytes = deps.finalReplyMaxBytes ?? FINAL_REPLY_MAX_BYTES;
 
   function deliver(wire: WireEvent): void {
-    const room = deps.maxPayload - SEQ_RESERVE_BYTES;
-    // More characters than maxPayload cannot fit in any encoding: skip serialising a huge text only to drop it.
+    const maxRoom = deps.maxPayload - SEQ_RESERVE_BYTES;
+    const room = carriesReply(wire) ? Math.min(maxRoom, finalReplyMaxBytes) : maxRoom;
+    // More characters than the room cannot fit in any encoding: skip serialising a huge text only to cut it.
     let frame = payloadTextChars(wire) > room ? undefined : serialise(wire);
     if (frame === undefined || frame.bytes > room) {
       // A run's end must still arrive (one terminal event per run, §9 item 28): with its reply cut and flagged
       // (the rest is read with chat.message.get), or failing that without it. Deltas that do not fit are dropped.
-      frame = fitted(cutReplyText(wire, room, (shell) => serialise(shell)?.bytes)) ?? fitted(withoutReplyText(wire));
+      frame = fitted(cutReplyText(wire, room, (shell) => serialise(shell)?.bytes), room) ?? fitted(withoutReplyText(wire), maxRoom);
       if (frame === undefined) {
         oversized.warn('event larger than maxPayload dropped', { event: wire.event });
         return;
@@ -87,9 +99,9 @@ export function createFanOut(deps: FanOutDeps): FanOut {
     }
   }
 
-  function fitted(wire: WireEvent | undefined): EncodedFrame | undefined {
+  function fitted(wire: WireEvent | undefined, room: number): EncodedFrame | undefined {
     const frame = wire === undefined ? undefined : serialise(wire);
-    return frame === undefined || frame.bytes + SEQ_RESERVE_BYTES > deps.maxPayload ? undefined : frame;
+    return frame === undefined || frame.bytes > room ? undefined : frame;
   }
 
   function serialise(wire: WireEvent): EncodedFrame | undefined {

@@ -1,8 +1,8 @@
 /**
- * What the fan-out does with an event larger than policy.maxPayload
- * (issue 13 item 6): a run's end is sent with its reply cut and flagged
- * `truncated: true`, or failing that without the reply; anything else is
- * dropped (its text stays in chat.history).
+ * What the fan-out does with an event larger than policy.maxPayload, or a
+ * run's end whose reply passes the reply cap (issue 13 item 6): a run's end
+ * is sent with its reply cut and flagged `truncated: true`, or failing that
+ * without the reply; anything else is dropped (its text stays in chat.history).
  */
 
 import type { ContentBlock } from '../../messages/types.js';
@@ -25,6 +25,15 @@ export function payloadTextChars(wire: WireEvent): number {
     chars += stringLength((data.terminalReply as Record<string, unknown> | undefined)?.text);
   }
   return chars;
+}
+
+/** Whether an event is a run's end that carries its reply (chat `message`, lifecycle `terminalReply`). */
+export function carriesReply(wire: WireEvent): boolean {
+  const payload = wire.payload as Record<string, unknown> | null;
+  if (typeof payload !== 'object' || payload === null) return false;
+  if (wire.event === 'chat') return TERMINAL_CHAT_STATES.has(payload.state as string) && hasContent(payload.message);
+  const reply = (payload.data as Record<string, unknown> | undefined)?.terminalReply as Record<string, unknown> | undefined;
+  return wire.event === 'agent' && payload.stream === 'lifecycle' && typeof reply?.text === 'string';
 }
 
 /**

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FINAL_REPLY_MAX_BYTES } from '../../../src/channels/openclaw/fan-out.js';
 import { okPayload, startStack, waitTerminal, type Stack } from './e2e-setup.js';
 
 const MAX_PAYLOAD_BYTES = 16 * 1024;
@@ -71,5 +72,48 @@ describe('a reply larger than maxPayload', () => {
       .filter((line) => line.includes(`"runId":"${runId}"`) && line.includes('"assistant"'));
     assert.equal(lines.length, 1);
     assert.ok(lines[0]!.includes(CHUNKS.join('')), 'the stored reply is complete');
+  });
+});
+
+describe('a reply past the cap on a run end, within maxPayload', () => {
+  /** 300 chunks of 5 KiB: 1.5 MiB, under the default 4 MiB maxPayload and over FINAL_REPLY_MAX_BYTES. */
+  const LARGE_CHUNKS = Array.from({ length: 300 }, (_, i) => `${String(i).padStart(4, '0')}${'y'.repeat(5 * 1024 - 4)}`);
+  let big: Stack;
+  before(async () => {
+    big = await startStack();
+  });
+  after(async () => {
+    await big?.close();
+  });
+
+  it('ends with the reply cut to the cap and flagged, and the whole reply is read back', async () => {
+    const client = await big.client();
+    big.fake.enqueue({ text: LARGE_CHUNKS });
+    const sessionKey = `capped-${randomUUID()}`;
+    const runId = randomUUID();
+    okPayload(await client.request('chat.send', { sessionKey, message: 'a long one, please', idempotencyKey: runId }));
+
+    const final = await waitTerminal(client, runId);
+    assert.equal(final.payload.state, 'final');
+    const reply = LARGE_CHUNKS.join('');
+    assert.equal(final.payload.message.truncated, true, 'cut though it fits maxPayload');
+    const cut: string = final.payload.message.content[0].text;
+    assert.ok(cut.length > FINAL_REPLY_MAX_BYTES / 2 && cut.length <= FINAL_REPLY_MAX_BYTES, `cut to the cap (${cut.length} chars)`);
+    assert.ok(reply.startsWith(cut), 'the start of the reply');
+    const end = client.events.find((e) => e.event === 'agent' && e.payload?.runId === runId && e.payload?.data?.phase === 'end');
+    assert.equal(end?.payload.data.terminalReply.truncated, true);
+    assert.ok(end!.payload.data.terminalReply.text.length <= FINAL_REPLY_MAX_BYTES && reply.startsWith(end!.payload.data.terminalReply.text));
+
+    const history = okPayload(await client.request('chat.history', { sessionKey }));
+    const row = history.messages.at(-1);
+    let read = '';
+    for (let offset = 0, pages = 0; ; pages++) {
+      assert.ok(pages < 20, 'bounded paging');
+      const page = okPayload(await client.request('chat.message.get', { sessionKey, messageId: row.id, offset }));
+      read += page.message.content[0].text;
+      offset = page.nextOffset;
+      if (!page.hasMore) break;
+    }
+    assert.ok(read === reply, 'chat.message.get reads the whole reply');
   });
 });
