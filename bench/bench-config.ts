@@ -36,6 +36,8 @@ export interface BenchCounts {
   streamCostRounds: number;
   /** 5 KiB chunks of the large reply (2,000: the 10 MB of issue 13 item 6). */
   largeReplyChunks: number;
+  /** Fresh gateways the large reply is measured on (the median is reported: GC timing moves one run's peak). */
+  largeReplyRounds: number;
   /** Starts per feature for its ready time and idle RSS (nothing configured, cron, MCP). */
   featureRuns: number;
   /** Start-up with stored state: sessions written straight to disk, messages in each, and how many a crash cut. */
@@ -69,6 +71,7 @@ export const FULL_COUNTS: BenchCounts = {
   chatSessions: 20,
   streamCostRounds: 5,
   largeReplyChunks: 2000,
+  largeReplyRounds: 3,
   featureRuns: 3,
   recoverySessions: 1_000,
   recoveryMessages: 1_000,
@@ -100,6 +103,7 @@ export const QUICK_COUNTS: BenchCounts = {
   chatSessions: 4,
   streamCostRounds: 1,
   largeReplyChunks: 200,
+  largeReplyRounds: 1,
   featureRuns: 1,
   recoverySessions: 40,
   recoveryMessages: 100,

@@ -40,6 +40,7 @@ const EXPECTED_FIGURES = [
   'stream_bytes_per_watcher_x_reply',
   'stream_peak_rss_mib',
   'large_reply_rss_growth_x_reply',
+  'large_reply_warm_up_growth_mib',
   'large_reply_again_rss_growth_x_reply',
   'feature_ready_ms_none',
   'feature_idle_rss_mib_none',
