@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** True when running from the TypeScript sources under tsx (the smoke test), false from compiled JS. */
@@ -20,6 +21,14 @@ const EXT = FROM_SOURCE ? '.ts' : '.js';
 /** From source, the TypeScript CLI; when built, the bundle beside dist/bench/ that `bin` and `npm start` run. */
 const CLI_ENTRY = fileURLToPath(new URL(FROM_SOURCE ? '../src/cli/main.ts' : '../pincer.mjs', import.meta.url));
 const FLOOR_ENTRY = fileURLToPath(new URL(`./floor-server${EXT}`, import.meta.url));
+const PACKAGE_JSON = fileURLToPath(new URL(FROM_SOURCE ? '../package.json' : '../../package.json', import.meta.url));
+
+/** The node flags `npm start` gives the gateway, read from package.json so the bench runs it the same way. */
+export function startScriptNodeFlags(): string[] {
+  const script = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = script.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--'));
+}
 
 /** Poll period of /ready while a target starts, ms (small: it is the resolution of the ready figure). */
 const READY_POLL_MS = 2;
@@ -117,7 +126,8 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
   // The scenarios send tens of thousands of requests per connection on purpose; lift the flood guard that would close them.
   if (kind === 'pincer') await writeFile(join(stateDir, 'config.json'), JSON.stringify({ ...BENCH_CONFIG, ...options.config }));
   const entry = kind === 'pincer' ? CLI_ENTRY : FLOOR_ENTRY;
-  const args = [...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []), entry, ...(kind === 'pincer' ? ['gateway'] : [])];
+  const nodeFlags = kind === 'pincer' ? startScriptNodeFlags() : [];
+  const args = [...nodeFlags, ...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []), entry, ...(kind === 'pincer' ? ['gateway'] : [])];
   const running = await launchTarget({
     name: kind,
     command: process.execPath,

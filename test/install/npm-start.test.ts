@@ -1,8 +1,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { startScriptNodeFlags } from '../../bench/targets.js';
 import { hermeticEnv, httpGet, makeTempHome } from '../helpers/spawn-cli.js';
 
 /** The repository root, where package.json and its `start` script live (dist/test/install → ../../..). */
@@ -57,6 +58,12 @@ describe('npm start', () => {
       });
       const url = `http://127.0.0.1:${port}`;
       assert.equal((await httpGet(`${url}/health`)).status, 200);
+      // The gateway runs with the node flags of the start script, the very ones the bench gives it.
+      const argv = (await readFile(`/proc/${gatewayPid}/cmdline`, 'utf8')).split('\0');
+      const flags = startScriptNodeFlags();
+      assert.ok(flags.length > 0, 'the start script gives node its flags');
+      assert.deepEqual(argv.slice(1, 1 + flags.length), flags);
+      assert.ok(argv.includes('gateway'));
 
       npm.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS))]);
