@@ -69,7 +69,13 @@ describe('web chat essentials', { skip: chromiumSkipReason() }, () => {
   }
 
   it('shows the model in the header', async () => {
-    assert.equal(await page.locator('#model').textContent(), 'fake-model');
+    // The header is filled once the page's first status answer arrives: wait for it, bounded.
+    let shown: string | null = null;
+    for (let tries = 0; tries < 50 && shown !== 'fake-model'; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      shown = await page.locator('#model').textContent();
+    }
+    assert.equal(shown, 'fake-model');
   });
 
   it('does not load the highlighter until a reply has a code block', async () => {
