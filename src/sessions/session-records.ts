@@ -156,11 +156,10 @@ export function encodeDraftRecord(
   runId: string,
   pieces: readonly string[],
 ): { ok: true; parts: Iterable<string> } | { ok: false; reason: string } {
-  // The record without its text is checked as any other; the text is a string whatever the pieces hold.
-  const empty: DraftRecord = { type: 'draft', at, runId, text: '' };
-  const checked = encodeCheckedRecord(empty);
+  // The record without its text is checked as a reload reads it; the text is a string whatever the pieces hold.
+  const line = encodeRecord({ type: 'draft', at, runId, text: '' });
+  const checked = decodeRecord(line.slice(0, -1));
   if (!checked.ok) return checked;
-  const line = encodeRecord(empty);
   const textAt = line.lastIndexOf('""');
   const parts = {
     *[Symbol.iterator]() {

@@ -27,13 +27,29 @@ export function payloadTextChars(wire: WireEvent): number {
   return chars;
 }
 
+/** A run's end and the reply it carries: the chat `message`, or the lifecycle `terminalReply`. */
+type RunEndReply =
+  | { kind: 'chat'; payload: Record<string, unknown>; message: { content: ContentBlock[] } }
+  | { kind: 'lifecycle'; payload: Record<string, unknown>; data: Record<string, unknown>; reply: Record<string, unknown> & { text: string } };
+
+/** The reply an event carries when it is a run's end; undefined for any other event. */
+function runEndReply(wire: WireEvent): RunEndReply | undefined {
+  const payload = wire.payload as Record<string, unknown> | null;
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  if (wire.event === 'chat' && TERMINAL_CHAT_STATES.has(payload.state as string) && hasContent(payload.message)) {
+    return { kind: 'chat', payload, message: payload.message };
+  }
+  const data = payload.data as Record<string, unknown> | undefined;
+  const reply = data?.terminalReply as Record<string, unknown> | undefined;
+  if (wire.event === 'agent' && payload.stream === 'lifecycle' && data !== undefined && typeof reply?.text === 'string') {
+    return { kind: 'lifecycle', payload, data, reply: reply as Record<string, unknown> & { text: string } };
+  }
+  return undefined;
+}
+
 /** Whether an event is a run's end that carries its reply (chat `message`, lifecycle `terminalReply`). */
 export function carriesReply(wire: WireEvent): boolean {
-  const payload = wire.payload as Record<string, unknown> | null;
-  if (typeof payload !== 'object' || payload === null) return false;
-  if (wire.event === 'chat') return TERMINAL_CHAT_STATES.has(payload.state as string) && hasContent(payload.message);
-  const reply = (payload.data as Record<string, unknown> | undefined)?.terminalReply as Record<string, unknown> | undefined;
-  return wire.event === 'agent' && payload.stream === 'lifecycle' && typeof reply?.text === 'string';
+  return runEndReply(wire) !== undefined;
 }
 
 /**
@@ -43,24 +59,20 @@ export function carriesReply(wire: WireEvent): boolean {
  * text is cut to the room left around it. Undefined for any other event.
  */
 export function cutReplyText(wire: WireEvent, roomBytes: number, measure: (wire: WireEvent) => number | undefined): WireEvent | undefined {
-  const payload = wire.payload as Record<string, unknown> | null;
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  if (wire.event === 'chat' && TERMINAL_CHAT_STATES.has(payload.state as string) && hasContent(payload.message)) {
-    const message = payload.message;
+  const end = runEndReply(wire);
+  if (end === undefined) return undefined;
+  if (end.kind === 'chat') {
+    const { payload, message } = end;
     const shell = measure({ ...wire, payload: { ...payload, message: { ...message, content: withoutText(message.content) } } });
     if (shell === undefined) return undefined;
     const cut = cutMessageText(message, roomBytes - shell - CUT_MARKER_BYTES);
     return { ...wire, payload: { ...payload, message: cut } };
   }
-  const data = payload.data as Record<string, unknown> | undefined;
-  const reply = data?.terminalReply as Record<string, unknown> | undefined;
-  if (wire.event === 'agent' && payload.stream === 'lifecycle' && typeof reply?.text === 'string') {
-    const shell = measure({ ...wire, payload: { ...payload, data: { ...data, terminalReply: { ...reply, text: '' } } } });
-    if (shell === undefined) return undefined;
-    const terminalReply = { ...reply, text: cutTextToBytes(reply.text, roomBytes - shell - CUT_MARKER_BYTES), truncated: true };
-    return { ...wire, payload: { ...payload, data: { ...data, terminalReply } } };
-  }
-  return undefined;
+  const { payload, data, reply } = end;
+  const shell = measure({ ...wire, payload: { ...payload, data: { ...data, terminalReply: { ...reply, text: '' } } } });
+  if (shell === undefined) return undefined;
+  const terminalReply = { ...reply, text: cutTextToBytes(reply.text, roomBytes - shell - CUT_MARKER_BYTES), truncated: true };
+  return { ...wire, payload: { ...payload, data: { ...data, terminalReply } } };
 }
 
 /**
